@@ -1,0 +1,60 @@
+//! # sgbn-estimators
+//!
+//! Gradient estimators for stochastic and deterministic binary units, usable on
+//! any [`candle_core::Tensor`] (thesis §2.3, eq. 2.10–2.22).
+//!
+//! A binary unit takes a pre-activation `a` and returns `h`. The forward value
+//! of every estimator here is *exactly* binary (no rounding residue), and the
+//! backward pass is the estimator's surrogate gradient:
+//!
+//! | function | forward | d h / d a | thesis |
+//! |---|---|---|---|
+//! | [`bernoulli_hard_ste`] | `1[u < σ(a)]` | `1` | eq. 2.11, hard STE |
+//! | [`bernoulli_soft_ste`] | `1[u < σ(m·a)]` | `m·σ(ma)(1−σ(ma))` | eq. 2.12–2.13 |
+//! | [`deterministic_binary`] | `round(σ(m·a))` | `m·σ(ma)(1−σ(ma))` | DBN, §3.2.1 |
+//! | [`sigmoid_probability`] | `σ(m·a)` | exact | non-binarized gate (DT), §4.6.1 |
+//! | [`sign_ste`] | `sign(r)` (`+1` at 0) | `1[|r| ≤ 1]` | eq. 2.17, 2.21–2.22 |
+//! | [`stochastic_sign_ste`] | `+1` w.p. `clip((r+1)/2,0,1)` else `−1` | `1[|r| ≤ 1]` | eq. 2.18–2.19 |
+//! | [`ReinforceBaseline`] | `1[u < σ(a)]` | `(h − σ(a))·(L − L̄)` | eq. 2.14–2.16 |
+//!
+//! [`BinaryEstimator`] selects one of the stateless estimators at run time, and
+//! [`SlopeSchedule`] gives the slope `m` of the slope-annealing trick.
+//!
+//! ## Randomness
+//!
+//! candle cannot seed its CPU generator, so every stochastic estimator takes a
+//! caller-owned generator (`&mut R where R: rand::Rng`): the same seed gives the
+//! same samples, bit for bit. [`SeededRng`] is the generator the project uses.
+//!
+//! ## Gradient coverage
+//!
+//! candle returns no gradient at all (`None`, not zeros) for paths that go only
+//! through `sign`, `round` or comparisons, and candle-nn's optimizers skip such
+//! parameters silently. [`GradientCoverage`] checks that every parameter that
+//! should be trained did receive a finite gradient.
+
+#![deny(missing_docs)]
+
+mod binary_estimator;
+mod deterministic;
+mod error;
+mod gradient_coverage;
+mod reinforce;
+mod sign;
+mod slope;
+mod stochastic_binary;
+mod uniform;
+
+pub use binary_estimator::BinaryEstimator;
+pub use deterministic::{deterministic_binary, sigmoid_probability};
+pub use error::{EstimatorError, Result};
+pub use gradient_coverage::GradientCoverage;
+pub use reinforce::{ReinforceBaseline, ReinforceBaselineConfig, ReinforceSample};
+pub use sign::{hard_sigmoid, sign_ste, stochastic_sign_ste};
+pub use slope::SlopeSchedule;
+pub use stochastic_binary::{bernoulli_hard_ste, bernoulli_soft_ste};
+pub use uniform::uniform_like;
+
+/// The seedable generator used throughout sgbn (ChaCha with 8 rounds): fast,
+/// portable, and reproducible across platforms for the same seed.
+pub type SeededRng = rand_chacha::ChaCha8Rng;
