@@ -1,0 +1,69 @@
+//! `cargo xtask data`: load and verify the data sets.
+
+use std::{path::PathBuf, time::Instant};
+
+use anyhow::Context;
+use sgbn_data::{Dataset, load_cifar10_binary, load_cifar10_jpeg, load_mnist, resolve_mnist_dir};
+
+/// Arguments of `cargo xtask data`.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// MNIST directory (IDX files, raw or .gz); default: $SGBN_DATA_DIR, then
+    /// the vendored data/mnist.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Also load the LOSSY CIFAR-10 JPEG stand-in extracted here.
+    #[arg(long)]
+    cifar_jpeg: Option<PathBuf>,
+    /// Also load the official CIFAR-10 binary version from here.
+    #[arg(long)]
+    cifar_binary: Option<PathBuf>,
+}
+
+fn describe(name: &str, d: &Dataset) -> anyhow::Result<()> {
+    let mut counts = vec![0usize; d.num_classes()];
+    for l in d.label_vec()? {
+        counts[l as usize] += 1;
+    }
+    println!(
+        "  {name:<6} {:>6} images {:?}, classes {counts:?}",
+        d.len(),
+        d.images().dims()
+    );
+    Ok(())
+}
+
+pub fn run(args: &DataArgs) -> anyhow::Result<()> {
+    let dir = resolve_mnist_dir(args.data_dir.as_deref());
+    let start = Instant::now();
+    let mnist =
+        load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    println!(
+        "MNIST from {} ({:.2} s)",
+        dir.display(),
+        start.elapsed().as_secs_f64()
+    );
+    for f in &mnist.files {
+        println!("  sha256 {}  {}", f.sha256, f.path.display());
+    }
+    describe("train", &mnist.train)?;
+    describe("test", &mnist.test)?;
+    if let Some(root) = &args.cifar_jpeg {
+        let c = load_cifar10_jpeg(root)
+            .with_context(|| format!("loading CIFAR-10 JPEG from {}", root.display()))?;
+        println!(
+            "CIFAR-10 JPEG stand-in (LOSSY, not the official data) from {}",
+            root.display()
+        );
+        describe("train", &c.train)?;
+        describe("test", &c.test)?;
+    }
+    if let Some(root) = &args.cifar_binary {
+        let c = load_cifar10_binary(root)
+            .with_context(|| format!("loading CIFAR-10 from {}", root.display()))?;
+        println!("CIFAR-10 (binary version) from {}", root.display());
+        describe("train", &c.train)?;
+        describe("test", &c.test)?;
+    }
+    Ok(())
+}
