@@ -1,0 +1,279 @@
+//! The gate module of SGBN (thesis §4.2, Tables 4.1–4.4, Fig. 4.2).
+
+use std::sync::Mutex;
+
+use candle_core::{Module, ModuleT, Tensor};
+use candle_nn::{BatchNorm, BatchNormConfig, VarBuilder};
+use rand::Rng;
+use sgbn_estimators::{bernoulli_hard_ste, stochastic_sign_ste, uniform_like};
+
+use crate::{
+    ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig, Result, dense,
+    masked_conv2d,
+};
+
+/// Activation of the gate's second hidden layer (Table 4.1: asinh for gate 1,
+/// Table 4.2: tanh for gate 2; the authors' code uses tanh in both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateActivation {
+    /// `asinh(x) = ln(x + sqrt(x² + 1))`.
+    Asinh,
+    /// `tanh(x)`.
+    Tanh,
+}
+
+/// How the gate turns its logits `a` into masks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GateOutput {
+    /// `h = 1[u < σ(a)]` with the hard STE: SGBN (ST), §4.2.
+    HardSte,
+    /// `h = σ(a)`, not binarized: SGBN (DT), §4.6.1.
+    Sigmoid,
+    /// `h = ±1` with probability `clip((a+1)/2)` (eq. 2.18–2.19): SGBN ±1.
+    StochasticSign,
+}
+
+/// Settings of a [`GateModule`]. Defaults follow the thesis tables; the
+/// authors' code differs (gate-2 hidden width 1024, tanh in both gates,
+/// dropout 0.5, uniform(−1, 1) initialization): set those here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GateConfig {
+    /// Widths of the two hidden dense layers (512, 512).
+    pub hidden: [usize; 2],
+    /// Activation of the second hidden layer.
+    pub activation: GateActivation,
+    /// Mask binarizer.
+    pub output: GateOutput,
+    /// Dropout probability after each hidden layer, in training only (0: none).
+    pub dropout: f64,
+    /// Dense initialization: `None` Glorot uniform, `Some(a)` `U(−a, a)`.
+    pub uniform_bound: Option<f64>,
+    /// Batch norm of the gate conv and the first hidden layer.
+    pub batch_norm: BatchNormConfig,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        Self {
+            hidden: [512, 512],
+            activation: GateActivation::Tanh,
+            output: GateOutput::HardSte,
+            dropout: 0.0,
+            uniform_bound: None,
+            batch_norm: BatchNormConfig::default(),
+        }
+    }
+}
+
+/// What the gate did in its last forward pass, for analysis (Fig. 4.7–4.9).
+#[derive(Debug, Clone)]
+pub struct GateTrace {
+    /// `σ(a)`, `(B, C_out, C_in, k, k)`, detached.
+    pub probabilities: Tensor,
+    /// The masks handed to the conv layer, same shape, detached.
+    pub masks: Tensor,
+}
+
+/// A shallow CNN that looks at the input of a conv layer and outputs one
+/// mask value per weight of that layer, per sample (Fig. 4.2):
+///
+/// conv (the gated layer's filters, kernel and stride; own weights) → BN →
+/// ReLU → flatten → dense → ReLU → BN → dense → asinh/tanh → dense
+/// (C_out·C_in·k·k logits) → binarizer → reshape to `(B, C_out, C_in, k, k)`.
+#[derive(Debug)]
+pub struct GateModule {
+    conv: MaskedConv2d,
+    conv_bn: BatchNorm,
+    hidden1: Dense,
+    hidden1_bn: BatchNorm,
+    hidden2: Dense,
+    logits: Dense,
+    config: GateConfig,
+    mask_shape: [usize; 4],
+    last: Mutex<Option<GateTrace>>,
+}
+
+/// Builds the gate of a conv layer with `geometry` (input channels and size,
+/// kernel, stride, padding) and `out_channels` filters, under `vb`
+/// (`conv`, `conv_bn`, `hidden1`, `hidden1_bn`, `hidden2`, `logits`).
+pub fn gate_module(
+    geometry: ConvGeometry,
+    out_channels: usize,
+    config: GateConfig,
+    vb: VarBuilder<'_>,
+) -> Result<GateModule> {
+    geometry.validate()?;
+    if !(0.0..1.0).contains(&config.dropout) {
+        return Err(LayerError::InvalidConfig {
+            layer: "GateModule",
+            why: format!("dropout {} must lie in [0, 1)", config.dropout),
+        });
+    }
+    let conv = masked_conv2d(
+        geometry.in_channels,
+        out_channels,
+        geometry.kernel,
+        MaskedConv2dConfig {
+            stride: geometry.stride,
+            padding: geometry.padding,
+            bias: false,
+        },
+        vb.pp("conv"),
+    )?;
+    let conv_bn = candle_nn::batch_norm(out_channels, config.batch_norm, vb.pp("conv_bn"))?;
+    let flat = out_channels * geometry.out_height() * geometry.out_width();
+    let dense_config = DenseConfig {
+        bias: true,
+        uniform_bound: config.uniform_bound,
+    };
+    let [h1, h2] = config.hidden;
+    let hidden1 = dense(flat, h1, dense_config, vb.pp("hidden1"))?;
+    let hidden1_bn = candle_nn::batch_norm(h1, config.batch_norm, vb.pp("hidden1_bn"))?;
+    let hidden2 = dense(h1, h2, dense_config, vb.pp("hidden2"))?;
+    let k = geometry.kernel;
+    let mask_shape = [out_channels, geometry.in_channels, k, k];
+    let logits = dense(
+        h2,
+        mask_shape.iter().product(),
+        dense_config,
+        vb.pp("logits"),
+    )?;
+    Ok(GateModule {
+        conv,
+        conv_bn,
+        hidden1,
+        hidden1_bn,
+        hidden2,
+        logits,
+        config,
+        mask_shape,
+        last: Mutex::new(None),
+    })
+}
+
+impl GateModule {
+    /// The configuration.
+    pub fn config(&self) -> &GateConfig {
+        &self.config
+    }
+
+    /// Shape of one sample's mask: `[C_out, C_in, k, k]`.
+    pub fn mask_shape(&self) -> [usize; 4] {
+        self.mask_shape
+    }
+
+    /// What the gate did in its last forward pass.
+    pub fn last_trace(&self) -> Option<GateTrace> {
+        self.last.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn dropout<R: Rng + ?Sized>(&self, x: Tensor, train: bool, rng: &mut R) -> Result<Tensor> {
+        let p = self.config.dropout;
+        if !train || p == 0.0 {
+            return Ok(x);
+        }
+        let keep = uniform_like(&x, rng)?.ge(p)?.to_dtype(x.dtype())?;
+        Ok(((x * keep)? / (1.0 - p))?)
+    }
+
+    /// The gate's logits `a`, `(B, C_out·C_in·k·k)`. With `shared_weight`
+    /// (1W-SGBN, §4.6.3) the gate conv uses the main conv's weight instead
+    /// of its own.
+    pub fn logits<R: Rng + ?Sized>(
+        &self,
+        x: &Tensor,
+        shared_weight: Option<&Tensor>,
+        train: bool,
+        rng: &mut R,
+    ) -> Result<Tensor> {
+        let h = match shared_weight {
+            Some(w) => {
+                MaskedConv2d::new(w.clone(), None, *self.conv.config()).forward_masked(x, None)?
+            }
+            None => self.conv.forward_masked(x, None)?,
+        };
+        let h = self.conv_bn.forward_t(&h, train)?.relu()?.flatten_from(1)?;
+        let h = self.hidden1.forward(&h)?.relu()?;
+        let h = self.hidden1_bn.forward_t(&h, train)?;
+        let h = self.dropout(h, train, rng)?;
+        let h = self.hidden2.forward(&h)?;
+        let h = match self.config.activation {
+            GateActivation::Asinh => asinh(&h)?,
+            GateActivation::Tanh => h.tanh()?,
+        };
+        let h = self.dropout(h, train, rng)?;
+        Ok(self.logits.forward(&h)?)
+    }
+
+    /// Masks for the conv layer, `(B, C_out, C_in, k, k)`, sampled with `rng`
+    /// (in training and at test time alike, as in the thesis); records a
+    /// [`GateTrace`].
+    pub fn masks<R: Rng + ?Sized>(
+        &self,
+        x: &Tensor,
+        shared_weight: Option<&Tensor>,
+        train: bool,
+        rng: &mut R,
+    ) -> Result<Tensor> {
+        let a = self.logits(x, shared_weight, train, rng)?;
+        let probabilities = candle_nn::ops::sigmoid(&a.detach())?;
+        let masks = match self.config.output {
+            GateOutput::HardSte => bernoulli_hard_ste(&a, rng)?,
+            GateOutput::Sigmoid => candle_nn::ops::sigmoid(&a)?,
+            GateOutput::StochasticSign => stochastic_sign_ste(&a, rng)?,
+        };
+        let b = x.dim(0)?;
+        let [o, c, k, _] = self.mask_shape;
+        let masks = masks.reshape((b, o, c, k, k))?;
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(GateTrace {
+            probabilities: probabilities.reshape((b, o, c, k, k))?,
+            masks: masks.detach(),
+        });
+        Ok(masks)
+    }
+}
+
+/// `asinh(x) = ln(x + sqrt(x² + 1))` with the exact gradient
+/// `1 / sqrt(x² + 1)`: a CPU custom op (the library's `asinh`, stable for
+/// any |x|); on other devices a composition of candle ops, odd-symmetric so
+/// that large negative inputs do not cancel.
+pub fn asinh(x: &Tensor) -> Result<Tensor> {
+    if x.device().is_cpu() {
+        return Ok(x.apply_op1(Asinh)?);
+    }
+    let branch =
+        |v: &Tensor| -> candle_core::Result<Tensor> { (v + (v.sqr()? + 1.0)?.sqrt()?)?.log() };
+    Ok((branch(&x.relu()?)? - branch(&x.neg()?.relu()?)?)?)
+}
+
+struct Asinh;
+
+impl candle_core::CustomOp1 for Asinh {
+    fn name(&self) -> &'static str {
+        "sgbn-asinh"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::{CpuStorage, backend::BackendStorage, cpu_backend::unary_map};
+        let out = match storage {
+            CpuStorage::F32(v) => CpuStorage::F32(unary_map(v, layout, f32::asinh)),
+            CpuStorage::F64(v) => CpuStorage::F64(unary_map(v, layout, f64::asinh)),
+            other => candle_core::bail!("asinh: unsupported dtype {:?}", other.dtype()),
+        };
+        Ok((out, layout.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        let slope = (arg.sqr()? + 1.0)?.sqrt()?.recip()?;
+        Ok(Some(grad_res.mul(&slope)?))
+    }
+}
