@@ -14,7 +14,8 @@ use crate::{
 
 /// Activation of the gate's second hidden layer (Table 4.1: asinh for gate 1,
 /// Table 4.2: tanh for gate 2; the authors' code uses tanh in both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GateActivation {
     /// `asinh(x) = ln(x + sqrt(x² + 1))`.
     Asinh,
@@ -23,7 +24,8 @@ pub enum GateActivation {
 }
 
 /// How the gate turns its logits `a` into masks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GateOutput {
     /// `h = 1[u < σ(a)]` with the hard STE: SGBN (ST), §4.2.
     HardSte,

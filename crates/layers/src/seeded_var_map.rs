@@ -54,6 +54,12 @@ impl SeededVarMap {
             .collect()
     }
 
+    /// Removes every variable whose name satisfies `pred` (e.g. a parameter
+    /// that a model variant builds but never uses).
+    pub fn remove_matching(&self, pred: impl Fn(&str) -> bool) {
+        self.lock().retain(|name, _| !pred(name));
+    }
+
     /// The variable called `name`, if any.
     pub fn get(&self, name: &str) -> Option<Var> {
         self.lock().get(name).cloned()

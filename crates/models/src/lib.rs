@@ -1,13 +1,30 @@
 //! # sgbn-models
 //!
-//! Models of the thesis behind one `Classifier` trait and a serializable
-//! `ModelSpec`: CNN, CNN-BIN, SGBN (ST/DT) and its variants, SAP, BNN,
-//! DropConnect, random mask, adaptive dropout, gate probes, the chapter-3
-//! networks and the toy models of §4.6.5; safetensors checkpoints that carry
-//! their spec.
+//! Models of the thesis behind one [`Classifier`] trait and a serializable
+//! [`ModelSpec`], with safetensors checkpoints that carry their spec.
 //!
-//! This crate is not built yet: it holds no API, only this description of what
-//! will live here. See `docs/ARCHITECTURE.md` for where it sits in the
-//! dependency graph.
+//! Built so far: [`ConvNet`] for CNN, CNN-BIN, SGBN (ST), SGBN (DT),
+//! SGBN-ReLU, 1W-SGBN and SGBN ±1 at MNIST sizes (§4.3.1, Tables 4.1–4.2;
+//! [`ModelSpec::named`]); [`save_checkpoint`] / [`Checkpoint`].
+//!
+//! Planned (issue "Layers and models"): SGBN with shuffled masks, SAP, BNN,
+//! DropConnect, random mask, adaptive dropout, gate probes, 1-layer-SGBN,
+//! the chapter-3 networks, the toy models of §4.6.5 and CIFAR-10 sizes.
 
 #![deny(missing_docs)]
+
+mod atomic_file;
+mod checkpoint;
+mod classifier;
+mod conv_net;
+mod error;
+mod mode;
+mod spec;
+
+pub use atomic_file::write_atomic;
+pub use checkpoint::{Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint};
+pub use classifier::Classifier;
+pub use conv_net::{ConvNet, is_buffer};
+pub use error::{ModelError, Result};
+pub use mode::{ForwardContext, Mode};
+pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec};

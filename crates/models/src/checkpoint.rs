@@ -1,0 +1,143 @@
+//! Checkpoints: safetensors holding every state tensor, with the
+//! [`ModelSpec`] (JSON) and caller metadata in the header.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::{Path, PathBuf},
+};
+
+use candle_core::{Device, Tensor};
+
+use crate::{Classifier, ConvNet, ModelError, ModelSpec, Result, write_atomic};
+
+/// Header key of the format tag.
+pub const FORMAT_KEY: &str = "sgbn.format";
+/// The format tag of this version.
+pub const FORMAT: &str = "sgbn-checkpoint-1";
+/// Header key of the model spec (JSON).
+pub const SPEC_KEY: &str = "sgbn.spec";
+
+/// A checkpoint read from disk.
+#[derive(Debug)]
+pub struct Checkpoint {
+    path: PathBuf,
+    /// The spec of the saved model.
+    pub spec: ModelSpec,
+    /// Caller metadata saved with it (epoch, metrics, …).
+    pub metadata: BTreeMap<String, String>,
+    tensors: HashMap<String, Tensor>,
+}
+
+/// Saves `model`'s whole state and `metadata` to `path` atomically.
+/// Metadata keys starting with `sgbn.` are reserved.
+pub fn save_checkpoint(
+    model: &dyn Classifier,
+    path: &Path,
+    metadata: &BTreeMap<String, String>,
+) -> Result<()> {
+    let bad = |reason: String| ModelError::BadCheckpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut header: HashMap<String, String> = HashMap::new();
+    for (k, v) in metadata {
+        if k.starts_with("sgbn.") {
+            return Err(bad(format!("metadata key {k:?} is reserved")));
+        }
+        header.insert(k.clone(), v.clone());
+    }
+    header.insert(FORMAT_KEY.into(), FORMAT.into());
+    let spec = serde_json::to_string(model.spec()).map_err(|e| bad(e.to_string()))?;
+    header.insert(SPEC_KEY.into(), spec);
+    let state: Vec<(String, Tensor)> = model
+        .state()
+        .into_iter()
+        .map(|(name, var)| (name, var.as_tensor().detach()))
+        .collect();
+    let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
+        .map_err(|e| bad(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
+impl Checkpoint {
+    /// Reads and checks a checkpoint file.
+    pub fn read(path: &Path, device: &Device) -> Result<Self> {
+        let bad = |reason: String| ModelError::BadCheckpoint {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+        let mut metadata: BTreeMap<String, String> = header
+            .metadata()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        match metadata.remove(FORMAT_KEY) {
+            Some(f) if f == FORMAT => {}
+            Some(f) => return Err(bad(format!("format {f:?}, expected {FORMAT:?}"))),
+            None => return Err(bad("no sgbn format tag: not an sgbn checkpoint".into())),
+        }
+        let spec_json = metadata
+            .remove(SPEC_KEY)
+            .ok_or_else(|| bad("no model spec in the header".into()))?;
+        let spec: ModelSpec =
+            serde_json::from_str(&spec_json).map_err(|e| bad(format!("model spec: {e}")))?;
+        let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+            .map_err(|e| bad(format!("tensors: {e}")))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            spec,
+            metadata,
+            tensors,
+        })
+    }
+
+    /// Copies the saved state into `model`, which must have been built from
+    /// the same spec; every tensor must be present with the right shape.
+    pub fn load_into(&self, model: &dyn Classifier) -> Result<()> {
+        if model.spec() != &self.spec {
+            return Err(ModelError::SpecMismatch {
+                path: self.path.clone(),
+                expected: model.spec().name.clone(),
+                found: self.spec.name.clone(),
+            });
+        }
+        // Check everything before changing anything.
+        let state = model.state();
+        for (name, var) in &state {
+            let t = self
+                .tensors
+                .get(name)
+                .ok_or_else(|| ModelError::MissingTensor {
+                    path: self.path.clone(),
+                    name: name.clone(),
+                })?;
+            if t.dims() != var.as_tensor().dims() {
+                return Err(ModelError::WrongShape {
+                    path: self.path.clone(),
+                    name: name.clone(),
+                    expected: var.as_tensor().dims().to_vec(),
+                    found: t.dims().to_vec(),
+                });
+            }
+        }
+        for (name, var) in &state {
+            let t = &self.tensors[name];
+            var.set(&t.to_dtype(var.as_tensor().dtype())?)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the saved model and loads its state.
+    pub fn build(&self, device: &Device) -> Result<ConvNet> {
+        let model = ConvNet::new(&self.spec, 0, device)?;
+        self.load_into(&model)?;
+        Ok(model)
+    }
+}

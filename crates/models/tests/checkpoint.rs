@@ -1,0 +1,154 @@
+//! Checkpoints: round trip, and every way a checkpoint can be wrong.
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Device, Tensor};
+use rand::SeedableRng;
+use sgbn_estimators::{SeededRng, uniform_like};
+use sgbn_models::{
+    Checkpoint, Classifier, ConvNet, FORMAT, FORMAT_KEY, ForwardContext, ModelError, ModelSpec,
+    SPEC_KEY, save_checkpoint,
+};
+
+fn build(name: &str, seed: u64) -> ConvNet {
+    ConvNet::new(&ModelSpec::named(name).expect("spec"), seed, &Device::Cpu).expect("model")
+}
+
+fn logits(m: &ConvNet) -> Vec<f32> {
+    let zeros = Tensor::zeros((3, 1, 28, 28), DType::F32, &Device::Cpu).expect("zeros");
+    let x = uniform_like(&zeros, &mut SeededRng::seed_from_u64(1)).expect("x");
+    m.forward(
+        &x,
+        ForwardContext::eval(1.0),
+        &mut SeededRng::seed_from_u64(2),
+    )
+    .and_then(|y| Ok(y.flatten_all()?.to_vec1::<f32>()?))
+    .expect("logits")
+}
+
+#[test]
+fn round_trip_restores_state_spec_and_metadata() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("nested").join("sgbn.safetensors");
+    for name in ["cnn", "sgbn"] {
+        let m = build(name, 3);
+        // Move the running statistics away from their initial values.
+        let zeros = Tensor::zeros((4, 1, 28, 28), DType::F32, &Device::Cpu).expect("z");
+        let x = uniform_like(&zeros, &mut SeededRng::seed_from_u64(4)).expect("x");
+        m.forward(
+            &x,
+            ForwardContext::train(1.0),
+            &mut SeededRng::seed_from_u64(5),
+        )
+        .expect("f");
+        let meta = BTreeMap::from([("epoch".to_string(), "3".to_string())]);
+        save_checkpoint(&m, &path, &meta).expect("save");
+
+        let ck = Checkpoint::read(&path, &Device::Cpu).expect("read");
+        assert_eq!(&ck.spec, m.spec());
+        assert_eq!(ck.metadata, meta);
+        let restored = ck.build(&Device::Cpu).expect("build");
+        assert_eq!(logits(&restored), logits(&m), "{name}");
+
+        // Loading into a differently seeded model of the same spec.
+        let other = build(name, 99);
+        assert_ne!(logits(&other), logits(&m));
+        ck.load_into(&other).expect("load");
+        assert_eq!(logits(&other), logits(&m));
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("nested"))
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn wrong_spec_missing_tensor_and_wrong_shape_are_errors() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("cnn.safetensors");
+    let cnn = build("cnn", 1);
+    save_checkpoint(&cnn, &path, &BTreeMap::new()).expect("save");
+    let ck = Checkpoint::read(&path, &Device::Cpu).expect("read");
+    let err = ck.load_into(&build("cnn-bin", 1)).expect_err("other spec");
+    assert!(matches!(err, ModelError::SpecMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("cnn.safetensors"), "{err}");
+
+    // Hand-made files with a valid header but bad tensors.
+    let spec_json = serde_json::to_string(cnn.spec()).expect("json");
+    let header = std::collections::HashMap::from([
+        (FORMAT_KEY.to_string(), FORMAT.to_string()),
+        (SPEC_KEY.to_string(), spec_json),
+    ]);
+    let state: Vec<(String, Tensor)> = cnn
+        .state()
+        .into_iter()
+        .map(|(n, v)| (n, v.as_tensor().clone()))
+        .collect();
+    let write = |tensors: &[(String, Tensor)], file: &str| {
+        let p = tmp.path().join(file);
+        let bytes = safetensors::serialize(
+            tensors.iter().map(|(n, t)| (n.as_str(), t)),
+            Some(header.clone()),
+        )
+        .expect("serialize");
+        std::fs::write(&p, bytes).expect("write");
+        p
+    };
+    let missing = write(&state[1..], "missing.safetensors");
+    let err = Checkpoint::read(&missing, &Device::Cpu)
+        .expect("read")
+        .load_into(&cnn)
+        .expect_err("missing");
+    assert!(
+        matches!(&err, ModelError::MissingTensor { name, .. } if *name == state[0].0),
+        "{err}"
+    );
+
+    let mut reshaped = state.clone();
+    let idx = reshaped
+        .iter()
+        .position(|(n, _)| n == "hidden.weight")
+        .expect("hidden");
+    reshaped[idx].1 = Tensor::zeros((10, 10), DType::F32, &Device::Cpu).expect("z");
+    let wrong = write(&reshaped, "wrong.safetensors");
+    let before = logits(&cnn);
+    let err = Checkpoint::read(&wrong, &Device::Cpu)
+        .expect("read")
+        .load_into(&cnn)
+        .expect_err("wrong shape");
+    assert!(
+        matches!(&err, ModelError::WrongShape { name, found, .. }
+        if name == "hidden.weight" && *found == [10, 10]),
+        "{err}"
+    );
+    assert_eq!(logits(&cnn), before, "a failed load changes nothing");
+}
+
+#[test]
+fn files_that_are_not_sgbn_checkpoints_are_errors() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let garbage = tmp.path().join("garbage.safetensors");
+    std::fs::write(&garbage, b"definitely not safetensors").expect("w");
+    let err = Checkpoint::read(&garbage, &Device::Cpu).expect_err("garbage");
+    assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err}");
+    assert!(err.to_string().contains("garbage.safetensors"));
+
+    let plain = tmp.path().join("plain.safetensors");
+    let t = Tensor::zeros(3, DType::F32, &Device::Cpu).expect("t");
+    std::fs::write(
+        &plain,
+        safetensors::serialize([("x", &t)], None).expect("s"),
+    )
+    .expect("w");
+    let err = Checkpoint::read(&plain, &Device::Cpu).expect_err("no header");
+    assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err}");
+
+    let err = Checkpoint::read(&tmp.path().join("absent"), &Device::Cpu).expect_err("absent");
+    assert!(matches!(err, ModelError::Io { .. }), "{err}");
+
+    let reserved = BTreeMap::from([("sgbn.spec".to_string(), "x".to_string())]);
+    let err = save_checkpoint(&build("cnn", 0), &tmp.path().join("r"), &reserved)
+        .expect_err("reserved key");
+    assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err}");
+}

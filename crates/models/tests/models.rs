@@ -1,0 +1,231 @@
+//! The named models: shapes, gradients to every parameter, determinism,
+//! stochasticity, gate traces, bad specs.
+
+use candle_core::{DType, Device, Tensor};
+use rand::SeedableRng;
+use sgbn_estimators::{GradientCoverage, SeededRng, uniform_like};
+use sgbn_models::{
+    Classifier, ConvNet, DenseUnit, ForwardContext, MODEL_NAMES, ModelError, ModelSpec,
+};
+
+fn images(b: usize, seed: u64) -> Tensor {
+    let zeros = Tensor::zeros((b, 1, 28, 28), DType::F32, &Device::Cpu).expect("zeros");
+    uniform_like(&zeros, &mut SeededRng::seed_from_u64(seed)).expect("images")
+}
+
+fn values(t: &Tensor) -> Vec<f32> {
+    t.flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .expect("values")
+}
+
+fn build(name: &str, seed: u64) -> ConvNet {
+    ConvNet::new(&ModelSpec::named(name).expect("spec"), seed, &Device::Cpu).expect("model")
+}
+
+fn param_count(m: &ConvNet) -> usize {
+    m.trainable()
+        .iter()
+        .map(|(_, v)| v.as_tensor().elem_count())
+        .sum()
+}
+
+#[test]
+fn every_named_model_builds_and_classifies() {
+    let x = images(3, 1);
+    for name in MODEL_NAMES {
+        let m = build(name, 2);
+        let logits = m
+            .forward(
+                &x,
+                ForwardContext::train(1.0),
+                &mut SeededRng::seed_from_u64(3),
+            )
+            .expect("forward");
+        assert_eq!(logits.dims(), [3, 10], "{name}");
+        assert!(values(&logits).iter().all(|v| v.is_finite()), "{name}");
+        let gated = m.spec().convs.iter().filter(|c| c.gate.is_some()).count();
+        let traces = m.gate_traces();
+        assert_eq!(
+            traces.iter().filter(|t| t.is_some()).count(),
+            gated,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn parameter_counts_follow_the_architecture() {
+    // conv 1→32 (800) + conv 32→64 (51,200) + BN (2·32 + 2·64) + dense
+    // 1024→100 (102,500) + dense 100→10 (1,010).
+    let cnn = 800 + 51_200 + 192 + 102_500 + 1_010;
+    assert_eq!(param_count(&build("cnn", 0)), cnn);
+    assert_eq!(param_count(&build("cnn-bin", 0)), cnn);
+    // Gate 1 (Table 4.1): conv 800 + BN 64 + dense 4608→512 + BN 1024 +
+    // 512→512 + 512→800. Gate 2 (Table 4.2): conv 51,200 + BN 128 +
+    // 1024→512 + BN 1024 + 512→512 + 512→51,200.
+    let dense = |i: usize, o: usize| i * o + o;
+    let gate1 = 800 + 64 + dense(4608, 512) + 1024 + dense(512, 512) + dense(512, 800);
+    let gate2 = 51_200 + 128 + dense(1024, 512) + 1024 + dense(512, 512) + dense(512, 51_200);
+    assert_eq!(param_count(&build("sgbn", 0)), cnn + gate1 + gate2);
+    // 1W-SGBN shares the conv weights: the gates own no conv weight.
+    assert_eq!(
+        param_count(&build("1w-sgbn", 0)),
+        cnn + gate1 + gate2 - 800 - 51_200
+    );
+}
+
+#[test]
+fn every_trainable_parameter_gets_a_gradient_in_a_training_step() {
+    let x = images(4, 5);
+    let labels = Tensor::new(&[1u32, 7, 3, 0], &Device::Cpu).expect("labels");
+    for name in MODEL_NAMES {
+        let m = build(name, 6);
+        let logits = m
+            .forward(
+                &x,
+                ForwardContext::train(1.0),
+                &mut SeededRng::seed_from_u64(7),
+            )
+            .expect("forward");
+        let loss = candle_nn::loss::cross_entropy(&logits, &labels).expect("loss");
+        let grads = loss.backward().expect("backward");
+        let vars = m.trainable();
+        let report = GradientCoverage::check(
+            vars.iter().map(|(n, v)| (n.as_str(), v.as_tensor())),
+            &grads,
+        )
+        .expect("check");
+        report
+            .ensure_complete()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(vars.iter().all(|(n, _)| !n.contains("running")), "{name}");
+    }
+}
+
+#[test]
+fn same_seed_same_model_and_outputs() {
+    let x = images(2, 8);
+    for name in ["cnn", "sgbn"] {
+        let run = |seed| {
+            let m = build(name, seed);
+            let y = m
+                .forward(
+                    &x,
+                    ForwardContext::train(1.0),
+                    &mut SeededRng::seed_from_u64(9),
+                )
+                .expect("forward");
+            let w = m
+                .trainable()
+                .into_iter()
+                .map(|(_, v)| values(v.as_tensor()))
+                .collect::<Vec<_>>();
+            (values(&y), w)
+        };
+        assert_eq!(run(1), run(1), "{name}");
+        assert_ne!(run(1).1, run(2).1, "{name}");
+    }
+}
+
+#[test]
+fn stochastic_models_sample_at_evaluation_and_deterministic_ones_do_not() {
+    let x = images(8, 10);
+    for name in MODEL_NAMES {
+        let m = build(name, 11);
+        let eval = |seed| {
+            values(
+                &m.forward(
+                    &x,
+                    ForwardContext::eval(1.0),
+                    &mut SeededRng::seed_from_u64(seed),
+                )
+                .expect("forward"),
+            )
+        };
+        let differ = eval(1) != eval(2);
+        assert_eq!(differ, m.is_stochastic(), "{name}");
+        assert_eq!(
+            eval(3),
+            eval(3),
+            "{name}: same generator state, same output"
+        );
+    }
+    assert!(!build("cnn", 0).is_stochastic());
+    assert!(build("sgbn", 0).is_stochastic());
+}
+
+#[test]
+fn training_updates_batch_norm_statistics_and_evaluation_does_not() {
+    let m = build("cnn", 12);
+    let running = || {
+        m.state()
+            .into_iter()
+            .find(|(n, _)| n == "bn0.running_mean")
+            .map(|(_, v)| values(v.as_tensor()))
+            .expect("running mean")
+    };
+    let before = running();
+    let x = images(4, 13);
+    m.forward(
+        &x,
+        ForwardContext::eval(1.0),
+        &mut SeededRng::seed_from_u64(0),
+    )
+    .expect("eval");
+    assert_eq!(running(), before);
+    m.forward(
+        &x,
+        ForwardContext::train(1.0),
+        &mut SeededRng::seed_from_u64(0),
+    )
+    .expect("train");
+    assert_ne!(running(), before);
+}
+
+#[test]
+fn bad_names_specs_and_inputs_are_errors() {
+    let err = ModelSpec::named("resnet").expect_err("unknown");
+    assert!(matches!(err, ModelError::UnknownModel { .. }));
+    assert!(err.to_string().contains("sgbn-dt"), "{err}");
+
+    let mut spec = ModelSpec::named("cnn").expect("spec");
+    spec.convs[1].kernel = 13;
+    assert!(matches!(
+        ConvNet::new(&spec, 0, &Device::Cpu),
+        Err(ModelError::InvalidSpec(_))
+    ));
+    let mut spec = ModelSpec::named("sgbn").expect("spec");
+    if let Some(g) = spec.convs[0].gate.as_mut() {
+        g.dropout = 1.5;
+    }
+    assert!(matches!(
+        ConvNet::new(&spec, 0, &Device::Cpu),
+        Err(ModelError::InvalidSpec(_))
+    ));
+
+    let m = build("cnn", 0);
+    let wrong = Tensor::zeros((2, 3, 28, 28), DType::F32, &Device::Cpu).expect("x");
+    assert!(
+        m.forward(
+            &wrong,
+            ForwardContext::eval(1.0),
+            &mut SeededRng::seed_from_u64(0)
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn padding_variant_changes_the_flattened_size() {
+    let spec = ModelSpec::named("cnn").expect("spec").with_padding(2);
+    assert_eq!(spec.validate().expect("valid"), [(14, 14), (7, 7)]);
+    let m = ConvNet::new(&spec, 0, &Device::Cpu).expect("model");
+    let hidden = m
+        .trainable()
+        .into_iter()
+        .find(|(n, _)| n == "hidden.weight")
+        .expect("hidden");
+    assert_eq!(hidden.1.as_tensor().dims(), [64 * 7 * 7, 100]);
+    assert_eq!(spec.dense_unit, DenseUnit::Relu);
+}
