@@ -1,12 +1,24 @@
 //! # sgbn-defenses
 //!
-//! Training recipes: Adam, early stopping on a validation split, per-epoch
-//! slope annealing, L1/L2 penalties, the REINFORCE loss signal and PGD
-//! adversarial training with the loss mix τ (eq. 2.29); atomic per-epoch
-//! checkpoints and resume.
+//! Training recipes (thesis §4.3.1): [`train`] with [`Adam`], mini-batches
+//! reshuffled by a seeded generator, per-epoch slope annealing, L1/L2
+//! penalties (eq. 2.9), early stopping on a validation split, a checkpoint
+//! after every epoch written atomically, and exact resume: a run killed
+//! mid-epoch and started again ends with the same weights, bit for bit, as
+//! an uninterrupted one. A NaN or infinite loss stops training with
+//! [`TrainError::NonFiniteLoss`] and keeps the last good checkpoint.
 //!
-//! This crate is not built yet: it holds no API, only this description of what
-//! will live here. See `docs/ARCHITECTURE.md` for where it sits in the
-//! dependency graph.
+//! Planned: the REINFORCE loss signal for the chapter-3 networks and PGD
+//! adversarial training with the loss mix τ (eq. 2.29) for BNN.
 
 #![deny(missing_docs)]
+
+mod adam;
+mod error;
+mod trainer;
+
+pub use adam::{Adam, AdamConfig};
+pub use error::{Result, TrainError};
+pub use trainer::{
+    EarlyStopping, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport, batch_rng, train,
+};

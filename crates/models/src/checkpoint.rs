@@ -35,6 +35,17 @@ pub fn save_checkpoint(
     path: &Path,
     metadata: &BTreeMap<String, String>,
 ) -> Result<()> {
+    save_checkpoint_with(model, path, metadata, &[])
+}
+
+/// [`save_checkpoint`] with extra tensors (e.g. optimizer state) whose names
+/// must not clash with the model's.
+pub fn save_checkpoint_with(
+    model: &dyn Classifier,
+    path: &Path,
+    metadata: &BTreeMap<String, String>,
+    extra: &[(String, Tensor)],
+) -> Result<()> {
     let bad = |reason: String| ModelError::BadCheckpoint {
         path: path.to_path_buf(),
         reason,
@@ -49,11 +60,19 @@ pub fn save_checkpoint(
     header.insert(FORMAT_KEY.into(), FORMAT.into());
     let spec = serde_json::to_string(model.spec()).map_err(|e| bad(e.to_string()))?;
     header.insert(SPEC_KEY.into(), spec);
-    let state: Vec<(String, Tensor)> = model
+    let mut state: Vec<(String, Tensor)> = model
         .state()
         .into_iter()
         .map(|(name, var)| (name, var.as_tensor().detach()))
         .collect();
+    for (name, t) in extra {
+        if state.iter().any(|(n, _)| n == name) {
+            return Err(bad(format!(
+                "extra tensor {name:?} clashes with a model tensor"
+            )));
+        }
+        state.push((name.clone(), t.detach()));
+    }
     let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
         .map_err(|e| bad(e.to_string()))?;
     write_atomic(path, &bytes)
@@ -96,6 +115,16 @@ impl Checkpoint {
             metadata,
             tensors,
         })
+    }
+
+    /// A tensor of the file by name (model state or extra).
+    pub fn tensor(&self, name: &str) -> Option<Tensor> {
+        self.tensors.get(name).cloned()
+    }
+
+    /// Where the checkpoint was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Copies the saved state into `model`, which must have been built from

@@ -18,13 +18,17 @@ mod checkpoint;
 mod classifier;
 mod conv_net;
 mod error;
+mod evaluate;
 mod mode;
 mod spec;
 
 pub use atomic_file::write_atomic;
-pub use checkpoint::{Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint};
+pub use checkpoint::{
+    Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
+};
 pub use classifier::Classifier;
 pub use conv_net::{ConvNet, is_buffer};
 pub use error::{ModelError, Result};
+pub use evaluate::{Accuracy, accuracy};
 pub use mode::{ForwardContext, Mode};
 pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec};

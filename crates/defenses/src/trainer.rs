@@ -1,0 +1,426 @@
+//! Supervised training with Adam, slope annealing, early stopping, per-epoch
+//! atomic checkpoints and exact resume (thesis §4.3.1).
+
+use std::{collections::BTreeMap, ops::ControlFlow, path::Path, time::Instant};
+
+use candle_core::{D, DType, Tensor};
+use rand::SeedableRng;
+use sgbn_data::{Dataset, MiniBatches};
+use sgbn_estimators::{SeededRng, SlopeSchedule};
+use sgbn_models::{Checkpoint, Classifier, ForwardContext, accuracy, save_checkpoint_with};
+
+use crate::{Adam, AdamConfig, Result, TrainError};
+
+/// Early stopping on validation accuracy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EarlyStopping {
+    /// Stop after this many epochs without a better validation accuracy.
+    pub patience: usize,
+}
+
+/// What a training run does. Thesis (§4.3.1): Adam with learning rate 1e-3,
+/// batch 50, up to 25 epochs with early stopping, slope `min(5, 1 + 0.04·epoch)`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    /// Number of epochs (an upper bound with early stopping).
+    pub epochs: usize,
+    /// Mini-batch size.
+    pub batch_size: usize,
+    /// Optimizer settings.
+    pub adam: AdamConfig,
+    /// Slope schedule of the soft-STE units (per epoch; see `SlopeSchedule`).
+    #[serde(with = "slope_serde")]
+    pub slope: SlopeSchedule,
+    /// Early stopping; needs a validation set.
+    pub early_stopping: Option<EarlyStopping>,
+    /// L1 penalty on weights (eq. 2.9, n = 1), 0 for none.
+    pub l1: f64,
+    /// L2 penalty on weights (eq. 2.9, n = 2), 0 for none.
+    pub l2: f64,
+    /// Seed of the batch order and of every stochastic unit.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 25,
+            batch_size: 50,
+            adam: AdamConfig::default(),
+            slope: SlopeSchedule::thesis(),
+            early_stopping: Some(EarlyStopping { patience: 3 }),
+            l1: 0.0,
+            l2: 0.0,
+            seed: 0,
+        }
+    }
+}
+
+mod slope_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use sgbn_estimators::SlopeSchedule;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    enum Repr {
+        Linear {
+            start: f64,
+            rate: f64,
+            max: f64,
+        },
+        Geometric {
+            start: f64,
+            factor: f64,
+            every: u64,
+            max: f64,
+        },
+        Constant(f64),
+    }
+
+    pub fn serialize<S: Serializer>(s: &SlopeSchedule, ser: S) -> Result<S::Ok, S::Error> {
+        match *s {
+            SlopeSchedule::Linear { start, rate, max } => Repr::Linear { start, rate, max },
+            SlopeSchedule::Geometric {
+                start,
+                factor,
+                every,
+                max,
+            } => Repr::Geometric {
+                start,
+                factor,
+                every,
+                max,
+            },
+            SlopeSchedule::Constant(m) => Repr::Constant(m),
+        }
+        .serialize(ser)
+    }
+
+    pub fn deserialize<'de, De: Deserializer<'de>>(de: De) -> Result<SlopeSchedule, De::Error> {
+        Ok(match Repr::deserialize(de)? {
+            Repr::Linear { start, rate, max } => SlopeSchedule::Linear { start, rate, max },
+            Repr::Geometric {
+                start,
+                factor,
+                every,
+                max,
+            } => SlopeSchedule::Geometric {
+                start,
+                factor,
+                every,
+                max,
+            },
+            Repr::Constant(m) => SlopeSchedule::Constant(m),
+        })
+    }
+}
+
+/// One epoch's log line.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochLog {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Mean training loss (cross-entropy plus penalties).
+    pub train_loss: f64,
+    /// Accuracy of the training forward passes during the epoch.
+    pub train_accuracy: f64,
+    /// Validation accuracy after the epoch (evaluation mode).
+    pub validation_accuracy: Option<f64>,
+    /// Slope used in the epoch.
+    pub slope: f64,
+    /// Wall time of the epoch.
+    pub seconds: f64,
+}
+
+/// The result of a training run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainReport {
+    /// Every finished epoch, including those of earlier, resumed runs.
+    pub epochs: Vec<EpochLog>,
+    /// Whether early stopping ended the run.
+    pub stopped_early: bool,
+    /// Slope of the last epoch (use it for evaluation).
+    pub final_slope: f64,
+}
+
+/// Receives progress; may ask to stop.
+pub trait TrainObserver {
+    /// After each batch. `Break` stops training without a checkpoint for the
+    /// unfinished epoch ([`TrainError::Interrupted`]).
+    fn batch(
+        &mut self,
+        _epoch: usize,
+        _batch: usize,
+        _batches: usize,
+        _loss: f64,
+    ) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+    /// After each finished (and checkpointed) epoch.
+    fn epoch(&mut self, _log: &EpochLog) {}
+}
+
+/// An observer that does nothing.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl TrainObserver for Quiet {}
+
+const META_CONFIG: &str = "train.config";
+const META_LOG: &str = "train.log";
+const META_STEP: &str = "train.adam_step";
+const META_STOPPED: &str = "train.stopped_early";
+
+/// The generator of batch `batch` of `epoch`: a function of the seed and the
+/// position only, so a resumed run draws exactly what an uninterrupted one
+/// would.
+pub fn batch_rng(seed: u64, epoch: usize, batch: u64) -> SeededRng {
+    let mut rng = SeededRng::seed_from_u64(seed);
+    rng.set_stream(((epoch as u64) << 32) | (batch & 0xffff_ffff));
+    rng
+}
+
+fn penalties(model: &dyn Classifier, l1: f64, l2: f64) -> Result<Option<Tensor>> {
+    if l1 == 0.0 && l2 == 0.0 {
+        return Ok(None);
+    }
+    let mut total: Option<Tensor> = None;
+    for (name, var) in model.trainable() {
+        if !name.ends_with(".weight") || name.contains("bn") {
+            continue;
+        }
+        let w = var.as_tensor();
+        let mut term = (w.abs()?.sum_all()? * l1)?;
+        term = (term + (w.sqr()?.sum_all()? * l2)?)?;
+        total = Some(match total {
+            Some(t) => (t + term)?,
+            None => term,
+        });
+    }
+    Ok(total)
+}
+
+/// Trains `model` on `train` (and evaluates on `validation` after each
+/// epoch). With `checkpoint`, the state after each epoch is written there
+/// atomically, and a run finds an existing checkpoint of the same
+/// configuration and model and resumes after its last finished epoch.
+pub fn train(
+    model: &dyn Classifier,
+    train: &Dataset,
+    validation: Option<&Dataset>,
+    config: &TrainConfig,
+    checkpoint: Option<&Path>,
+    observer: &mut dyn TrainObserver,
+) -> Result<TrainReport> {
+    config.slope.validate()?;
+    if config.batch_size == 0 || train.is_empty() {
+        return Err(TrainError::InvalidConfig(
+            "batch size and training set must be non-empty".into(),
+        ));
+    }
+    if config.early_stopping.is_some() && validation.is_none() {
+        return Err(TrainError::InvalidConfig(
+            "early stopping needs a validation set".into(),
+        ));
+    }
+    if !(config.l1 >= 0.0 && config.l2 >= 0.0 && config.l1.is_finite() && config.l2.is_finite()) {
+        return Err(TrainError::InvalidConfig(format!(
+            "penalties l1 {} l2 {}",
+            config.l1, config.l2
+        )));
+    }
+    let mut adam = Adam::new(model.trainable(), config.adam)?;
+    let config_json = serde_json::to_string(&ResumeKey::of(config))
+        .map_err(|e| TrainError::InvalidConfig(e.to_string()))?;
+    let mut report = TrainReport {
+        epochs: Vec::new(),
+        stopped_early: false,
+        final_slope: config.slope.slope(0, 0),
+    };
+    if let Some(path) = checkpoint.filter(|p| p.exists()) {
+        let ck = Checkpoint::read(path, model_device(model)?)?;
+        let mismatch = |reason: String| TrainError::ResumeMismatch {
+            path: path.to_path_buf(),
+            reason,
+        };
+        if ck.metadata.get(META_CONFIG) != Some(&config_json) {
+            return Err(mismatch(
+                "it was written with another training configuration".into(),
+            ));
+        }
+        ck.load_into(model)?;
+        let step = ck
+            .metadata
+            .get(META_STEP)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| mismatch("no optimizer step count".into()))?;
+        adam.restore(step, &|name| ck.tensor(name))?;
+        report.epochs = ck
+            .metadata
+            .get(META_LOG)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .ok_or_else(|| mismatch("no readable training log".into()))?;
+        report.stopped_early = ck.metadata.get(META_STOPPED).is_some_and(|s| s == "true");
+        if let Some(last) = report.epochs.last() {
+            report.final_slope = last.slope;
+        }
+        tracing::info!(path = %path.display(), epochs_done = report.epochs.len(), "resuming");
+    }
+    let batches = MiniBatches::new(train.len(), config.batch_size, config.seed)?;
+    let n_batches = batches.batches_per_epoch();
+    let device = model_device(model)?.clone();
+    for epoch in report.epochs.len()..config.epochs {
+        if report.stopped_early {
+            break;
+        }
+        let start = Instant::now();
+        let mut slope = config.slope.slope(epoch as u64, adam.steps());
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        for (b, indices) in batches.epoch(epoch as u64).enumerate() {
+            let (x, y) = train.batch(&indices)?;
+            let (x, y) = (x.to_device(&device)?, y.to_device(&device)?);
+            // A sum propagates NaN and inf (a max would skip NaN).
+            if !x
+                .abs()?
+                .sum_all()?
+                .to_dtype(DType::F64)?
+                .to_scalar::<f64>()?
+                .is_finite()
+            {
+                return Err(TrainError::NonFiniteInput { epoch, batch: b });
+            }
+            let mut rng = batch_rng(config.seed, epoch, b as u64);
+            slope = config.slope.slope(epoch as u64, adam.steps());
+            let logits = model.forward(&x, ForwardContext::train(slope), &mut rng)?;
+            let mut loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+            if let Some(p) = penalties(model, config.l1, config.l2)? {
+                loss = (loss + p)?;
+            }
+            let value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            if !value.is_finite() {
+                return Err(TrainError::NonFiniteLoss {
+                    epoch,
+                    batch: b,
+                    value,
+                });
+            }
+            let grads = loss.backward()?;
+            adam.step(&grads)?;
+            loss_sum += value * indices.len() as f64;
+            let hits = logits
+                .argmax(D::Minus1)?
+                .eq(&y)?
+                .to_dtype(DType::F32)?
+                .sum_all()?;
+            correct += hits.to_scalar::<f32>()? as usize;
+            seen += indices.len();
+            if observer.batch(epoch, b, n_batches, value).is_break() {
+                return Err(TrainError::Interrupted { epoch, batch: b });
+            }
+        }
+        let validation_accuracy = match validation {
+            Some(v) => {
+                let mut rng = batch_rng(config.seed, epoch, u64::from(u32::MAX));
+                let acc = accuracy(
+                    model,
+                    &v.images().to_device(&device)?,
+                    &v.labels().to_device(&device)?,
+                    config.batch_size.max(100),
+                    ForwardContext::eval(slope),
+                    &mut rng,
+                )?;
+                Some(acc.fraction())
+            }
+            None => None,
+        };
+        let log = EpochLog {
+            epoch,
+            train_loss: loss_sum / seen as f64,
+            train_accuracy: correct as f64 / seen as f64,
+            validation_accuracy,
+            slope,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        tracing::info!(
+            epoch, loss = log.train_loss, train_acc = log.train_accuracy,
+            val_acc = ?log.validation_accuracy, slope, seconds = log.seconds, "epoch done"
+        );
+        report.epochs.push(log.clone());
+        report.final_slope = slope;
+        if let (Some(es), Some(_)) = (config.early_stopping, validation) {
+            report.stopped_early = stop_early(&report.epochs, es.patience);
+        }
+        if let Some(path) = checkpoint {
+            let (extra, step) = adam.state();
+            let mut meta = BTreeMap::new();
+            meta.insert(META_CONFIG.to_string(), config_json.clone());
+            meta.insert(META_STEP.to_string(), step.to_string());
+            meta.insert(
+                META_LOG.to_string(),
+                serde_json::to_string(&report.epochs)
+                    .map_err(|e| TrainError::InvalidConfig(e.to_string()))?,
+            );
+            meta.insert(META_STOPPED.to_string(), report.stopped_early.to_string());
+            save_checkpoint_with(model, path, &meta, &extra)?;
+        }
+        observer.epoch(&log);
+    }
+    Ok(report)
+}
+
+/// True when the best validation accuracy lies more than `patience` epochs back.
+fn stop_early(epochs: &[EpochLog], patience: usize) -> bool {
+    let accs: Vec<f64> = epochs
+        .iter()
+        .filter_map(|e| e.validation_accuracy)
+        .collect();
+    let Some(best) = accs
+        .iter()
+        .cloned()
+        .fold(None, |b: Option<f64>, a| Some(b.map_or(a, |b| b.max(a))))
+    else {
+        return false;
+    };
+    let best_at = accs.iter().position(|a| *a == best).unwrap_or(0);
+    accs.len() - 1 - best_at >= patience
+}
+
+fn model_device(model: &dyn Classifier) -> Result<&'static candle_core::Device> {
+    // Models of this crate live on the CPU unless built elsewhere; the
+    // device of the first parameter decides.
+    let vars = model.trainable();
+    match vars.first().map(|(_, v)| v.as_tensor().device().clone()) {
+        Some(candle_core::Device::Cpu) | None => Ok(&candle_core::Device::Cpu),
+        Some(_) => Err(TrainError::InvalidConfig(
+            "training on accelerators arrives with the cuda feature".into(),
+        )),
+    }
+}
+
+/// What must match for a checkpoint to be resumed: everything but the
+/// number of epochs (a run may be extended).
+#[derive(serde::Serialize)]
+struct ResumeKey<'a> {
+    batch_size: usize,
+    adam: &'a AdamConfig,
+    #[serde(with = "slope_serde")]
+    slope: SlopeSchedule,
+    early_stopping: &'a Option<EarlyStopping>,
+    l1: f64,
+    l2: f64,
+    seed: u64,
+}
+
+impl<'a> ResumeKey<'a> {
+    fn of(c: &'a TrainConfig) -> Self {
+        Self {
+            batch_size: c.batch_size,
+            adam: &c.adam,
+            slope: c.slope,
+            early_stopping: &c.early_stopping,
+            l1: c.l1,
+            l2: c.l2,
+            seed: c.seed,
+        }
+    }
+}
