@@ -83,6 +83,10 @@ impl Adam {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
+            // Gradients carry the backward graph, which references the whole
+            // forward pass: moments built from them would keep every step's
+            // graph alive (memory grows without bound). Detach.
+            let g = &g.detach();
             let (m, v) = match moments.take() {
                 Some((m, v)) => (
                     ((m * c.beta1)? + (g * (1.0 - c.beta1))?)?,
@@ -92,8 +96,8 @@ impl Adam {
             };
             let denom = ((&v / bc2)?.sqrt()? + c.eps)?;
             let update = ((&m / bc1)? / denom)?;
-            var.set(&(var.as_tensor() - (update * c.lr)?)?)?;
-            *moments = Some((m, v));
+            var.set(&(var.as_tensor().detach() - (update * c.lr)?)?)?;
+            *moments = Some((m.detach(), v.detach()));
         }
         Ok(())
     }

@@ -241,3 +241,35 @@ fn early_stopping_needs_validation_and_bad_settings_are_errors() {
     };
     assert!(train(&m, &tr, None, &bad, None, &mut Quiet).is_err());
 }
+
+/// Adam's moments must not hold the autograd graph of the step that made
+/// them: otherwise every step keeps the previous one alive and memory grows
+/// without bound (a 60,000-image epoch of the CNN was killed at 24 GB).
+#[test]
+fn optimizer_state_holds_no_autograd_graph() {
+    let (tr, _) = subsets(100, 10);
+    let m = model("cnn");
+    let mut adam = sgbn_defenses::Adam::new(m.trainable(), Default::default()).expect("adam");
+    for step in 0..2 {
+        let (x, y) = tr
+            .batch(&(step * 50..step * 50 + 50).collect::<Vec<_>>())
+            .expect("batch");
+        let mut rng = sgbn_defenses::batch_rng(0, 0, step as u64);
+        let logits = m
+            .forward(&x, ForwardContext::train(1.0), &mut rng)
+            .expect("forward");
+        let loss = candle_nn::loss::cross_entropy(&logits, &y).expect("loss");
+        adam.step(&loss.backward().expect("backward"))
+            .expect("step");
+    }
+    let (state, steps) = adam.state();
+    assert_eq!(steps, 2);
+    assert_eq!(state.len(), 2 * m.trainable().len());
+    for (name, t) in &state {
+        assert!(!t.track_op(), "{name} keeps an autograd graph");
+    }
+    for (name, v) in m.trainable() {
+        let t = v.as_tensor();
+        assert!(t.is_variable(), "{name} is no longer a variable");
+    }
+}

@@ -1,0 +1,187 @@
+//! `cargo xtask train`: train one model on MNIST, write its checkpoint and a
+//! metrics JSON.
+
+use std::{ops::ControlFlow, path::PathBuf, time::Instant};
+
+use anyhow::Context;
+use candle_core::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use sgbn_data::{load_mnist, resolve_mnist_dir};
+use sgbn_defenses::{EarlyStopping, EpochLog, TrainConfig, TrainObserver, train};
+use sgbn_estimators::SeededRng;
+use sgbn_models::{
+    Classifier, ConvNet, ForwardContext, MODEL_NAMES, ModelSpec, accuracy, write_atomic,
+};
+
+/// Arguments of `cargo xtask train`.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Model to train.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(MODEL_NAMES))]
+    model: String,
+    /// Number of epochs (an upper bound with early stopping).
+    #[arg(long, default_value_t = 25)]
+    epochs: usize,
+    /// Train on the first K training images (default: all 60,000).
+    #[arg(long)]
+    train_size: Option<usize>,
+    /// Hold out V training images (seeded) for validation and early stopping
+    /// (default 0: no validation, no early stopping).
+    #[arg(long, default_value_t = 0)]
+    validation_size: usize,
+    /// Early-stopping patience in epochs (with --validation-size).
+    #[arg(long, default_value_t = 3)]
+    patience: usize,
+    /// Mini-batch size (thesis: 50).
+    #[arg(long, default_value_t = 50)]
+    batch_size: usize,
+    /// Adam learning rate (thesis: 1e-3).
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Zero padding of the conv layers (authors' code: 0, VALID).
+    #[arg(long, default_value_t = 0)]
+    padding: usize,
+    /// Seed of initialization, batch order and every stochastic unit.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory (checkpoint.safetensors, metrics.json).
+    #[arg(long)]
+    out: PathBuf,
+    /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// Progress bar over the batches of the run (hidden without a terminal).
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl TrainObserver for Progress {
+    fn batch(&mut self, epoch: usize, batch: usize, batches: usize, loss: f64) -> ControlFlow<()> {
+        if batch == 0 {
+            self.bar.set_length(batches as u64);
+            self.bar.set_position(0);
+            self.bar.set_prefix(format!("epoch {epoch}"));
+        }
+        self.bar.inc(1);
+        if batch % 10 == 0 {
+            self.bar.set_message(format!("loss {loss:.4}"));
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn epoch(&mut self, log: &EpochLog) {
+        self.bar.println(format!(
+            "epoch {:>2}: loss {:.4}, train acc {:.2} %, val acc {}, slope {:.2}, {:.1} s",
+            log.epoch,
+            log.train_loss,
+            100.0 * log.train_accuracy,
+            log.validation_accuracy
+                .map_or("-".to_string(), |a| format!("{:.2} %", 100.0 * a)),
+            log.slope,
+            log.seconds
+        ));
+    }
+}
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let dir = resolve_mnist_dir(args.data_dir.as_deref());
+    let mnist =
+        load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    let train_set = match args.train_size {
+        Some(k) => mnist.train.first(k)?,
+        None => mnist.train.clone(),
+    };
+    let (train_set, validation) = if args.validation_size > 0 {
+        let (t, v) = train_set.split_validation(args.validation_size, args.seed)?;
+        (t, Some(v))
+    } else {
+        (train_set, None)
+    };
+    let spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
+    let model = ConvNet::new(&spec, args.seed, &Device::Cpu)?;
+    let mut config = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        early_stopping: validation.as_ref().map(|_| EarlyStopping {
+            patience: args.patience,
+        }),
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    config.adam.lr = args.lr;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let checkpoint = args.out.join("checkpoint.safetensors");
+    tracing::info!(model = %spec.name, train = train_set.len(),
+        validation = validation.as_ref().map_or(0, |v| v.len()), "training");
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut progress = Progress { bar };
+    let report = train(
+        &model,
+        &train_set,
+        validation.as_ref(),
+        &config,
+        Some(&checkpoint),
+        &mut progress,
+    )
+    .with_context(|| {
+        format!(
+            "training {} (checkpoint {})",
+            spec.name,
+            checkpoint.display()
+        )
+    })?;
+    progress.bar.finish_and_clear();
+
+    let eval_start = Instant::now();
+    let mut rng = SeededRng::seed_from_u64(args.seed ^ 0x7e57);
+    let test = accuracy(
+        &model,
+        mnist.test.images(),
+        mnist.test.labels(),
+        500,
+        ForwardContext::eval(report.final_slope),
+        &mut rng,
+    )?;
+    let metrics = serde_json::json!({
+        "model": spec.name,
+        "spec": spec,
+        "train_config": config,
+        "train_size": train_set.len(),
+        "validation_size": validation.as_ref().map_or(0, |v| v.len()),
+        "epochs": report.epochs,
+        "stopped_early": report.stopped_early,
+        "test_accuracy": test.fraction(),
+        "test_correct": test.correct,
+        "test_total": test.total,
+        "test_eval_seconds": eval_start.elapsed().as_secs_f64(),
+        "stochastic_at_test": model.is_stochastic(),
+        "data": mnist.files.iter().map(|f| serde_json::json!({
+            "file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            "sha256": f.sha256,
+        })).collect::<Vec<_>>(),
+        "wall_seconds": start.elapsed().as_secs_f64(),
+    });
+    let path = args.out.join("metrics.json");
+    write_atomic(&path, serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    println!(
+        "{}: test accuracy {:.2} % ({} / {}) after {} epoch(s); checkpoint {}, metrics {}",
+        spec.name,
+        100.0 * test.fraction(),
+        test.correct,
+        test.total,
+        report.epochs.len(),
+        checkpoint.display(),
+        path.display()
+    );
+    Ok(())
+}
