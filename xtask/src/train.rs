@@ -69,6 +69,19 @@ impl TrainObserver for Progress {
         if batch % 10 == 0 {
             self.bar.set_message(format!("loss {loss:.4}"));
         }
+        // Without a terminal the bar is hidden: log every tenth of an epoch.
+        let tenth = batches.div_ceil(10).max(1);
+        if self.bar.is_hidden() && (batch + 1) % tenth == 0 {
+            tracing::info!(
+                epoch,
+                batch = batch + 1,
+                batches,
+                loss,
+                elapsed_s = self.bar.elapsed().as_secs(),
+                eta_s = self.bar.eta().as_secs(),
+                "training"
+            );
+        }
         ControlFlow::Continue(())
     }
 

@@ -3,11 +3,13 @@
 
 use std::{collections::BTreeMap, ops::ControlFlow, path::Path, time::Instant};
 
-use candle_core::{D, DType, Tensor};
+use candle_core::{DType, Tensor};
 use rand::SeedableRng;
 use sgbn_data::{Dataset, MiniBatches};
 use sgbn_estimators::{SeededRng, SlopeSchedule};
-use sgbn_models::{Checkpoint, Classifier, ForwardContext, accuracy, save_checkpoint_with};
+use sgbn_models::{
+    Checkpoint, Classifier, ForwardContext, accuracy, count_correct, save_checkpoint_with,
+};
 
 use crate::{Adam, AdamConfig, Result, TrainError};
 
@@ -29,7 +31,6 @@ pub struct TrainConfig {
     /// Optimizer settings.
     pub adam: AdamConfig,
     /// Slope schedule of the soft-STE units (per epoch; see `SlopeSchedule`).
-    #[serde(with = "slope_serde")]
     pub slope: SlopeSchedule,
     /// Early stopping; needs a validation set.
     pub early_stopping: Option<EarlyStopping>,
@@ -53,65 +54,6 @@ impl Default for TrainConfig {
             l2: 0.0,
             seed: 0,
         }
-    }
-}
-
-mod slope_serde {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use sgbn_estimators::SlopeSchedule;
-
-    #[derive(Serialize, Deserialize)]
-    #[serde(rename_all = "kebab-case")]
-    enum Repr {
-        Linear {
-            start: f64,
-            rate: f64,
-            max: f64,
-        },
-        Geometric {
-            start: f64,
-            factor: f64,
-            every: u64,
-            max: f64,
-        },
-        Constant(f64),
-    }
-
-    pub fn serialize<S: Serializer>(s: &SlopeSchedule, ser: S) -> Result<S::Ok, S::Error> {
-        match *s {
-            SlopeSchedule::Linear { start, rate, max } => Repr::Linear { start, rate, max },
-            SlopeSchedule::Geometric {
-                start,
-                factor,
-                every,
-                max,
-            } => Repr::Geometric {
-                start,
-                factor,
-                every,
-                max,
-            },
-            SlopeSchedule::Constant(m) => Repr::Constant(m),
-        }
-        .serialize(ser)
-    }
-
-    pub fn deserialize<'de, De: Deserializer<'de>>(de: De) -> Result<SlopeSchedule, De::Error> {
-        Ok(match Repr::deserialize(de)? {
-            Repr::Linear { start, rate, max } => SlopeSchedule::Linear { start, rate, max },
-            Repr::Geometric {
-                start,
-                factor,
-                every,
-                max,
-            } => SlopeSchedule::Geometric {
-                start,
-                factor,
-                every,
-                max,
-            },
-            Repr::Constant(m) => SlopeSchedule::Constant(m),
-        })
     }
 }
 
@@ -307,12 +249,7 @@ pub fn train(
             let grads = loss.backward()?;
             adam.step(&grads)?;
             loss_sum += value * indices.len() as f64;
-            let hits = logits
-                .argmax(D::Minus1)?
-                .eq(&y)?
-                .to_dtype(DType::F32)?
-                .sum_all()?;
-            correct += hits.to_scalar::<f32>()? as usize;
+            correct += count_correct(&logits, &y)?;
             seen += indices.len();
             if observer.batch(epoch, b, n_batches, value).is_break() {
                 return Err(TrainError::Interrupted { epoch, batch: b });
@@ -403,7 +340,6 @@ fn model_device(model: &dyn Classifier) -> Result<&'static candle_core::Device> 
 struct ResumeKey<'a> {
     batch_size: usize,
     adam: &'a AdamConfig,
-    #[serde(with = "slope_serde")]
     slope: SlopeSchedule,
     early_stopping: &'a Option<EarlyStopping>,
     l1: f64,

@@ -3,7 +3,8 @@
 use crate::{EstimatorError, Result};
 
 /// How the slope `m` of `σ(m·a)` grows during training.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SlopeSchedule {
     /// `m = min(max, start + rate·epoch)`: the thesis's per-epoch schedule,
     /// `min(5, 1 + 0.04·epoch)` ([`SlopeSchedule::thesis`]).

@@ -14,10 +14,12 @@
 //! - [`GateModule`]: the gate of Tables 4.1–4.4 (ST, DT and ±1 outputs, the
 //!   authors'-code options, shared weights for 1W-SGBN), with a trace of its
 //!   last masks and σ(a);
-//! - [`Dense`]: a fully connected layer stored `(in, out)`.
+//! - [`Dense`]: a fully connected layer stored `(in, out)`;
+//! - [`stochastic_activation_pruning`] (SAP, eq. 2.23–2.25);
+//! - [`RandomWeightMask`]: DropConnect and random-mask conv weights.
 //!
-//! Planned (issue "Layers and models"): binarized dense layers, stochastic activation pruning (eq. 2.23–2.25),
-//! DropConnect and random-mask conv, adaptive dropout, BNN layers.
+//! Planned (issue "Layers and models"): adaptive dropout and BNN layers
+//! (eq. 2.17–2.22).
 
 #![deny(missing_docs)]
 
@@ -26,7 +28,9 @@ mod error;
 mod gate_module;
 mod im2col;
 mod masked_conv2d;
+mod random_weight_mask;
 mod seeded_var_map;
+mod stochastic_activation_pruning;
 
 pub use dense::{Dense, DenseConfig, dense};
 pub use error::{LayerError, Result};
@@ -35,4 +39,6 @@ pub use gate_module::{
 };
 pub use im2col::ConvGeometry;
 pub use masked_conv2d::{MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
+pub use random_weight_mask::RandomWeightMask;
 pub use seeded_var_map::{SeededVarMap, glorot_uniform};
+pub use stochastic_activation_pruning::stochastic_activation_pruning;

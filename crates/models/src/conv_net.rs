@@ -5,7 +5,8 @@ use candle_nn::{BatchNorm, BatchNormConfig};
 use sgbn_estimators::{SeededRng, bernoulli_soft_ste};
 use sgbn_layers::{
     ConvGeometry, Dense, DenseConfig, GateConfig, GateModule, GateTrace, MaskedConv2d,
-    MaskedConv2dConfig, SeededVarMap, dense, gate_module, masked_conv2d,
+    MaskedConv2dConfig, RandomWeightMask, SeededVarMap, dense, gate_module, masked_conv2d,
+    stochastic_activation_pruning,
 };
 
 use crate::{Classifier, DenseUnit, ForwardContext, ModelError, ModelSpec, Result};
@@ -16,10 +17,12 @@ struct ConvBlock {
     conv: MaskedConv2d,
     bn: BatchNorm,
     gate: Option<GateModule>,
+    random_mask: Option<RandomWeightMask>,
     share_weights: bool,
 }
 
-/// CNN, CNN-BIN, SGBN (ST/DT/±1), SGBN-ReLU, 1W-SGBN: conv blocks
+/// CNN, CNN-BIN, SGBN (ST/DT/±1), SGBN-ReLU, 1W-SGBN, SAP, DropConnect,
+/// Random Mask: conv blocks
 /// (conv → BN → ReLU, each optionally gated, eq. 4.1–4.2) → flatten → dense
 /// → ReLU or stochastic binary unit → dense logits. Built from a
 /// [`ModelSpec`]; parameters from a [`SeededVarMap`].
@@ -88,10 +91,15 @@ impl ConvNet {
                 }
                 None => None,
             };
+            let random_mask = c
+                .random_mask
+                .map(|m| RandomWeightMask::new(m.keep, m.per_sample))
+                .transpose()?;
             blocks.push(ConvBlock {
                 conv,
                 bn,
                 gate,
+                random_mask,
                 share_weights: c.gate.as_ref().is_some_and(|g| g.share_weights),
             });
             (channels, h, w) = (c.filters, *ho, *wo);
@@ -149,15 +157,22 @@ impl Classifier for ConvNet {
         let train = ctx.mode.is_train();
         let mut h = x.clone();
         for block in &self.blocks {
-            let masks = match &block.gate {
-                Some(gate) => {
+            let masks = match (&block.gate, &block.random_mask) {
+                (Some(gate), _) => {
                     let shared = block.share_weights.then(|| block.conv.weight());
                     Some(gate.masks(&h, shared, train, rng)?)
                 }
-                None => None,
+                (None, Some(random)) => {
+                    let w = block.conv.weight();
+                    Some(random.masks(h.dim(0)?, w.dims(), h.device(), rng)?)
+                }
+                (None, None) => None,
             };
             h = block.conv.forward_masked(&h, masks.as_ref())?;
             h = block.bn.forward_t(&h, train)?.relu()?;
+            if self.spec.sap {
+                h = stochastic_activation_pruning(&h, rng)?;
+            }
         }
         let a = self.hidden.forward(&h.flatten_from(1)?)?;
         let h = match self.spec.dense_unit {

@@ -60,3 +60,14 @@ pub fn accuracy(
     }
     Ok(Accuracy { correct, total: n })
 }
+
+/// How many rows of `logits` `(B, classes)` have their maximum at the u32
+/// label in `labels` `(B,)`.
+pub fn count_correct(logits: &Tensor, labels: &Tensor) -> Result<usize> {
+    let hits = logits
+        .argmax(D::Minus1)?
+        .eq(labels)?
+        .to_dtype(DType::F32)?
+        .sum_all()?;
+    Ok(hits.to_scalar::<f32>()? as usize)
+}

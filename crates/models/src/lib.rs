@@ -4,11 +4,11 @@
 //! [`ModelSpec`], with safetensors checkpoints that carry their spec.
 //!
 //! Built so far: [`ConvNet`] for CNN, CNN-BIN, SGBN (ST), SGBN (DT),
-//! SGBN-ReLU, 1W-SGBN and SGBN ±1 at MNIST sizes (§4.3.1, Tables 4.1–4.2;
+//! SGBN-ReLU, 1W-SGBN, SGBN ±1, SAP, DropConnect and Random Mask at MNIST sizes (§4.3.1, Tables 4.1–4.2;
 //! [`ModelSpec::named`]); [`save_checkpoint`] / [`Checkpoint`].
 //!
-//! Planned (issue "Layers and models"): SGBN with shuffled masks, SAP, BNN,
-//! DropConnect, random mask, adaptive dropout, gate probes, 1-layer-SGBN,
+//! Planned (issue "Layers and models"): SGBN with shuffled masks, BNN,
+//! adaptive dropout, gate probes, 1-layer-SGBN,
 //! the chapter-3 networks, the toy models of §4.6.5 and CIFAR-10 sizes.
 
 #![deny(missing_docs)]
@@ -29,6 +29,6 @@ pub use checkpoint::{
 pub use classifier::Classifier;
 pub use conv_net::{ConvNet, is_buffer};
 pub use error::{ModelError, Result};
-pub use evaluate::{Accuracy, accuracy};
+pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use mode::{ForwardContext, Mode};
-pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec};
+pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec, RandomMaskSpec};

@@ -61,6 +61,19 @@ pub struct ConvSpec {
     pub padding: usize,
     /// The gate that masks this layer's weights, if any.
     pub gate: Option<GateSpec>,
+    /// Random weight masks instead of a gate (DropConnect, random masking;
+    /// §4.7, Table 4.8), in training and at test.
+    #[serde(default)]
+    pub random_mask: Option<RandomMaskSpec>,
+}
+
+/// Bernoulli weight masks of a conv layer (see `sgbn_layers::RandomWeightMask`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RandomMaskSpec {
+    /// Probability that a weight is kept.
+    pub keep: f64,
+    /// One mask per sample (random masking) or per batch (DropConnect).
+    pub per_sample: bool,
 }
 
 /// A whole model: conv layers → flatten → dense `hidden` → unit → dense
@@ -79,10 +92,14 @@ pub struct ModelSpec {
     pub hidden: usize,
     /// The unit after it.
     pub dense_unit: DenseUnit,
+    /// Stochastic activation pruning after each conv layer's ReLU (SAP
+    /// model, §4.3.1; eq. 2.23–2.25).
+    #[serde(default)]
+    pub sap: bool,
 }
 
 /// Names accepted by [`ModelSpec::named`].
-pub const MODEL_NAMES: [&str; 7] = [
+pub const MODEL_NAMES: [&str; 10] = [
     "cnn",
     "cnn-bin",
     "sgbn",
@@ -90,6 +107,9 @@ pub const MODEL_NAMES: [&str; 7] = [
     "sgbn-relu",
     "1w-sgbn",
     "sgbn-pm1",
+    "sap",
+    "dropconnect",
+    "random-mask",
 ];
 
 impl ModelSpec {
@@ -103,6 +123,7 @@ impl ModelSpec {
             stride: 2,
             padding: 0,
             gate: None,
+            random_mask: None,
         };
         Self {
             name: "CNN".into(),
@@ -111,6 +132,7 @@ impl ModelSpec {
             convs: vec![conv(32), conv(64)],
             hidden: 100,
             dense_unit: DenseUnit::Relu,
+            sap: false,
         }
     }
 
@@ -155,6 +177,26 @@ impl ModelSpec {
                 spec.dense_unit = DenseUnit::StochasticBinary;
                 gates(&mut spec, &|g| g.output = GateOutput::StochasticSign);
             }
+            "sap" => {
+                spec.name = "SAP".into();
+                spec.dense_unit = DenseUnit::StochasticBinary;
+                spec.sap = true;
+            }
+            "dropconnect" | "random-mask" => {
+                let per_sample = name.eq_ignore_ascii_case("random-mask");
+                spec.name = if per_sample {
+                    "Random Mask"
+                } else {
+                    "DropConnect"
+                }
+                .into();
+                spec.dense_unit = DenseUnit::StochasticBinary;
+                // §4.7: about 40 % / 50 % of SGBN's first / second layer
+                // weights are off, so keep 0.6 / 0.5.
+                for (conv, keep) in spec.convs.iter_mut().zip([0.6, 0.5]) {
+                    conv.random_mask = Some(RandomMaskSpec { keep, per_sample });
+                }
+            }
             _ => {
                 return Err(ModelError::UnknownModel {
                     name: name.to_string(),
@@ -177,6 +219,8 @@ impl ModelSpec {
     /// keep sampling, as in the thesis).
     pub fn is_stochastic(&self) -> bool {
         self.dense_unit == DenseUnit::StochasticBinary
+            || self.sap
+            || self.convs.iter().any(|c| c.random_mask.is_some())
             || self.convs.iter().any(|c| {
                 c.gate
                     .as_ref()
@@ -201,6 +245,19 @@ impl ModelSpec {
                 return bad(format!(
                     "conv {i}: kernel {} does not fit {h}×{w}",
                     c.kernel
+                ));
+            }
+            if c.gate.is_some() && c.random_mask.is_some() {
+                return bad(format!(
+                    "conv {i}: a gate and a random mask exclude each other"
+                ));
+            }
+            if let Some(m) = &c.random_mask
+                && !(m.keep > 0.0 && m.keep <= 1.0)
+            {
+                return bad(format!(
+                    "conv {i}: keep probability {} not in (0, 1]",
+                    m.keep
                 ));
             }
             if let Some(g) = &c.gate {

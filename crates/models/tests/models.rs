@@ -60,7 +60,9 @@ fn parameter_counts_follow_the_architecture() {
     // 1024→100 (102,500) + dense 100→10 (1,010).
     let cnn = 800 + 51_200 + 192 + 102_500 + 1_010;
     assert_eq!(param_count(&build("cnn", 0)), cnn);
-    assert_eq!(param_count(&build("cnn-bin", 0)), cnn);
+    for name in ["cnn-bin", "sap", "dropconnect", "random-mask"] {
+        assert_eq!(param_count(&build(name, 0)), cnn, "{name}");
+    }
     // Gate 1 (Table 4.1): conv 800 + BN 64 + dense 4608→512 + BN 1024 +
     // 512→512 + 512→800. Gate 2 (Table 4.2): conv 51,200 + BN 128 +
     // 1024→512 + BN 1024 + 512→512 + 512→51,200.
@@ -152,6 +154,9 @@ fn stochastic_models_sample_at_evaluation_and_deterministic_ones_do_not() {
         );
     }
     assert!(!build("cnn", 0).is_stochastic());
+    for name in ["sap", "dropconnect", "random-mask"] {
+        assert!(build(name, 0).is_stochastic(), "{name}");
+    }
     assert!(build("sgbn", 0).is_stochastic());
 }
 
