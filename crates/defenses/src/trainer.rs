@@ -180,7 +180,7 @@ pub fn train(
         final_slope: config.slope.slope(0, 0),
     };
     if let Some(path) = checkpoint.filter(|p| p.exists()) {
-        let ck = Checkpoint::read(path, model_device(model)?)?;
+        let ck = Checkpoint::read(path, &model_device(model))?;
         let mismatch = |reason: String| TrainError::ResumeMismatch {
             path: path.to_path_buf(),
             reason,
@@ -210,7 +210,7 @@ pub fn train(
     }
     let batches = MiniBatches::new(train.len(), config.batch_size, config.seed)?;
     let n_batches = batches.batches_per_epoch();
-    let device = model_device(model)?.clone();
+    let device = model_device(model);
     for epoch in report.epochs.len()..config.epochs {
         if report.stopped_early {
             break;
@@ -322,16 +322,14 @@ fn stop_early(epochs: &[EpochLog], patience: usize) -> bool {
     accs.len() - 1 - best_at >= patience
 }
 
-fn model_device(model: &dyn Classifier) -> Result<&'static candle_core::Device> {
-    // Models of this crate live on the CPU unless built elsewhere; the
-    // device of the first parameter decides.
-    let vars = model.trainable();
-    match vars.first().map(|(_, v)| v.as_tensor().device().clone()) {
-        Some(candle_core::Device::Cpu) | None => Ok(&candle_core::Device::Cpu),
-        Some(_) => Err(TrainError::InvalidConfig(
-            "training on accelerators arrives with the cuda feature".into(),
-        )),
-    }
+/// The device of the model's parameters (the CPU for a model without any).
+fn model_device(model: &dyn Classifier) -> candle_core::Device {
+    model
+        .trainable()
+        .first()
+        .map_or(candle_core::Device::Cpu, |(_, v)| {
+            v.as_tensor().device().clone()
+        })
 }
 
 /// What must match for a checkpoint to be resumed: everything but the

@@ -160,7 +160,14 @@ impl Classifier for ConvNet {
             let masks = match (&block.gate, &block.random_mask) {
                 (Some(gate), _) => {
                     let shared = block.share_weights.then(|| block.conv.weight());
-                    Some(gate.masks(&h, shared, train, rng)?)
+                    let masks = gate.masks(&h, shared, train, rng)?;
+                    Some(if ctx.shuffle_gate_masks {
+                        let order = derangement(masks.dim(0)?, rng);
+                        let idx = Tensor::from_vec(order, masks.dim(0)?, masks.device())?;
+                        masks.index_select(&idx, 0)?
+                    } else {
+                        masks
+                    })
                 }
                 (None, Some(random)) => {
                     let w = block.conv.weight();
@@ -200,6 +207,20 @@ impl Classifier for ConvNet {
     fn state(&self) -> Vec<(String, Var)> {
         self.vars.vars()
     }
+}
+
+/// A random permutation of `0..n` without fixed points (for n ≥ 2): a
+/// random order, each element mapped to the next one in it, cyclically.
+/// `result[b]` is the sample whose masks sample `b` receives.
+pub fn derangement<R: rand::Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<u32> {
+    use rand::seq::SliceRandom;
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.shuffle(rng);
+    let mut out = vec![0u32; n];
+    for i in 0..n {
+        out[order[i] as usize] = order[(i + 1) % n];
+    }
+    out
 }
 
 /// Batch-norm running statistics are state, not trainable parameters.

@@ -7,7 +7,10 @@
 //! SGBN-ReLU, 1W-SGBN, SGBN ±1, SAP, DropConnect and Random Mask at MNIST sizes (§4.3.1, Tables 4.1–4.2;
 //! [`ModelSpec::named`]); [`save_checkpoint`] / [`Checkpoint`].
 //!
-//! Planned (issue "Layers and models"): SGBN with shuffled masks, BNN,
+//! SGBN with shuffled masks is an evaluation option
+//! ([`ForwardContext::with_shuffled_gate_masks`]).
+//!
+//! Planned (issue "Layers and models"): BNN,
 //! adaptive dropout, gate probes, 1-layer-SGBN,
 //! the chapter-3 networks, the toy models of §4.6.5 and CIFAR-10 sizes.
 
@@ -27,7 +30,7 @@ pub use checkpoint::{
     Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
 };
 pub use classifier::Classifier;
-pub use conv_net::{ConvNet, is_buffer};
+pub use conv_net::{ConvNet, derangement, is_buffer};
 pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use mode::{ForwardContext, Mode};

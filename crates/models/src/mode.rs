@@ -28,6 +28,10 @@ pub struct ForwardContext {
     /// Slope `m` of the soft-STE binary units (eq. 2.12), from a
     /// `SlopeSchedule`; 1 outside training.
     pub slope: f64,
+    /// Hand each sample the gate masks computed for another sample of the
+    /// batch (a random derangement drawn from the forward generator): the
+    /// "SGBN with shuffled activations" of §4.7 (Fig. 4.24, Table 4.8).
+    pub shuffle_gate_masks: bool,
 }
 
 impl ForwardContext {
@@ -36,6 +40,7 @@ impl ForwardContext {
         Self {
             mode: Mode::Train,
             slope,
+            shuffle_gate_masks: false,
         }
     }
 
@@ -44,6 +49,13 @@ impl ForwardContext {
         Self {
             mode: Mode::Eval,
             slope,
+            shuffle_gate_masks: false,
         }
+    }
+
+    /// The same context with gate masks shuffled among the batch.
+    pub fn with_shuffled_gate_masks(mut self) -> Self {
+        self.shuffle_gate_masks = true;
+        self
     }
 }

@@ -234,3 +234,31 @@ fn padding_variant_changes_the_flattened_size() {
     assert_eq!(hidden.1.as_tensor().dims(), [64 * 7 * 7, 100]);
     assert_eq!(spec.dense_unit, DenseUnit::Relu);
 }
+
+#[test]
+fn shuffled_gate_masks_come_from_other_samples() {
+    let m = build("sgbn", 14);
+    let x = images(6, 15);
+    let ctx = ForwardContext::eval(1.0);
+    let plain = m
+        .forward(&x, ctx, &mut SeededRng::seed_from_u64(16))
+        .expect("forward");
+    let shuffled = m
+        .forward(
+            &x,
+            ctx.with_shuffled_gate_masks(),
+            &mut SeededRng::seed_from_u64(16),
+        )
+        .expect("forward");
+    assert_ne!(values(&plain), values(&shuffled));
+    for n in [2usize, 3, 7, 50] {
+        let d = sgbn_models::derangement(n, &mut SeededRng::seed_from_u64(n as u64));
+        let mut sorted = d.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..n as u32).collect::<Vec<_>>(), "a permutation");
+        assert!(
+            d.iter().enumerate().all(|(b, s)| *s as usize != b),
+            "no sample keeps its own"
+        );
+    }
+}
