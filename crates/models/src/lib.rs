@@ -4,14 +4,15 @@
 //! [`ModelSpec`], with safetensors checkpoints that carry their spec.
 //!
 //! Built so far: [`ConvNet`] for CNN, CNN-BIN, SGBN (ST), SGBN (DT),
-//! SGBN-ReLU, 1W-SGBN, SGBN ±1, SAP, DropConnect and Random Mask at MNIST sizes (§4.3.1, Tables 4.1–4.2;
+//! SGBN-ReLU, 1W-SGBN, SGBN ±1, 1-layer-SGBN, SAP, DropConnect and Random
+//! Mask at MNIST sizes (§4.3.1, Tables 4.1–4.2;
 //! [`ModelSpec::named`]); [`save_checkpoint`] / [`Checkpoint`].
 //!
 //! SGBN with shuffled masks is an evaluation option
 //! ([`ForwardContext::with_shuffled_gate_masks`]).
 //!
 //! Planned (issue "Layers and models"): BNN,
-//! adaptive dropout, gate probes, 1-layer-SGBN,
+//! adaptive dropout, gate probes,
 //! the chapter-3 networks, the toy models of §4.6.5 and CIFAR-10 sizes.
 
 #![deny(missing_docs)]

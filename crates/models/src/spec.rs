@@ -99,7 +99,7 @@ pub struct ModelSpec {
 }
 
 /// Names accepted by [`ModelSpec::named`].
-pub const MODEL_NAMES: [&str; 10] = [
+pub const MODEL_NAMES: [&str; 11] = [
     "cnn",
     "cnn-bin",
     "sgbn",
@@ -110,6 +110,7 @@ pub const MODEL_NAMES: [&str; 10] = [
     "sap",
     "dropconnect",
     "random-mask",
+    "1-layer-sgbn",
 ];
 
 impl ModelSpec {
@@ -176,6 +177,14 @@ impl ModelSpec {
                 spec.name = "SGBN ±1".into();
                 spec.dense_unit = DenseUnit::StochasticBinary;
                 gates(&mut spec, &|g| g.output = GateOutput::StochasticSign);
+            }
+            "1-layer-sgbn" => {
+                // Table 4.7: one gated conv 32@5×5, dense 100 stochastic
+                // binary, dense 10.
+                spec.name = "1-layer-SGBN".into();
+                spec.dense_unit = DenseUnit::StochasticBinary;
+                spec.convs.truncate(1);
+                spec.convs[0].gate = Some(GateSpec::thesis(GateActivation::Asinh));
             }
             "sap" => {
                 spec.name = "SAP".into();

@@ -70,6 +70,11 @@ fn parameter_counts_follow_the_architecture() {
     let gate1 = 800 + 64 + dense(4608, 512) + 1024 + dense(512, 512) + dense(512, 800);
     let gate2 = 51_200 + 128 + dense(1024, 512) + 1024 + dense(512, 512) + dense(512, 51_200);
     assert_eq!(param_count(&build("sgbn", 0)), cnn + gate1 + gate2);
+    // 1-layer-SGBN (Table 4.7): conv 800 + BN 64 + dense 4608→100 + 100→10, plus gate 1.
+    assert_eq!(
+        param_count(&build("1-layer-sgbn", 0)),
+        800 + 64 + dense(4608, 100) + dense(100, 10) + gate1
+    );
     // 1W-SGBN shares the conv weights: the gates own no conv weight.
     assert_eq!(
         param_count(&build("1w-sgbn", 0)),
