@@ -1,20 +1,16 @@
 //! The gate module (Tables 4.1–4.4): shapes, outputs, traces, gradients to
 //! every parameter, finite differences on its smooth path, determinism.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor, Var};
+use common::values;
 use rand::SeedableRng;
 use sgbn_estimators::{GradientCoverage, SeededRng, uniform_like};
 use sgbn_layers::{
     ConvGeometry, GateActivation, GateConfig, GateModule, GateOutput, MaskedConv2dConfig,
     SeededVarMap, asinh, gate_module, masked_conv2d,
 };
-
-fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(DType::F64))
-        .and_then(|t| t.to_vec1::<f64>())
-        .expect("values")
-}
 
 fn images(b: usize, c: usize, hw: usize, dtype: DType, seed: u64) -> Tensor {
     let zeros = Tensor::zeros((b, c, hw, hw), dtype, &Device::Cpu).expect("zeros");
@@ -304,35 +300,18 @@ fn smooth_path_gradients_match_finite_differences() {
             checked.push((name.to_string(), store.get(name).expect(name)));
         }
         for (name, var) in checked {
-            let analytic = values(
-                grads
-                    .get(var.as_tensor())
-                    .unwrap_or_else(|| panic!("{name}")),
-            );
-            let base = var.as_tensor().copy().expect("copy");
-            let mut flat = values(&base);
+            let analytic = grads
+                .get(var.as_tensor())
+                .unwrap_or_else(|| panic!("{name}"));
             // A spread of entries keeps the test fast on the larger matrices.
-            let step = (flat.len() / 40).max(1);
-            for i in (0..flat.len()).step_by(step) {
-                let orig = flat[i];
-                let mut eval = |v: f64| {
-                    flat[i] = v;
-                    var.set(
-                        &Tensor::from_vec(flat.clone(), base.shape(), &Device::Cpu).expect("t"),
-                    )
-                    .expect("set");
-                    loss()
-                };
-                let h = 1e-6;
-                let fd = (eval(orig + h) - eval(orig - h)) / (2.0 * h);
-                flat[i] = orig;
-                assert!(
-                    (fd - analytic[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
-                    "{activation:?} {name}[{i}]: analytic {} vs finite difference {fd}",
-                    analytic[i]
-                );
-            }
-            var.set(&base).expect("restore");
+            let stride = (var.as_tensor().elem_count() / 40).max(1);
+            common::check_finite_differences(
+                &format!("{activation:?} {name}"),
+                &var,
+                analytic,
+                stride,
+                &loss,
+            );
         }
     }
 }

@@ -2,7 +2,10 @@
 //! on candle's own conv2d, and every gradient against central finite
 //! differences in f64.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor, Var};
+use common::values;
 use rand::SeedableRng;
 use sgbn_estimators::{SeededRng, uniform_like};
 use sgbn_layers::{LayerError, MaskedConv2d, MaskedConv2dConfig, SeededVarMap, masked_conv2d};
@@ -12,12 +15,6 @@ fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor {
     let zeros = Tensor::zeros(shape, DType::F64, &Device::Cpu).expect("zeros");
     let u = uniform_like(&zeros, &mut rng).expect("uniform");
     ((u * (hi - lo)).expect("scale") + lo).expect("shift")
-}
-
-fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all()
-        .and_then(|t| t.to_vec1::<f64>())
-        .expect("values")
 }
 
 struct Case {
@@ -118,36 +115,6 @@ fn forward_equals_per_sample_candle_conv_with_masked_weights() {
     }
 }
 
-/// Central differences of `sum(y ⊙ R)` with respect to every element of
-/// `input`, compared with the analytic gradient.
-fn check_gradient(name: &str, input: &Var, grad: &Tensor, loss: &dyn Fn() -> f64) {
-    let base = input.as_tensor().copy().expect("copy");
-    let mut flat = values(&base);
-    let analytic = values(grad);
-    let h = 1e-6;
-    for i in 0..flat.len() {
-        let orig = flat[i];
-        flat[i] = orig + h;
-        input
-            .set(&Tensor::from_vec(flat.clone(), base.shape(), &Device::Cpu).expect("t"))
-            .expect("set");
-        let up = loss();
-        flat[i] = orig - h;
-        input
-            .set(&Tensor::from_vec(flat.clone(), base.shape(), &Device::Cpu).expect("t"))
-            .expect("set");
-        let down = loss();
-        flat[i] = orig;
-        let fd = (up - down) / (2.0 * h);
-        assert!(
-            (fd - analytic[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
-            "{name}[{i}]: analytic {} vs finite difference {fd}",
-            analytic[i]
-        );
-    }
-    input.set(&base).expect("restore");
-}
-
 #[test]
 fn gradients_to_input_weight_masks_and_bias_match_finite_differences() {
     for (i, c) in CASES.iter().enumerate() {
@@ -182,7 +149,7 @@ fn gradients_to_input_weight_masks_and_bias_match_finite_differences() {
             let g = grads
                 .get(var.as_tensor())
                 .unwrap_or_else(|| panic!("no gradient for {name}"));
-            check_gradient(&format!("case {i} {name}"), var, g, &loss);
+            common::check_finite_differences(&format!("case {i} {name}"), var, g, 1, &loss);
         }
     }
 }

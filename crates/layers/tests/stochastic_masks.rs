@@ -1,16 +1,12 @@
 //! SAP (eq. 2.23–2.25) and random weight masks.
 
+mod common;
+
 use candle_core::{DType, Device, Tensor, Var};
+use common::values;
 use rand::SeedableRng;
 use sgbn_estimators::{SeededRng, uniform_like};
 use sgbn_layers::{RandomWeightMask, stochastic_activation_pruning};
-
-fn values(t: &Tensor) -> Vec<f64> {
-    t.flatten_all()
-        .and_then(|t| t.to_dtype(DType::F64))
-        .and_then(|t| t.to_vec1())
-        .expect("v")
-}
 
 /// Non-negative activations with some exact zeros, as after a ReLU.
 fn activations(b: usize, n: usize, seed: u64) -> Tensor {
