@@ -1,13 +1,51 @@
 //! # sgbn-attacks
 //!
-//! Adversarial attacks behind one `Attack` trait (thesis §2.4): FGSM (eq. 2.26),
-//! BIM (eq. 2.27), ILL (eq. 2.28), PGD with random start, expectation over
-//! transformation (EOT) for stochastic models, the gradient-free Square attack,
-//! and transfer (black-box) evaluation. All randomness comes from a
-//! caller-owned seeded generator.
+//! Adversarial attacks behind one [`Attack`] trait (thesis §2.4), against any
+//! differentiable [`Victim`] (every `sgbn-models` classifier through
+//! [`EvalClassifier`]):
 //!
-//! This crate is not built yet: it holds no API, only this description of what
-//! will live here. See `docs/ARCHITECTURE.md` for where it sits in the
-//! dependency graph.
+//! - [`GradientAttack`]: FGSM (eq. 2.26), BIM (eq. 2.27), ILL (eq. 2.28) and
+//!   PGD with random start, targeted or not ([`Goal`]), projected onto the
+//!   ε-ball and `[0, 1]` after each step (CleverHans, as the thesis used; the
+//!   literal formula is [`GradientAttack::literal`]);
+//! - expectation over transformation: every gradient can be averaged over K
+//!   draws of the model's randomness ([`GradientAttack::with_eot`],
+//!   [`loss_gradient`]);
+//! - [`SquareAttack`]: score-based, gradient-free (Andriushchenko et al. 2020),
+//!   the check that a stochastic defense is robust rather than masking its
+//!   gradients;
+//! - [`transfer_matrix`]: craft on one model, evaluate on others.
+//!
+//! Attacks run the model in evaluation mode, never modify their input, work
+//! on batches, draw the model's randomness from the caller's generator and
+//! their own random choices from per-example generators ([`example_rng`]), so
+//! a deterministic model gets the same adversarial example for an image
+//! whatever batch it is in.
 
 #![deny(missing_docs)]
+
+mod attack;
+mod batch;
+mod dataset;
+mod error;
+mod example_rng;
+mod goal;
+mod gradient;
+mod gradient_attack;
+mod loss;
+mod square;
+mod transfer;
+mod victim;
+
+pub use attack::Attack;
+pub use batch::{Batch, Perturbed};
+pub use dataset::{DatasetOutcome, attack_dataset, predict_dataset};
+pub use error::{AttackError, Result};
+pub use example_rng::example_rng;
+pub use goal::Goal;
+pub use gradient::{loss_gradient, objective_gradient};
+pub use gradient_attack::{GradientAttack, GradientAttackConfig, Projection};
+pub use loss::{cross_entropy_per_example, margins};
+pub use square::{SquareAttack, SquareAttackConfig, SquareOutcome};
+pub use transfer::{TransferMatrix, transfer_matrix};
+pub use victim::{EvalClassifier, Victim};

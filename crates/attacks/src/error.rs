@@ -1,0 +1,24 @@
+//! Errors of the attacks crate.
+
+use thiserror::Error;
+
+/// What can go wrong while configuring or running an attack.
+#[derive(Debug, Error)]
+pub enum AttackError {
+    /// A configuration value is out of range (negative ε, step larger than
+    /// ε, zero steps, …); the message names the value.
+    #[error("invalid attack configuration: {0}")]
+    InvalidConfig(String),
+    /// Images and labels disagree, or an input is not a batch of images.
+    #[error("invalid attack input: {0}")]
+    InvalidInput(String),
+    /// The model failed.
+    #[error(transparent)]
+    Model(#[from] sgbn_models::ModelError),
+    /// A tensor operation failed.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, AttackError>;
