@@ -1,12 +1,36 @@
 //! # sgbn-metrics
 //!
-//! Metrics of chapters 3–4: clean and adversarial accuracy (mean ± std over
-//! runs), train−test gap, true-class confidence histograms (Fig. 3.3), ℓ1 and ℓ∞
-//! distortion (eq. 2.31), input-gradient statistics (Fig. 4.16), gate
-//! statistics (Fig. 4.9) and gradient-masking sanity flags.
+//! Metrics of chapters 3–4 of the thesis:
 //!
-//! This crate is not built yet: it holds no API, only this description of what
-//! will live here. See `docs/ARCHITECTURE.md` for where it sits in the
-//! dependency graph.
+//! - [`RunSummary`]: mean ± std over runs; [`train_test_gap`];
+//! - [`RepeatedAccuracy`]: accuracy over R stochastic passes (mean, std,
+//!   majority vote, share of unstable predictions);
+//! - [`true_class_confidence`] and [`Histogram`] (Fig. 3.3);
+//! - [`Distortion`]: ℓ1 (mean absolute) and ℓ∞ change (eq. 2.31, Fig. 4.11);
+//! - [`GradientStats`]: histogram and variance of ∇ₓ loss (Fig. 4.16);
+//! - [`GateStats`]: share of weights on and the distribution of σ(a)
+//!   (Fig. 4.9);
+//! - [`SanityFlags`]: randomness detected, zero / non-finite input gradients,
+//!   a gradient-free attack beating the gradient attacks.
 
 #![deny(missing_docs)]
+
+mod confidence;
+mod distortion;
+mod error;
+mod gate_stats;
+mod gradient_stats;
+mod histogram;
+mod repeated_accuracy;
+mod run_summary;
+mod sanity;
+
+pub use confidence::true_class_confidence;
+pub use distortion::Distortion;
+pub use error::{MetricsError, Result};
+pub use gate_stats::GateStats;
+pub use gradient_stats::GradientStats;
+pub use histogram::Histogram;
+pub use repeated_accuracy::RepeatedAccuracy;
+pub use run_summary::{RunSummary, train_test_gap};
+pub use sanity::{AttackAccuracy, SanityFlags, significantly_lower};
