@@ -6,11 +6,14 @@
 //! - `cargo xtask data [--data-dir D] [--cifar-jpeg DIR] [--cifar-binary DIR]`:
 //!   load and verify the data sets, print what was found;
 //! - `cargo xtask train --model M --epochs N --out DIR [--train-size K] …`:
-//!   train one model, resumable, with a checkpoint and metrics JSON.
+//!   train one model, resumable, with a checkpoint and metrics JSON;
+//! - `cargo xtask attack --checkpoint FILE --attack fgsm,bim,square --eps 0.1,0.2,0.3 …`:
+//!   attack a checkpoint; a table on the terminal, JSON under `results/`.
 //!
-//! `attack`, `eval`, `report`, `bench` and `reproduce` arrive with
-//! their issues (see `docs/ARCHITECTURE.md`).
+//! `report`, `bench` and `reproduce` arrive with their issues (see
+//! `docs/ARCHITECTURE.md`).
 
+mod attack;
 mod data;
 mod train;
 
@@ -37,6 +40,9 @@ enum Command {
     Data(data::DataArgs),
     /// Train one model on MNIST; writes a checkpoint and metrics.json.
     Train(train::TrainArgs),
+    /// Attack a trained checkpoint on the MNIST test set; prints a table and
+    /// writes attack.json.
+    Attack(attack::AttackArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +50,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Data(args) => data::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::Attack(args) => attack::run(&args),
     }
 }
 

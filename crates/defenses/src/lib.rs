@@ -20,5 +20,6 @@ mod trainer;
 pub use adam::{Adam, AdamConfig};
 pub use error::{Result, TrainError};
 pub use trainer::{
-    EarlyStopping, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport, batch_rng, train,
+    EarlyStopping, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport, batch_rng,
+    checkpoint_log, train, trained_slope,
 };

@@ -113,6 +113,22 @@ const META_LOG: &str = "train.log";
 const META_STEP: &str = "train.adam_step";
 const META_STOPPED: &str = "train.stopped_early";
 
+/// The epoch log saved in a checkpoint written by [`train`] (empty for a
+/// checkpoint from elsewhere).
+pub fn checkpoint_log(checkpoint: &Checkpoint) -> Vec<EpochLog> {
+    checkpoint
+        .metadata
+        .get(META_LOG)
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
+}
+
+/// The slope a model ended training with (the last epoch's), which attacks
+/// and evaluation use; `None` for a checkpoint without a training log.
+pub fn trained_slope(checkpoint: &Checkpoint) -> Option<f64> {
+    checkpoint_log(checkpoint).last().map(|l| l.slope)
+}
+
 /// The generator of batch `batch` of `epoch`: a function of the seed and the
 /// position only, so a resumed run draws exactly what an uninterrupted one
 /// would.
