@@ -15,6 +15,7 @@
 
 mod adam;
 mod error;
+mod fused_adam;
 mod trainer;
 
 pub use adam::{Adam, AdamConfig};
