@@ -10,10 +10,13 @@
 //! - `cargo xtask attack --checkpoint FILE --attack fgsm,bim,square --eps 0.1,0.2,0.3 …`:
 //!   attack a checkpoint; a table on the terminal, JSON under `results/`.
 //!
-//! `report`, `bench` and `reproduce` arrive with their issues (see
+//! - `cargo xtask bench [--out DIR]`: criterion benchmarks with FLOP rates.
+//!
+//! `report` and `reproduce` arrive with their issues (see
 //! `docs/ARCHITECTURE.md`).
 
 mod attack;
+mod bench;
 mod data;
 mod train;
 
@@ -43,6 +46,8 @@ enum Command {
     /// Attack a trained checkpoint on the MNIST test set; prints a table and
     /// writes attack.json.
     Attack(attack::AttackArgs),
+    /// Run the benchmarks: ms per step, GFLOP/s, ratio to the matmul rate.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -51,6 +56,7 @@ fn main() -> anyhow::Result<()> {
         Command::Data(args) => data::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Attack(args) => attack::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }
 

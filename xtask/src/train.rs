@@ -183,9 +183,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             "sha256": f.sha256,
         })).collect::<Vec<_>>(),
         "wall_seconds": start.elapsed().as_secs_f64(),
+        "peak_rss_bytes": peak_rss_bytes(),
     });
     let path = args.out.join("metrics.json");
     write_atomic(&path, serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    if let Some(p) = peak_rss_bytes() {
+        tracing::info!(peak_rss_gb = p as f64 / 1e9, "peak resident memory");
+    }
     println!(
         "{}: test accuracy {:.2} % ({} / {}) after {} epoch(s); checkpoint {}, metrics {}",
         spec.name,
@@ -197,4 +201,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         path.display()
     );
     Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

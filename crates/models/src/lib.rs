@@ -23,6 +23,7 @@ mod classifier;
 mod conv_net;
 mod error;
 mod evaluate;
+mod flops;
 mod mode;
 mod spec;
 
@@ -34,5 +35,6 @@ pub use classifier::Classifier;
 pub use conv_net::{ConvNet, derangement, is_buffer};
 pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
+pub use flops::FlopCount;
 pub use mode::{ForwardContext, Mode};
 pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec, RandomMaskSpec};

@@ -267,3 +267,19 @@ fn shuffled_gate_masks_come_from_other_samples() {
         );
     }
 }
+
+#[test]
+fn analytic_flop_counts() {
+    // CNN, VALID padding: conv1 32@5×5/2 on 28² → 12², conv2 64@5×5/2 → 4²,
+    // dense 1024 → 100 → 10.
+    let cnn = ModelSpec::named("cnn").expect("cnn").forward_flops();
+    assert_eq!(cnn.convs, 2 * (32 * 25 * 144 + 64 * 800 * 16));
+    assert_eq!(cnn.dense, 2 * (1024 * 100 + 100 * 10));
+    assert_eq!(cnn.gates, 0);
+    // SGBN with padding 2 (the PyTorch variant): 11.28 GFLOP per training
+    // step of 50, the figure CANDLE-NOTES counted independently.
+    let sgbn = ModelSpec::named("sgbn").expect("sgbn").with_padding(2);
+    let step = sgbn.training_step_flops(50) as f64 / 1e9;
+    assert!((step - 11.28).abs() < 0.01, "{step} GFLOP");
+    assert_eq!(sgbn.fgsm_flops(500), 10 * sgbn.training_step_flops(50));
+}
