@@ -21,6 +21,9 @@ fn main() -> Result<(), sgbn_bench::Error> {
     for _ in 0..n {
         f()?;
     }
-    println!("{what} {model}: {:.2} ms per iteration", t.elapsed().as_secs_f64() * 1e3 / n as f64);
+    println!(
+        "{what} {model}: {:.2} ms per iteration",
+        t.elapsed().as_secs_f64() * 1e3 / n as f64
+    );
     Ok(())
 }

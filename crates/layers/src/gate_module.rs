@@ -119,6 +119,7 @@ pub fn gate_module(
             stride: geometry.stride,
             padding: geometry.padding,
             bias: false,
+            ..Default::default()
         },
         vb.pp("conv"),
     )?;

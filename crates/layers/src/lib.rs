@@ -23,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+mod conv_kernel;
 mod dense;
 mod error;
 mod gate_module;
@@ -30,6 +31,7 @@ mod im2col;
 mod masked_conv2d;
 mod random_weight_mask;
 mod seeded_var_map;
+mod small_gemm;
 mod stochastic_activation_pruning;
 
 pub use dense::{Dense, DenseConfig, dense};
@@ -38,7 +40,7 @@ pub use gate_module::{
     GateActivation, GateConfig, GateModule, GateOutput, GateTrace, asinh, gate_module,
 };
 pub use im2col::ConvGeometry;
-pub use masked_conv2d::{MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
+pub use masked_conv2d::{ConvImplementation, MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
 pub use random_weight_mask::RandomWeightMask;
 pub use seeded_var_map::{SeededVarMap, glorot_uniform};
 pub use stochastic_activation_pruning::stochastic_activation_pruning;

@@ -193,6 +193,7 @@ fn every_parameter_gets_a_gradient_through_the_hard_ste() {
                     stride: 2,
                     padding: 0,
                     bias: false,
+                    ..Default::default()
                 },
                 vb.pp("conv"),
             )

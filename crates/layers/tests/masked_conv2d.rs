@@ -8,7 +8,11 @@ use candle_core::{DType, Device, Tensor, Var};
 use common::values;
 use rand::SeedableRng;
 use sgbn_estimators::{SeededRng, uniform_like};
-use sgbn_layers::{LayerError, MaskedConv2d, MaskedConv2dConfig, SeededVarMap, masked_conv2d};
+use sgbn_layers::{
+    ConvImplementation, LayerError, MaskedConv2d, MaskedConv2dConfig, SeededVarMap, masked_conv2d,
+};
+
+const BOTH: [ConvImplementation; 2] = [ConvImplementation::Fast, ConvImplementation::Reference];
 
 fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Tensor {
     let mut rng = SeededRng::seed_from_u64(seed);
@@ -58,12 +62,22 @@ const CASES: [Case; 3] = [
 ];
 
 fn layer(c: &Case, bias: bool, seed: u64) -> (MaskedConv2d, Var, Option<Var>) {
+    layer_with(c, bias, seed, ConvImplementation::Fast)
+}
+
+fn layer_with(
+    c: &Case,
+    bias: bool,
+    seed: u64,
+    implementation: ConvImplementation,
+) -> (MaskedConv2d, Var, Option<Var>) {
     let w = Var::from_tensor(&uniform(&[c.cout, c.cin, c.k, c.k], -1.0, 1.0, seed)).expect("w");
     let b = bias.then(|| Var::from_tensor(&uniform(&[c.cout], -1.0, 1.0, seed + 1)).expect("b"));
     let config = MaskedConv2dConfig {
         stride: c.stride,
         padding: c.padding,
         bias,
+        implementation,
     };
     let conv = MaskedConv2d::new(
         w.as_tensor().clone(),
@@ -76,80 +90,211 @@ fn layer(c: &Case, bias: bool, seed: u64) -> (MaskedConv2d, Var, Option<Var>) {
 #[test]
 fn forward_equals_per_sample_candle_conv_with_masked_weights() {
     for (i, c) in CASES.iter().enumerate() {
-        let seed = 10 * i as u64;
-        let (conv, w, bias) = layer(c, true, seed);
-        let x = uniform(&[c.b, c.cin, c.hw, c.hw], 0.0, 1.0, seed + 2);
-        // Masks in {0, 1}, as the gates produce.
-        let m = uniform(&[c.b, c.cout, c.cin, c.k, c.k], 0.0, 1.0, seed + 3)
-            .ge(0.5)
-            .expect("ge")
-            .to_dtype(DType::F64)
-            .expect("f64");
-        let y = conv.forward_masked(&x, Some(&m)).expect("forward");
-        for s in 0..c.b {
-            let ws = (w.as_tensor() * m.get(s).expect("mask")).expect("masked w");
-            let xs = x.narrow(0, s, 1).expect("x_s");
-            let reference = xs
-                .conv2d(&ws, c.padding, c.stride, 1, 1)
-                .expect("conv2d")
-                .broadcast_add(
-                    &bias
-                        .as_ref()
-                        .expect("bias")
-                        .as_tensor()
-                        .reshape((1, c.cout, 1, 1))
-                        .expect("b"),
-                )
-                .expect("add");
-            let got = y.narrow(0, s, 1).expect("y_s");
-            assert_eq!(got.dims(), reference.dims());
-            for (a, r) in values(&got).iter().zip(values(&reference)) {
-                assert!((a - r).abs() < 1e-12, "case {i}, sample {s}: {a} vs {r}");
+        for imp in BOTH {
+            let seed = 10 * i as u64;
+            let (conv, w, bias) = layer_with(c, true, seed, imp);
+            let x = uniform(&[c.b, c.cin, c.hw, c.hw], 0.0, 1.0, seed + 2);
+            // Masks in {0, 1}, as the gates produce.
+            let m = uniform(&[c.b, c.cout, c.cin, c.k, c.k], 0.0, 1.0, seed + 3)
+                .ge(0.5)
+                .expect("ge")
+                .to_dtype(DType::F64)
+                .expect("f64");
+            let y = conv.forward_masked(&x, Some(&m)).expect("forward");
+            for s in 0..c.b {
+                let ws = (w.as_tensor() * m.get(s).expect("mask")).expect("masked w");
+                let xs = x.narrow(0, s, 1).expect("x_s");
+                let reference = xs
+                    .conv2d(&ws, c.padding, c.stride, 1, 1)
+                    .expect("conv2d")
+                    .broadcast_add(
+                        &bias
+                            .as_ref()
+                            .expect("bias")
+                            .as_tensor()
+                            .reshape((1, c.cout, 1, 1))
+                            .expect("b"),
+                    )
+                    .expect("add");
+                let got = y.narrow(0, s, 1).expect("y_s");
+                assert_eq!(got.dims(), reference.dims());
+                for (a, r) in values(&got).iter().zip(values(&reference)) {
+                    assert!(
+                        (a - r).abs() < 1e-12,
+                        "{imp:?} case {i}, sample {s}: {a} vs {r}"
+                    );
+                }
+            }
+            // Without masks: the plain convolution.
+            let plain = conv.forward_masked(&x, None).expect("forward");
+            let ones = Tensor::ones_like(&m).expect("ones");
+            let all_on = conv.forward_masked(&x, Some(&ones)).expect("forward");
+            for (a, r) in values(&plain).iter().zip(values(&all_on)) {
+                assert!(
+                    (a - r).abs() < 1e-12,
+                    "{imp:?} case {i}: unmasked {a} vs all-on {r}"
+                );
             }
         }
-        // Without masks: the plain convolution.
-        let plain = conv.forward_masked(&x, None).expect("forward");
-        let ones = Tensor::ones_like(&m).expect("ones");
-        let all_on = conv.forward_masked(&x, Some(&ones)).expect("forward");
-        assert_eq!(values(&plain), values(&all_on));
     }
 }
 
 #[test]
 fn gradients_to_input_weight_masks_and_bias_match_finite_differences() {
     for (i, c) in CASES.iter().enumerate() {
-        let seed = 100 + 10 * i as u64;
-        let (conv, w, bias) = layer(c, true, seed);
-        let bias = bias.expect("bias");
-        let x =
-            Var::from_tensor(&uniform(&[c.b, c.cin, c.hw, c.hw], 0.0, 1.0, seed + 2)).expect("x");
-        // Real-valued masks: the gradient must be right off {0,1} too (DT gates).
-        let m = Var::from_tensor(&uniform(
+        for imp in BOTH {
+            let seed = 100 + 10 * i as u64;
+            let (conv, w, bias) = layer_with(c, true, seed, imp);
+            let bias = bias.expect("bias");
+            let x = Var::from_tensor(&uniform(&[c.b, c.cin, c.hw, c.hw], 0.0, 1.0, seed + 2))
+                .expect("x");
+            // Real-valued masks: the gradient must be right off {0,1} too (DT gates).
+            let m = Var::from_tensor(&uniform(
+                &[c.b, c.cout, c.cin, c.k, c.k],
+                0.0,
+                1.0,
+                seed + 3,
+            ))
+            .expect("m");
+            let probe = conv
+                .forward_masked(x.as_tensor(), Some(m.as_tensor()))
+                .expect("forward");
+            let r = uniform(probe.dims(), -1.0, 1.0, seed + 4);
+            let loss_tensor = || {
+                conv.forward_masked(x.as_tensor(), Some(m.as_tensor()))
+                    .expect("forward")
+                    .mul(&r)
+                    .expect("mul")
+                    .sum_all()
+                    .expect("sum")
+            };
+            let grads = loss_tensor().backward().expect("backward");
+            let loss = || loss_tensor().to_scalar::<f64>().expect("scalar");
+            for (name, var) in [("x", &x), ("weight", &w), ("masks", &m), ("bias", &bias)] {
+                let g = grads
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("no gradient for {name}"));
+                common::check_finite_differences(
+                    &format!("{imp:?} case {i} {name}"),
+                    var,
+                    g,
+                    1,
+                    &loss,
+                );
+            }
+            // The unmasked convolution has its own backward.
+            let plain = || {
+                conv.forward_masked(x.as_tensor(), None)
+                    .expect("forward")
+                    .mul(&r)
+                    .expect("mul")
+                    .sum_all()
+                    .expect("sum")
+            };
+            let grads = plain().backward().expect("backward");
+            let loss = || plain().to_scalar::<f64>().expect("scalar");
+            for (name, var) in [("x", &x), ("weight", &w)] {
+                let g = grads
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("no unmasked gradient for {name}"));
+                common::check_finite_differences(
+                    &format!("{imp:?} case {i} unmasked {name}"),
+                    var,
+                    g,
+                    1,
+                    &loss,
+                );
+            }
+        }
+    }
+}
+
+/// The fast path computes the same function and gradients as the reference
+/// path in f32, on random inputs, with and without masks, and gives no
+/// gradient to an input that does not need one.
+#[test]
+fn fast_and_reference_paths_agree_in_f32() {
+    let f32_of = |t: Tensor| t.to_dtype(DType::F32).expect("f32");
+    for (i, c) in CASES.iter().enumerate() {
+        let seed = 500 + 10 * i as u64;
+        let w = Var::from_tensor(&f32_of(uniform(
+            &[c.cout, c.cin, c.k, c.k],
+            -1.0,
+            1.0,
+            seed,
+        )))
+        .expect("w");
+        let x = Var::from_tensor(&f32_of(uniform(
+            &[c.b, c.cin, c.hw, c.hw],
+            0.0,
+            1.0,
+            seed + 1,
+        )))
+        .expect("x");
+        let m = Var::from_tensor(&f32_of(uniform(
             &[c.b, c.cout, c.cin, c.k, c.k],
             0.0,
             1.0,
-            seed + 3,
-        ))
+            seed + 2,
+        )))
         .expect("m");
-        let probe = conv
-            .forward_masked(x.as_tensor(), Some(m.as_tensor()))
-            .expect("forward");
-        let r = uniform(probe.dims(), -1.0, 1.0, seed + 4);
-        let loss_tensor = || {
-            conv.forward_masked(x.as_tensor(), Some(m.as_tensor()))
-                .expect("forward")
+        let run = |imp, masked: bool, x: &Tensor| {
+            let conv = MaskedConv2d::new(
+                w.as_tensor().clone(),
+                None,
+                MaskedConv2dConfig {
+                    stride: c.stride,
+                    padding: c.padding,
+                    bias: false,
+                    implementation: imp,
+                },
+            );
+            let y = conv
+                .forward_masked(x, masked.then(|| m.as_tensor()))
+                .expect("forward");
+            let r = f32_of(uniform(y.dims(), -1.0, 1.0, seed + 3));
+            let grads = y
                 .mul(&r)
                 .expect("mul")
                 .sum_all()
                 .expect("sum")
+                .backward()
+                .expect("backward");
+            (y, grads)
         };
-        let grads = loss_tensor().backward().expect("backward");
-        let loss = || loss_tensor().to_scalar::<f64>().expect("scalar");
-        for (name, var) in [("x", &x), ("weight", &w), ("masks", &m), ("bias", &bias)] {
-            let g = grads
-                .get(var.as_tensor())
-                .unwrap_or_else(|| panic!("no gradient for {name}"));
-            common::check_finite_differences(&format!("case {i} {name}"), var, g, 1, &loss);
+        for masked in [true, false] {
+            let (yf, gf) = run(ConvImplementation::Fast, masked, x.as_tensor());
+            let (yr, gr) = run(ConvImplementation::Reference, masked, x.as_tensor());
+            let close = |a: &Tensor, b: &Tensor, what: &str| {
+                for (p, q) in values(&a.to_dtype(DType::F64).expect("f64"))
+                    .iter()
+                    .zip(values(&b.to_dtype(DType::F64).expect("f64")))
+                {
+                    assert!(
+                        (p - q).abs() <= 1e-5 * (1.0 + q.abs()),
+                        "case {i} masked {masked} {what}: {p} vs {q}"
+                    );
+                }
+            };
+            close(&yf, &yr, "output");
+            let mut named = vec![("x", &x), ("weight", &w)];
+            if masked {
+                named.push(("masks", &m));
+            }
+            for (name, var) in named {
+                let a = gf
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("fast: no gradient for {name}"));
+                let b = gr
+                    .get(var.as_tensor())
+                    .unwrap_or_else(|| panic!("reference: no gradient for {name}"));
+                close(a, b, name);
+            }
+            // An input that is not a variable gets no gradient.
+            let plain_x = x.as_tensor().detach();
+            let (_, g) = run(ConvImplementation::Fast, masked, &plain_x);
+            assert!(g.get(&plain_x).is_none());
+            assert!(g.get(w.as_tensor()).is_some());
         }
     }
 }

@@ -51,6 +51,7 @@ impl ConvNet {
                 stride: c.stride,
                 padding: c.padding,
                 bias: false,
+                ..Default::default()
             };
             let conv = masked_conv2d(
                 channels,
