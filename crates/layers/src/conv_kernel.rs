@@ -448,7 +448,7 @@ const SUM_CHUNK: usize = 8;
 
 /// `Σ_b a_b` over the first axis of `(B, N)`, in fixed chunks.
 fn batch_sum<T: Element>(a: &[T], n: usize, weights: Option<&[T]>) -> Vec<T> {
-    let b = if n == 0 { 0 } else { a.len() / n };
+    let b = a.len().checked_div(n).unwrap_or(0);
     let partials: Vec<Vec<T>> = (0..b.div_ceil(SUM_CHUNK))
         .into_par_iter()
         .map(|chunk| {
