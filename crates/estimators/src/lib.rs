@@ -38,6 +38,7 @@
 mod binary_estimator;
 mod deterministic;
 mod error;
+mod fused_bernoulli;
 mod gradient_coverage;
 mod reinforce;
 mod sign;
@@ -52,7 +53,7 @@ pub use gradient_coverage::GradientCoverage;
 pub use reinforce::{ReinforceBaseline, ReinforceBaselineConfig, ReinforceSample};
 pub use sign::{hard_sigmoid, sign_ste, stochastic_sign_ste};
 pub use slope::SlopeSchedule;
-pub use stochastic_binary::{bernoulli_hard_ste, bernoulli_soft_ste};
+pub use stochastic_binary::{bernoulli_hard_ste, bernoulli_hard_ste_reference, bernoulli_soft_ste};
 pub use uniform::uniform_like;
 
 /// The seedable generator used throughout sgbn (ChaCha with 8 rounds): fast,

@@ -1,6 +1,6 @@
 //! Stochastic {0, 1} units with straight-through gradients (eq. 2.11–2.13).
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 use rand::Rng;
 
 use crate::{Result, uniform::uniform_like};
@@ -34,7 +34,23 @@ pub(crate) fn checked_slope(slope: f64) -> Result<f64> {
 /// Forward: `h = 1[u < σ(a)]`, `u ~ U[0, 1)` (eq. 2.10–2.11), exactly 0 or 1.
 /// Backward: `∂h/∂a = 1`, the upstream gradient passes unchanged (Bengio et
 /// al. 2013). This is the binarizer of the SGBN gate masks (§4.2).
+///
+/// On the CPU (f32/f64) this is one fused custom op whose uniforms come from
+/// ChaCha8 streams keyed by one draw from `rng` (per fixed chunk of
+/// elements, so the result does not depend on thread scheduling); elsewhere
+/// it is built from tensor ops. Both are exact samples with the same law.
 pub fn bernoulli_hard_ste<R: Rng + ?Sized>(a: &Tensor, rng: &mut R) -> Result<Tensor> {
+    if a.device().is_cpu() && matches!(a.dtype(), DType::F32 | DType::F64) {
+        let op = crate::fused_bernoulli::HardSteSample { key: rng.random() };
+        return Ok(a.contiguous()?.apply_op1(op)?);
+    }
+    bernoulli_hard_ste_reference(a, rng)
+}
+
+/// [`bernoulli_hard_ste`] built from tensor ops (sigmoid, uniform draw,
+/// comparison, straight-through): what runs on devices without the fused
+/// CPU op, kept public so tests can compare the two.
+pub fn bernoulli_hard_ste_reference<R: Rng + ?Sized>(a: &Tensor, rng: &mut R) -> Result<Tensor> {
     let p = candle_nn::ops::sigmoid(&a.detach())?;
     let h = bernoulli_sample(&p, rng)?;
     straight_through(&h, a)

@@ -7,8 +7,8 @@ use common::{config, sigmoid, tensor, values};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use sgbn_estimators::{
-    BinaryEstimator, SeededRng, bernoulli_hard_ste, bernoulli_soft_ste, deterministic_binary,
-    sigmoid_probability, sign_ste, stochastic_sign_ste,
+    BinaryEstimator, SeededRng, bernoulli_hard_ste, bernoulli_hard_ste_reference,
+    bernoulli_soft_ste, deterministic_binary, sigmoid_probability, sign_ste, stochastic_sign_ste,
 };
 
 const ALL: [BinaryEstimator; 6] = [
@@ -172,6 +172,8 @@ proptest! {
             (values(&bernoulli_soft_ste(&soft_in, slope, &mut rng).expect("soft")),
              sigmoid(slope * a_soft)),
             (values(&bernoulli_hard_ste(&hard_in, &mut rng).expect("hard")), sigmoid(a_hard)),
+            (values(&bernoulli_hard_ste_reference(&hard_in, &mut rng).expect("hard, reference")),
+             sigmoid(a_hard)),
             (values(&stochastic_sign_ste(&sign_in, &mut rng).expect("sign"))
                 .iter().map(|v| (v + 1.0) / 2.0).collect(),
              ((r + 1.0) / 2.0).clamp(0.0, 1.0)),
@@ -254,5 +256,33 @@ fn invalid_slopes_are_errors() {
         assert!(bernoulli_soft_ste(&t, slope, &mut rng).is_err(), "{slope}");
         assert!(deterministic_binary(&t, slope).is_err(), "{slope}");
         assert!(sigmoid_probability(&t, slope).is_err(), "{slope}");
+    }
+}
+
+/// The fused CPU op and the tensor-op reference pass the upstream gradient
+/// through unchanged, bit for bit, and give exactly 0/1 values.
+#[test]
+fn fused_and_reference_hard_ste_have_the_same_gradient() {
+    for dtype in [DType::F32, DType::F64] {
+        let a: Vec<f64> = (0..300).map(|i| (i as f64 - 150.0) / 20.0).collect();
+        let g: Vec<f64> = (0..300).map(|i| ((i * 7) % 13) as f64 - 6.0).collect();
+        let mut rng = SeededRng::seed_from_u64(9);
+        for fused in [true, false] {
+            let x = candle_core::Var::from_tensor(&tensor(&a, dtype)).expect("var");
+            let h = if fused {
+                bernoulli_hard_ste(x.as_tensor(), &mut rng)
+            } else {
+                bernoulli_hard_ste_reference(x.as_tensor(), &mut rng)
+            }
+            .expect("sample");
+            assert!(values(&h).iter().all(|v| *v == 0.0 || *v == 1.0));
+            let loss = (&h * tensor(&g, dtype))
+                .expect("mul")
+                .sum_all()
+                .expect("sum");
+            let grads = loss.backward().expect("backward");
+            let grad = values(grads.get(x.as_tensor()).expect("gradient"));
+            assert_eq!(grad, g, "fused {fused}, {dtype:?}");
+        }
     }
 }
