@@ -4,7 +4,6 @@
 use std::{path::PathBuf, time::Instant};
 
 use anyhow::{Context, bail};
-use candle_core::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use sgbn_attacks::{
@@ -185,14 +184,18 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
             })?;
         }
     }
-    let ck = Checkpoint::read(&args.checkpoint, &Device::Cpu)?;
-    let model = ck.build(&Device::Cpu)?;
+    let device = crate::compute_device()?;
+    let ck = Checkpoint::read(&args.checkpoint, &device)?;
+    let model = ck.build(&device)?;
     let slope = trained_slope(&ck).unwrap_or(1.0);
     let victim = EvalClassifier::new(&model, slope);
     let dir = resolve_mnist_dir(args.data_dir.as_deref());
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
-    let test = mnist.test.first(args.test_size.min(mnist.test.len()))?;
+    let test = mnist
+        .test
+        .first(args.test_size.min(mnist.test.len()))?
+        .to_device(&device)?;
     let n = test.len();
     let name = model.spec().name.clone();
     tracing::info!(model = %name, slope, examples = n, stochastic = model.is_stochastic(), "attacking");

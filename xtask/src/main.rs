@@ -60,6 +60,16 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Where models run: CUDA device 0 when built with `--features cuda`, the
+/// CPU otherwise.
+pub fn compute_device() -> anyhow::Result<candle_core::Device> {
+    if cfg!(feature = "cuda") {
+        Ok(candle_core::Device::new_cuda(0)?)
+    } else {
+        Ok(candle_core::Device::Cpu)
+    }
+}
+
 /// Logs go to stderr through `tracing`; `SGBN_LOG` (or `RUST_LOG`) sets the
 /// filter, `info` by default.
 fn init_logging() {

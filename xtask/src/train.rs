@@ -4,7 +4,6 @@
 use std::{ops::ControlFlow, path::PathBuf, time::Instant};
 
 use anyhow::Context;
-use candle_core::Device;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use sgbn_data::{load_mnist, resolve_mnist_dir};
@@ -115,7 +114,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         (train_set, None)
     };
     let spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
-    let model = ConvNet::new(&spec, args.seed, &Device::Cpu)?;
+    let device = crate::compute_device()?;
+    let model = ConvNet::new(&spec, args.seed, &device)?;
     let mut config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -157,10 +157,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 
     let eval_start = Instant::now();
     let mut rng = SeededRng::seed_from_u64(args.seed ^ 0x7e57);
+    let test_set = mnist.test.to_device(&device)?;
     let test = accuracy(
         &model,
-        mnist.test.images(),
-        mnist.test.labels(),
+        test_set.images(),
+        test_set.labels(),
         500,
         ForwardContext::eval(report.final_slope),
         &mut rng,
