@@ -87,7 +87,7 @@ pub struct AttackArgs {
     /// Seed of the attacks' random choices and of the model's sampling.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Output directory (default: results/attack/<model>).
+    /// Output directory (default: `results/attack/<model>`).
     #[arg(long)]
     out: Option<PathBuf>,
     /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).

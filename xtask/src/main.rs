@@ -12,12 +12,14 @@
 //!
 //! - `cargo xtask bench [--out DIR]`: criterion benchmarks with FLOP rates.
 //!
-//! `report` and `reproduce` arrive with their issues (see
-//! `docs/ARCHITECTURE.md`).
+//! - `cargo xtask reproduce [--profile smoke|quick|full] [--only ID,…]`: the
+//!   thesis's experiments, cached and resumable, and `results/<profile>/REPORT.md`;
+//! - `cargo xtask report [--profile P]`: the report again, from the cache.
 
 mod attack;
 mod bench;
 mod data;
+mod reproduce;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -48,6 +50,10 @@ enum Command {
     Attack(attack::AttackArgs),
     /// Run the benchmarks: ms per step, GFLOP/s, ratio to the matmul rate.
     Bench(bench::BenchArgs),
+    /// Run the thesis's experiments (cached, resumable) and write the report.
+    Reproduce(reproduce::ReproduceArgs),
+    /// Regenerate `results/<profile>/REPORT.md` from the cache.
+    Report(reproduce::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,6 +63,8 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Attack(args) => attack::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Reproduce(args) => reproduce::reproduce(&args),
+        Command::Report(args) => reproduce::report(&args),
     }
 }
 

@@ -1,0 +1,268 @@
+//! `cargo xtask reproduce` and `cargo xtask report`: the experiment
+//! registry, profiles, resumable cached runs, and the report beside the
+//! thesis. See docs/reproduction.md.
+
+mod jobs;
+mod plan;
+mod profile;
+mod registry;
+mod report;
+mod svg;
+
+use std::{path::PathBuf, time::Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use sgbn_data::{Mnist, load_mnist, resolve_mnist_dir};
+
+use self::{profile::Profile, registry::select};
+
+/// Arguments of `cargo xtask reproduce`.
+#[derive(Debug, clap::Args)]
+pub struct ReproduceArgs {
+    /// Profile: smoke (CI, seconds), quick (default, ≤ 1 h here), full (the thesis's settings).
+    #[arg(long, default_value = "quick")]
+    profile: String,
+    /// Only these experiments (comma-separated ids; default: all).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Override the profile's number of runs.
+    #[arg(long)]
+    runs: Option<usize>,
+    /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Output directory (default: `results/<profile>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// List the experiments and the profile's sizes, and stop.
+    #[arg(long)]
+    list: bool,
+}
+
+/// Arguments of `cargo xtask report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    #[arg(long, default_value = "quick")]
+    profile: String,
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    #[arg(long)]
+    runs: Option<usize>,
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn workspace_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Profile, data, data checksums (file, sha256) and output directory.
+type Setup = (Profile, Mnist, Vec<(String, String)>, PathBuf);
+
+fn setup(
+    profile: &str,
+    runs: Option<usize>,
+    data_dir: Option<&std::path::Path>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<Setup> {
+    let mut profile = Profile::named(profile)?;
+    if let Some(r) = runs {
+        anyhow::ensure!(r > 0, "--runs must be ≥ 1");
+        profile.runs = r;
+        profile.adaptive_runs = profile.adaptive_runs.min(r);
+    }
+    let dir = resolve_mnist_dir(data_dir);
+    let mnist =
+        load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    let data: Vec<(String, String)> = mnist
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                f.sha256.clone(),
+            )
+        })
+        .collect();
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(profile.name));
+    Ok((profile, mnist, data, out))
+}
+
+pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let experiments = select(&args.only)?;
+    let (profile, mnist, data, out) = setup(
+        &args.profile,
+        args.runs,
+        args.data_dir.as_deref(),
+        args.out.clone(),
+    )?;
+    for line in profile.describe() {
+        println!("{line}");
+    }
+    if args.list {
+        for e in &experiments {
+            let missing: Vec<&str> = e
+                .models
+                .iter()
+                .copied()
+                .filter(|m| !registry::available(m))
+                .collect();
+            println!(
+                "{:<10} {} [{}]{}",
+                e.id,
+                e.title,
+                e.models.join(", "),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (not built yet: {})", missing.join(", "))
+                }
+            );
+        }
+        return Ok(());
+    }
+    let cache = out.join("cache");
+    std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let sums: Vec<String> = data.iter().map(|(_, s)| s.clone()).collect();
+    let plan = plan::build(&experiments, &profile, &sums)?;
+    let train_images = profile
+        .train_size
+        .unwrap_or(mnist.train.len())
+        .min(mnist.train.len())
+        - profile.validation_size;
+
+    // Cost of what is left, in GFLOP, for the progress bar's ETA.
+    let mut todo = 0.0;
+    for t in &plan.trains {
+        if !t.dir(&cache)?.join("done.json").exists() {
+            todo += t.cost(train_images);
+        }
+    }
+    todo += plan
+        .evals
+        .iter()
+        .filter(|e| e.load(&cache).is_none())
+        .map(|e| e.cost())
+        .sum::<f64>();
+    todo += plan
+        .cleans
+        .iter()
+        .filter(|e| e.load(&cache).is_none())
+        .map(|e| e.cost())
+        .sum::<f64>();
+    todo += plan
+        .transfers
+        .iter()
+        .filter(|e| e.load(&cache).is_none())
+        .map(|e| e.cost())
+        .sum::<f64>();
+    println!(
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks ({:.0} GFLOP left to compute)",
+        plan.trains.len(),
+        plan.evals.len(),
+        plan.transfers.len(),
+        plan.cleans.len(),
+        todo
+    );
+    let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(
+        ProgressStyle::with_template(
+            "[{elapsed_precise}] {bar:30} {percent:>3}% (by FLOPs) eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let step = |label: String, cost: f64, done_before: bool| {
+        if !done_before {
+            bar.set_message(label.clone());
+            if bar.is_hidden() {
+                tracing::info!(stage = %label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
+            }
+        }
+        move |bar: &ProgressBar| {
+            if !done_before {
+                bar.inc(cost.ceil() as u64);
+            }
+        }
+    };
+    for t in &plan.trains {
+        let done = t.dir(&cache)?.join("done.json").exists();
+        let finish = step(
+            format!("train {} run {}", t.model, t.run),
+            t.cost(train_images),
+            done,
+        );
+        jobs::train_model(t, &cache, &mnist.train)?;
+        finish(&bar);
+    }
+    for e in &plan.evals {
+        let finish = step(
+            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
+            e.cost(),
+            e.load(&cache).is_some(),
+        );
+        e.run(&cache, &mnist.test)?;
+        finish(&bar);
+    }
+    for t in &plan.transfers {
+        let finish = step(
+            format!("transfer from {} run {}", t.source.model, t.source.run),
+            t.cost(),
+            t.load(&cache).is_some(),
+        );
+        t.run(&cache, &mnist.test)?;
+        finish(&bar);
+    }
+    for c in &plan.cleans {
+        let finish = step(
+            format!("clean passes {} run {}", c.model.model, c.model.run),
+            c.cost(),
+            c.load(&cache).is_some(),
+        );
+        c.run(&cache, &mnist.test)?;
+        finish(&bar);
+    }
+    bar.finish_and_clear();
+    let path = report::write(&report::ReportContext {
+        profile: &profile,
+        experiments: &experiments,
+        cache: &cache,
+        out: &out,
+        data: &data,
+        root: &workspace_root(),
+    })?;
+    println!(
+        "report: {} ({:.0} s)",
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
+    let experiments = select(&args.only)?;
+    let (profile, _, data, out) = setup(
+        &args.profile,
+        args.runs,
+        args.data_dir.as_deref(),
+        args.out.clone(),
+    )?;
+    let cache = out.join("cache");
+    let path = report::write(&report::ReportContext {
+        profile: &profile,
+        experiments: &experiments,
+        cache: &cache,
+        out: &out,
+        data: &data,
+        root: &workspace_root(),
+    })?;
+    println!("report: {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Profiles: how big each experiment is (SPEC §6).
+
+use serde::Serialize;
+
+/// The sizes of one profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Profile {
+    pub name: &'static str,
+    pub purpose: &'static str,
+    /// Training images (`None`: all 60,000).
+    pub train_size: Option<usize>,
+    pub epochs: usize,
+    /// Held-out training images for early stopping (0: none).
+    pub validation_size: usize,
+    pub patience: usize,
+    pub batch_size: usize,
+    /// Independent runs (training seed = run index).
+    pub runs: usize,
+    /// Test images for FGSM curves and transfer.
+    pub fgsm_test: usize,
+    /// Test images for BIM / ILL.
+    pub iterative_test: usize,
+    pub fgsm_eps: Vec<f64>,
+    pub iterative_eps: Vec<f64>,
+    pub iterative_steps: usize,
+    pub iterative_step: f64,
+    /// Adaptive evaluation: runs, test images, budgets, PGD steps, EOT draws
+    /// (stochastic models), Square queries, repeated passes.
+    pub adaptive_runs: usize,
+    pub adaptive_test: usize,
+    pub adaptive_eps: Vec<f64>,
+    pub pgd_steps: usize,
+    pub eot: usize,
+    pub square_queries: usize,
+    pub repeats: usize,
+}
+
+fn grid(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    let n = ((hi - lo) / step).round() as usize;
+    (0..=n)
+        .map(|i| ((lo + i as f64 * step) * 1e6).round() / 1e6)
+        .collect()
+}
+
+impl Profile {
+    /// The named profile.
+    pub fn named(name: &str) -> anyhow::Result<Self> {
+        Ok(match name {
+            "smoke" => Self {
+                name: "smoke",
+                purpose: "CI end-to-end check: seconds per experiment, numbers meaningless",
+                train_size: Some(500),
+                epochs: 1,
+                validation_size: 0,
+                patience: 3,
+                batch_size: 50,
+                runs: 1,
+                fgsm_test: 100,
+                iterative_test: 50,
+                fgsm_eps: vec![0.0, 0.1, 0.3],
+                iterative_eps: vec![0.05, 0.1],
+                iterative_steps: 10,
+                iterative_step: 0.01,
+                adaptive_runs: 1,
+                adaptive_test: 50,
+                adaptive_eps: vec![0.1, 0.3],
+                pgd_steps: 5,
+                eot: 2,
+                square_queries: 20,
+                repeats: 2,
+            },
+            "quick" => Self {
+                name: "quick",
+                purpose: "default: the headline set on a 2-core machine within an hour",
+                train_size: Some(10_000),
+                epochs: 2,
+                validation_size: 0,
+                patience: 3,
+                batch_size: 50,
+                runs: 3,
+                fgsm_test: 1000,
+                iterative_test: 300,
+                fgsm_eps: grid(0.0, 0.3, 0.05),
+                iterative_eps: vec![0.02, 0.05, 0.1],
+                iterative_steps: 10,
+                iterative_step: 0.01,
+                adaptive_runs: 1,
+                adaptive_test: 200,
+                adaptive_eps: vec![0.1, 0.2, 0.3],
+                pgd_steps: 20,
+                eot: 4,
+                square_queries: 300,
+                repeats: 5,
+            },
+            "full" => Self {
+                name: "full",
+                purpose: "the thesis's settings (a GPU or a long night)",
+                train_size: None,
+                epochs: 25,
+                validation_size: 5000,
+                patience: 3,
+                batch_size: 50,
+                runs: 10,
+                fgsm_test: 10_000,
+                iterative_test: 10_000,
+                fgsm_eps: grid(0.0, 0.3, 0.05),
+                iterative_eps: grid(0.01, 0.1, 0.01),
+                iterative_steps: 10,
+                iterative_step: 0.01,
+                adaptive_runs: 3,
+                adaptive_test: 1000,
+                adaptive_eps: vec![0.1, 0.2, 0.3],
+                pgd_steps: 40,
+                eot: 10,
+                square_queries: 1000,
+                repeats: 10,
+            },
+            other => anyhow::bail!("unknown profile {other:?} (smoke, quick, full)"),
+        })
+    }
+
+    /// One line per size, for the terminal and the report.
+    pub fn describe(&self) -> Vec<String> {
+        let eps = |v: &[f64]| {
+            v.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            format!("profile `{}`: {}", self.name, self.purpose),
+            format!(
+                "training: {} images, {} epoch(s){}, batch {}, {} run(s) (seeds 0..{})",
+                self.train_size
+                    .map_or("all 60,000".into(), |n| n.to_string()),
+                self.epochs,
+                if self.validation_size > 0 {
+                    format!(
+                        ", early stopping on {} held-out images (patience {})",
+                        self.validation_size, self.patience
+                    )
+                } else {
+                    String::new()
+                },
+                self.batch_size,
+                self.runs,
+                self.runs
+            ),
+            format!(
+                "FGSM: ε ∈ {{{}}} on the first {} test images",
+                eps(&self.fgsm_eps),
+                self.fgsm_test
+            ),
+            format!(
+                "BIM / ILL: ε ∈ {{{}}}, T = {}, α = min(0.01, ε), on the first {} test images",
+                eps(&self.iterative_eps),
+                self.iterative_steps,
+                self.iterative_test
+            ),
+            format!(
+                "adaptive: {} run(s), {} test images, ε ∈ {{{}}}, PGD {} steps with EOT {} on stochastic models, Square {} queries, accuracy over {} passes",
+                self.adaptive_runs,
+                self.adaptive_test,
+                eps(&self.adaptive_eps),
+                self.pgd_steps,
+                self.eot,
+                self.square_queries,
+                self.repeats
+            ),
+        ]
+    }
+}

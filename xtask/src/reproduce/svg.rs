@@ -1,0 +1,213 @@
+//! Small SVG figures written by hand: line plots with error bars and heat
+//! maps. No font files are needed (text is left to the viewer's default
+//! font), and no plotting dependency is built.
+
+use std::fmt::Write;
+
+/// One line of a plot.
+pub struct Series {
+    pub label: String,
+    /// `(x, y, error)`; error bars are drawn when `error > 0`.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Dashed with hollow markers (the thesis's numbers).
+    pub dashed: bool,
+    pub color: &'static str,
+}
+
+pub const PALETTE: [&str; 8] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Accuracy (%) against ε.
+pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
+    let (w, h, left, right, top, bottom) = (720.0, 440.0, 60.0, 220.0, 40.0, 50.0);
+    let (pw, ph) = (w - left - right, h - top - bottom);
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let (mut x0, mut x1) = (f64::INFINITY, f64::NEG_INFINITY);
+    for x in xs {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+    }
+    if !x0.is_finite() || x1 <= x0 {
+        (x0, x1) = (0.0, 1.0);
+    }
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * pw;
+    let sy = |y: f64| top + (1.0 - y.clamp(0.0, 100.0) / 100.0) * ph;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>
+"#,
+        left + pw / 2.0,
+        esc(title)
+    );
+    for i in 0..=5 {
+        let y = i as f64 * 20.0;
+        let _ = writeln!(
+            s,
+            r##"<line x1="{left}" x2="{0}" y1="{1}" y2="{1}" stroke="#ddd"/><text x="{2}" y="{3}" text-anchor="end">{y}</text>"##,
+            left + pw,
+            sy(y),
+            left - 6.0,
+            sy(y) + 4.0
+        );
+    }
+    for i in 0..=6 {
+        let x = x0 + (x1 - x0) * i as f64 / 6.0;
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            sx(x),
+            top + ph + 18.0,
+            (x * 1000.0).round() / 1000.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
+<text x="{}" y="{}" text-anchor="middle">{}</text>
+<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">accuracy (%)</text>"##,
+        left + pw / 2.0,
+        h - 10.0,
+        esc(x_label),
+        top + ph / 2.0,
+        top + ph / 2.0
+    );
+    for (k, se) in series.iter().enumerate() {
+        let dash = if se.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
+        let pts: Vec<String> = se
+            .points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", sx(p.0), sy(p.1)))
+            .collect();
+        if pts.len() > 1 {
+            let _ = writeln!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
+                pts.join(" "),
+                se.color
+            );
+        }
+        for &(x, y, e) in &se.points {
+            if e > 0.0 {
+                let _ = writeln!(
+                    s,
+                    r#"<line x1="{0:.1}" x2="{0:.1}" y1="{1:.1}" y2="{2:.1}" stroke="{3}"/>"#,
+                    sx(x),
+                    sy(y - e),
+                    sy(y + e),
+                    se.color
+                );
+            }
+            let fill = if se.dashed { "white" } else { se.color };
+            let _ = writeln!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{fill}" stroke="{}"/>"#,
+                sx(x),
+                sy(y),
+                se.color
+            );
+        }
+        let ly = top + 14.0 + 18.0 * k as f64;
+        let lx = left + pw + 12.0;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,
+            lx + 24.0,
+            se.color,
+            lx + 30.0,
+            ly + 4.0,
+            esc(&se.label)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// A matrix of percentages, rows × columns, shaded by value.
+pub fn heat_map(
+    title: &str,
+    rows: &[String],
+    cols: &[String],
+    values: &[Vec<Option<f64>>],
+    row_label: &str,
+    col_label: &str,
+) -> String {
+    let cell = 80.0;
+    let (left, top) = (130.0, 70.0);
+    let w = left + cell * cols.len() as f64 + 20.0;
+    let h = top + cell * rows.len() as f64 + 40.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>
+<text x="{}" y="42" text-anchor="middle">{}</text>"#,
+        w / 2.0,
+        esc(title),
+        left + cell * cols.len() as f64 / 2.0,
+        esc(col_label)
+    );
+    for (j, c) in cols.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            left + cell * (j as f64 + 0.5),
+            top - 8.0,
+            esc(c)
+        );
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + cell * i as f64;
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            left - 8.0,
+            y + cell / 2.0 + 4.0,
+            esc(r)
+        );
+        for (j, v) in values[i].iter().enumerate() {
+            let x = left + cell * j as f64;
+            let (fill, text) = match v {
+                Some(v) => {
+                    let t = (v / 100.0).clamp(0.0, 1.0);
+                    let (r, g, b) = (
+                        (255.0 - 200.0 * t) as u8,
+                        (255.0 - 120.0 * t) as u8,
+                        (255.0 - 60.0 * t) as u8,
+                    );
+                    (format!("rgb({r},{g},{b})"), format!("{v:.1}"))
+                }
+                None => ("#eee".to_string(), "–".to_string()),
+            };
+            let _ = writeln!(
+                s,
+                r##"<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#fff"/><text x="{}" y="{}" text-anchor="middle">{text}</text>"##,
+                x + cell / 2.0,
+                y + cell / 2.0 + 4.0
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="12" y="{}" transform="rotate(-90 12 {})" text-anchor="middle">{}</text>"#,
+        top + cell * rows.len() as f64 / 2.0,
+        top + cell * rows.len() as f64 / 2.0,
+        esc(row_label)
+    );
+    s.push_str("</svg>\n");
+    s
+}
