@@ -130,7 +130,7 @@ impl Profile {
         vec![
             format!("profile `{}`: {}", self.name, self.purpose),
             format!(
-                "training: {} images, {} epoch(s){}, batch {}, {} run(s) (seeds 0..{})",
+                "training: {} images, {} epoch(s){}, batch {}, {} run(s) (seeds 0 to {})",
                 self.train_size
                     .map_or("all 60,000".into(), |n| n.to_string()),
                 self.epochs,
@@ -144,7 +144,7 @@ impl Profile {
                 },
                 self.batch_size,
                 self.runs,
-                self.runs
+                self.runs.saturating_sub(1)
             ),
             format!(
                 "FGSM: ε ∈ {{{}}} on the first {} test images",
