@@ -636,7 +636,10 @@ fn manifest(ctx: &ReportContext<'_>, md: &mut String) -> anyhow::Result<()> {
         "- seeds: run r trains with seed r (initialization, batch order, stochastic units) and attacks with seed r"
     );
     for (file, sum) in ctx.data {
-        let _ = writeln!(md, "- data: `{file}`, SHA-256 of its decompressed contents `{sum}`");
+        let _ = writeln!(
+            md,
+            "- data: `{file}`, SHA-256 of its decompressed contents `{sum}`"
+        );
     }
     // Wall time per stage, from the cached results.
     let mut train_s = 0.0;
