@@ -198,3 +198,76 @@ pub fn transfers_of(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reproduce::registry::select;
+
+    fn data() -> Vec<String> {
+        vec!["a".repeat(64), "b".repeat(64)]
+    }
+
+    #[test]
+    fn a_model_is_trained_once_for_every_experiment_that_uses_it() {
+        let profile = Profile::named("smoke").expect("smoke");
+        let exps = select(&["fig4.3".into(), "table4.11".into(), "fig4.13".into()]).expect("ids");
+        let plan = build(&exps, &profile, &data()).expect("plan");
+        // fig4.3: cnn, cnn-bin, sap, sgbn (BNNs not built); table4.11 adds sgbn-dt,
+        // random-mask, dropconnect; fig4.13 adds nothing new. One run each.
+        let mut models: Vec<&str> = plan.trains.iter().map(|t| t.model.as_str()).collect();
+        models.sort();
+        assert_eq!(
+            models,
+            [
+                "cnn",
+                "cnn-bin",
+                "dropconnect",
+                "random-mask",
+                "sap",
+                "sgbn",
+                "sgbn-dt"
+            ]
+        );
+        // FGSM at ε 0, 0.1, 0.3 (smoke grid) and 0.2 (table) on the shared
+        // models: every (model, ε) once.
+        let mut keys = HashSet::new();
+        for e in &plan.evals {
+            assert!(
+                keys.insert(key_hash(e).expect("hash")),
+                "duplicate evaluation {e:?}"
+            );
+        }
+        let sgbn_evals = plan
+            .evals
+            .iter()
+            .filter(|e| e.model.model == "sgbn")
+            .count();
+        assert_eq!(sgbn_evals, 4);
+    }
+
+    #[test]
+    fn keys_change_with_anything_that_changes_results() {
+        let profile = Profile::named("smoke").expect("smoke");
+        let a = TrainJob::new("cnn", 0, &profile, &data()).expect("job");
+        assert_eq!(
+            key_hash(&a).expect("a"),
+            key_hash(&a.clone()).expect("a again")
+        );
+        let other_seed = TrainJob::new("cnn", 1, &profile, &data()).expect("job");
+        assert_ne!(key_hash(&a).expect("a"), key_hash(&other_seed).expect("b"));
+        let other_data = TrainJob::new("cnn", 0, &profile, &["c".repeat(64)]).expect("job");
+        assert_ne!(key_hash(&a).expect("a"), key_hash(&other_data).expect("c"));
+        let quick = Profile::named("quick").expect("quick");
+        let other_size = TrainJob::new("cnn", 0, &quick, &data()).expect("job");
+        assert_ne!(key_hash(&a).expect("a"), key_hash(&other_size).expect("d"));
+    }
+
+    #[test]
+    fn unknown_profiles_and_experiments_are_errors_naming_them() {
+        let e = Profile::named("huge").expect_err("unknown profile");
+        assert!(e.to_string().contains("huge"));
+        let e = select(&["fig9.9".into()]).expect_err("unknown id");
+        assert!(e.to_string().contains("fig9.9") && e.to_string().contains("fig4.3"));
+    }
+}

@@ -679,3 +679,61 @@ fn manifest(ctx: &ReportContext<'_>, md: &mut String) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(mean: f64, std: f64, n: usize, thesis: (f64, f64)) -> Cell {
+        Cell {
+            ours: RunSummary {
+                n,
+                mean,
+                std,
+                min: mean,
+                max: mean,
+            },
+            thesis,
+        }
+    }
+
+    #[test]
+    fn within_two_sigma_combines_both_deviations() {
+        assert!(cell(90.0, 0.0, 1, (93.0, 1.5)).within()); // |3| ≤ 2·1.5
+        assert!(!cell(90.0, 0.0, 1, (93.0, 1.4)).within());
+        assert!(cell(90.0, 2.0, 3, (93.0, 0.1)).within()); // σ ≈ 2.0
+    }
+
+    #[test]
+    fn verdicts_only_count() {
+        let all = [
+            cell(93.0, 1.0, 3, (93.1, 1.2)),
+            cell(98.2, 0.1, 3, (98.3, 0.1)),
+        ];
+        assert!(verdict(&all, None).starts_with("within 2σ of the thesis: 2 of 2"));
+        let none = [cell(20.0, 1.0, 3, (93.1, 1.2))];
+        assert!(verdict(&none, None).starts_with("differs from the thesis: 0 of 1"));
+        let some = [all[0].clone_cell(), none[0].clone_cell()];
+        assert!(verdict(&some, None).starts_with("partly within 2σ of the thesis: 1 of 2"));
+        assert_eq!(verdict(&[], None), "no thesis numbers to compare with");
+        let same = verdict(
+            &all,
+            Some((vec!["a".into(), "b".into()], vec!["a".into(), "b".into()])),
+        );
+        assert!(same.ends_with("same ordering of models at ε = 0.3 (a > b)"));
+        let differs = verdict(
+            &all,
+            Some((vec!["b".into(), "a".into()], vec!["a".into(), "b".into()])),
+        );
+        assert!(differs.contains("ordering at ε = 0.3 differs (ours: b > a; thesis: a > b)"));
+    }
+
+    impl Cell {
+        fn clone_cell(&self) -> Cell {
+            Cell {
+                ours: self.ours,
+                thesis: self.thesis,
+            }
+        }
+    }
+}

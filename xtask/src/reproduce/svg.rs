@@ -211,3 +211,47 @@ pub fn heat_map(
     s.push_str("</svg>\n");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plots_are_svg_with_one_line_per_series_and_escaped_text() {
+        let s = line_plot(
+            "a <b> & c",
+            "ε",
+            &[
+                Series {
+                    label: "ours".into(),
+                    points: vec![(0.0, 99.0, 0.5), (0.3, 20.0, 5.0)],
+                    dashed: false,
+                    color: PALETTE[0],
+                },
+                Series {
+                    label: "thesis".into(),
+                    points: vec![(0.0, 98.0, 0.1), (0.3, 93.0, 1.2)],
+                    dashed: true,
+                    color: PALETTE[0],
+                },
+            ],
+        );
+        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+        assert_eq!(s.matches("<polyline").count(), 2);
+        assert_eq!(
+            s.matches("stroke-dasharray").count(),
+            2,
+            "thesis line and its legend entry"
+        );
+        assert!(s.contains("a &lt;b&gt; &amp; c"));
+        let h = heat_map(
+            "t",
+            &["r".into()],
+            &["c1".into(), "c2".into()],
+            &[vec![Some(50.0), None]],
+            "source",
+            "target",
+        );
+        assert!(h.contains(">50.0<") && h.contains(">–<"));
+    }
+}
