@@ -107,8 +107,13 @@ pub fn train_model(
 ) -> anyhow::Result<TrainedModel> {
     let dir = job.dir(cache)?;
     let done = dir.join("done.json");
-    if let Ok(text) = std::fs::read_to_string(&done) {
-        return Ok(serde_json::from_str(&text)?);
+    if let Some(result) = cached::<TrainedModel>(&done) {
+        return Ok(result);
+    }
+    if done.exists() {
+        // Written atomically, so only damage from outside gets here: say so
+        // and resume from the last checkpoint instead of failing.
+        tracing::warn!(path = %done.display(), "unreadable done.json: resuming the training run");
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let start = std::time::Instant::now();
