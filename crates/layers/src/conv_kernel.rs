@@ -96,6 +96,36 @@ fn slice<'a, T: candle_core::WithDType>(
     }
 }
 
+/// A per-sample kernel over `(a, w[, m])` in f32 or f64.
+trait SampleKernel {
+    const NAME: &'static str;
+    fn run<T: Element>(&self, a: &[T], w: &[T], m: Option<&[T]>) -> Result<(Vec<T>, usize)>;
+    fn shape(&self, b: usize) -> Shape;
+}
+
+/// Runs `k` on the storages in their dtype (f32 or f64).
+fn dispatch<K: SampleKernel>(
+    k: &K,
+    a: (&CpuStorage, &Layout),
+    w: (&CpuStorage, &Layout),
+    m: Option<(&CpuStorage, &Layout)>,
+) -> Result<(CpuStorage, Shape)> {
+    let name = K::NAME;
+    match a.0 {
+        CpuStorage::F32(_) => {
+            let m = m.map(|(s, l)| slice::<f32>(s, l, name)).transpose()?;
+            let (v, b) = k.run(slice(a.0, a.1, name)?, slice(w.0, w.1, name)?, m)?;
+            Ok((CpuStorage::F32(v), k.shape(b)))
+        }
+        CpuStorage::F64(_) => {
+            let m = m.map(|(s, l)| slice::<f64>(s, l, name)).transpose()?;
+            let (v, b) = k.run(slice(a.0, a.1, name)?, slice(w.0, w.1, name)?, m)?;
+            Ok((CpuStorage::F64(v), k.shape(b)))
+        }
+        _ => bail!("{name}: f32 or f64 only"),
+    }
+}
+
 /// Forward: `y_b = (w ⊙ m_b) · im2col(x_b)`, or `w · im2col(x_b)` unmasked.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConvForward {
@@ -103,7 +133,9 @@ pub(crate) struct ConvForward {
     pub out_channels: usize,
 }
 
-impl ConvForward {
+impl SampleKernel for ConvForward {
+    const NAME: &'static str = "sgbn-masked-conv-forward";
+
     fn run<T: Element>(&self, x: &[T], w: &[T], m: Option<&[T]>) -> Result<(Vec<T>, usize)> {
         let g = &self.geometry;
         let (o, p, l) = (
@@ -156,29 +188,9 @@ impl ConvForward {
         let g = &self.geometry;
         Shape::from((b, self.out_channels, g.out_height(), g.out_width()))
     }
+}
 
-    fn dispatch(
-        &self,
-        x: (&CpuStorage, &Layout),
-        w: (&CpuStorage, &Layout),
-        m: Option<(&CpuStorage, &Layout)>,
-    ) -> Result<(CpuStorage, Shape)> {
-        let name = "masked-conv-forward";
-        match x.0 {
-            CpuStorage::F32(_) => {
-                let m = m.map(|(s, l)| slice::<f32>(s, l, name)).transpose()?;
-                let (y, b) = self.run(slice(x.0, x.1, name)?, slice(w.0, w.1, name)?, m)?;
-                Ok((CpuStorage::F32(y), self.shape(b)))
-            }
-            CpuStorage::F64(_) => {
-                let m = m.map(|(s, l)| slice::<f64>(s, l, name)).transpose()?;
-                let (y, b) = self.run(slice(x.0, x.1, name)?, slice(w.0, w.1, name)?, m)?;
-                Ok((CpuStorage::F64(y), self.shape(b)))
-            }
-            _ => bail!("{name}: f32 or f64 only"),
-        }
-    }
-
+impl ConvForward {
     /// Gradients to `x` (when it needs one), `w` and `m`.
     fn backward(
         &self,
@@ -227,7 +239,7 @@ impl CustomOp2 for ConvForward {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.dispatch((s1, l1), (s2, l2), None)
+        dispatch(self, (s1, l1), (s2, l2), None)
     }
 
     fn bwd(
@@ -256,7 +268,7 @@ impl CustomOp3 for ConvForward {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.dispatch((s1, l1), (s2, l2), Some((s3, l3)))
+        dispatch(self, (s1, l1), (s2, l2), Some((s3, l3)))
     }
 
     fn bwd(
@@ -337,7 +349,9 @@ impl CustomOp2 for WeightGrad {
 /// `(dy, w[, m]) ↦ dx (B, C, H, W)`: `col2im((w ⊙ m_b)ᵀ · dy_b)`.
 struct InputGrad(ConvForward);
 
-impl InputGrad {
+impl SampleKernel for InputGrad {
+    const NAME: &'static str = "sgbn-conv-input-grad";
+
     fn run<T: Element>(&self, dy: &[T], w: &[T], m: Option<&[T]>) -> Result<(Vec<T>, usize)> {
         let f = &self.0;
         let g = &f.geometry;
@@ -383,28 +397,6 @@ impl InputGrad {
         let g = &self.0.geometry;
         Shape::from((b, g.in_channels, g.height, g.width))
     }
-
-    fn dispatch(
-        &self,
-        dy: (&CpuStorage, &Layout),
-        w: (&CpuStorage, &Layout),
-        m: Option<(&CpuStorage, &Layout)>,
-    ) -> Result<(CpuStorage, Shape)> {
-        let name = "sgbn-conv-input-grad";
-        match dy.0 {
-            CpuStorage::F32(_) => {
-                let m = m.map(|(s, l)| slice::<f32>(s, l, name)).transpose()?;
-                let (v, b) = self.run(slice(dy.0, dy.1, name)?, slice(w.0, w.1, name)?, m)?;
-                Ok((CpuStorage::F32(v), self.shape(b)))
-            }
-            CpuStorage::F64(_) => {
-                let m = m.map(|(s, l)| slice::<f64>(s, l, name)).transpose()?;
-                let (v, b) = self.run(slice(dy.0, dy.1, name)?, slice(w.0, w.1, name)?, m)?;
-                Ok((CpuStorage::F64(v), self.shape(b)))
-            }
-            _ => bail!("{name}: f32 or f64 only"),
-        }
-    }
 }
 
 impl CustomOp2 for InputGrad {
@@ -419,7 +411,7 @@ impl CustomOp2 for InputGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.dispatch((s1, l1), (s2, l2), None)
+        dispatch(self, (s1, l1), (s2, l2), None)
     }
 }
 
@@ -437,7 +429,7 @@ impl CustomOp3 for InputGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        self.dispatch((s1, l1), (s2, l2), Some((s3, l3)))
+        dispatch(self, (s1, l1), (s2, l2), Some((s3, l3)))
     }
 }
 
