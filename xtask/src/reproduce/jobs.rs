@@ -252,6 +252,15 @@ pub struct EvalResult {
     pub seconds: f64,
 }
 
+/// Writes `result` to `path` atomically (creating its folder) and returns it.
+fn store<T: Serialize>(path: &Path, result: T) -> anyhow::Result<T> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    write_atomic(path, serde_json::to_string_pretty(&result)?.as_bytes())?;
+    Ok(result)
+}
+
 fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     std::fs::read_to_string(path)
         .ok()
@@ -321,10 +330,7 @@ impl EvalJob {
             repeated,
             seconds: start.elapsed().as_secs_f64(),
         };
-        let path = self.path(cache)?;
-        std::fs::create_dir_all(path.parent().unwrap_or(cache))?;
-        write_atomic(&path, serde_json::to_string_pretty(&result)?.as_bytes())?;
-        Ok(result)
+        store(&self.path(cache)?, result)
     }
 
     /// The accuracy this evaluation reports: mean over repeated passes when
@@ -403,10 +409,7 @@ impl CleanJob {
             non_finite_gradients: grads.non_finite,
             seconds: start.elapsed().as_secs_f64(),
         };
-        let path = self.path(cache)?;
-        std::fs::create_dir_all(path.parent().unwrap_or(cache))?;
-        write_atomic(&path, serde_json::to_string_pretty(&result)?.as_bytes())?;
-        Ok(result)
+        store(&self.path(cache)?, result)
     }
 }
 
@@ -489,10 +492,7 @@ impl TransferJob {
             accuracy,
             seconds: start.elapsed().as_secs_f64(),
         };
-        let path = self.path(cache)?;
-        std::fs::create_dir_all(path.parent().unwrap_or(cache))?;
-        write_atomic(&path, serde_json::to_string_pretty(&result)?.as_bytes())?;
-        Ok(result)
+        store(&self.path(cache)?, result)
     }
 }
 

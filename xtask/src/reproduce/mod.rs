@@ -17,9 +17,9 @@ use sgbn_data::{Mnist, load_mnist, resolve_mnist_dir};
 
 use self::{profile::Profile, registry::select};
 
-/// Arguments of `cargo xtask reproduce`.
+/// What `reproduce` and `report` share: which results, and where.
 #[derive(Debug, clap::Args)]
-pub struct ReproduceArgs {
+pub struct Selection {
     /// Profile: smoke (CI, seconds), quick (default, ≤ 1 h here), full (the thesis's settings).
     #[arg(long, default_value = "quick")]
     profile: String,
@@ -35,6 +35,13 @@ pub struct ReproduceArgs {
     /// Output directory (default: `results/<profile>`).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+/// Arguments of `cargo xtask reproduce`.
+#[derive(Debug, clap::Args)]
+pub struct ReproduceArgs {
+    #[command(flatten)]
+    selection: Selection,
     /// List the experiments and the profile's sizes, and stop.
     #[arg(long)]
     list: bool,
@@ -43,16 +50,8 @@ pub struct ReproduceArgs {
 /// Arguments of `cargo xtask report`.
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    #[arg(long, default_value = "quick")]
-    profile: String,
-    #[arg(long, value_delimiter = ',')]
-    only: Vec<String>,
-    #[arg(long)]
-    runs: Option<usize>,
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    #[arg(long)]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    selection: Selection,
 }
 
 fn workspace_root() -> PathBuf {
@@ -65,19 +64,14 @@ fn workspace_root() -> PathBuf {
 /// Profile, data, data checksums (file, sha256) and output directory.
 type Setup = (Profile, Mnist, Vec<(String, String)>, PathBuf);
 
-fn setup(
-    profile: &str,
-    runs: Option<usize>,
-    data_dir: Option<&std::path::Path>,
-    out: Option<PathBuf>,
-) -> anyhow::Result<Setup> {
-    let mut profile = Profile::named(profile)?;
-    if let Some(r) = runs {
+fn setup(sel: &Selection) -> anyhow::Result<Setup> {
+    let mut profile = Profile::named(&sel.profile)?;
+    if let Some(r) = sel.runs {
         anyhow::ensure!(r > 0, "--runs must be ≥ 1");
         profile.runs = r;
         profile.adaptive_runs = profile.adaptive_runs.min(r);
     }
-    let dir = resolve_mnist_dir(data_dir);
+    let dir = resolve_mnist_dir(sel.data_dir.as_deref());
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
     let data: Vec<(String, String)> = mnist
@@ -92,19 +86,17 @@ fn setup(
             )
         })
         .collect();
-    let out = out.unwrap_or_else(|| PathBuf::from("results").join(profile.name));
+    let out = sel
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(profile.name));
     Ok((profile, mnist, data, out))
 }
 
 pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let experiments = select(&args.only)?;
-    let (profile, mnist, data, out) = setup(
-        &args.profile,
-        args.runs,
-        args.data_dir.as_deref(),
-        args.out.clone(),
-    )?;
+    let experiments = select(&args.selection.only)?;
+    let (profile, mnist, data, out) = setup(&args.selection)?;
     for line in profile.describe() {
         println!("{line}");
     }
@@ -247,13 +239,8 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
-    let experiments = select(&args.only)?;
-    let (profile, _, data, out) = setup(
-        &args.profile,
-        args.runs,
-        args.data_dir.as_deref(),
-        args.out.clone(),
-    )?;
+    let experiments = select(&args.selection.only)?;
+    let (profile, _, data, out) = setup(&args.selection)?;
     let cache = out.join("cache");
     let path = report::write(&report::ReportContext {
         profile: &profile,
