@@ -10,15 +10,46 @@ use sgbn_data::{load_mnist, resolve_mnist_dir};
 use sgbn_defenses::{EarlyStopping, EpochLog, TrainConfig, TrainObserver, train};
 use sgbn_estimators::SeededRng;
 use sgbn_models::{
-    Classifier, ConvNet, ForwardContext, MODEL_NAMES, ModelSpec, accuracy, write_atomic,
+    Classifier, ConvNet, ForwardContext, MODEL_HELP, MODEL_NAMES, ModelSpec, accuracy, write_atomic,
 };
+
+/// A model name [`ModelSpec::named`] accepts.
+pub fn parse_model(name: &str) -> Result<String, String> {
+    ModelSpec::named(name)
+        .map(|_| name.to_ascii_lowercase())
+        .map_err(|e| e.to_string())
+}
+
+/// The `--model` help text: every base name and what it builds.
+pub fn model_help() -> String {
+    format!(
+        "Model to train: {}.\n\n{MODEL_HELP}",
+        MODEL_NAMES.join(", ")
+    )
+}
 
 /// Arguments of `cargo xtask train`.
 #[derive(Debug, clap::Args)]
 pub struct TrainArgs {
-    /// Model to train.
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(MODEL_NAMES))]
+    /// Model to train (see the list below).
+    #[arg(long, value_parser = parse_model, long_help = model_help())]
     model: String,
+    /// Gate probes (1st-gm, 2nd-gm, 1w-…): the trained SGBN / 1W-SGBN
+    /// checkpoint whose frozen gate feeds the new head.
+    #[arg(long)]
+    base: Option<PathBuf>,
+    /// Dropout probability after the hidden dense unit (chapter 3).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
+    /// L1 penalty λ on the weights (eq. 2.9).
+    #[arg(long, default_value_t = 0.0)]
+    l1: f64,
+    /// L2 penalty λ on the weights (eq. 2.9).
+    #[arg(long, default_value_t = 0.0)]
+    l2: f64,
+    /// PGD steps of adversarial training (models with PGD; thesis: 40).
+    #[arg(long)]
+    pgd_steps: Option<usize>,
     /// Number of epochs (an upper bound with early stopping).
     #[arg(long, default_value_t = 25)]
     epochs: usize,
@@ -113,9 +144,27 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     } else {
         (train_set, None)
     };
-    let spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
+    let mut spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
+    spec.dense_dropout = args.dropout;
+    if let (Some(steps), Some(adv)) = (args.pgd_steps, spec.adversarial_training.as_mut()) {
+        adv.steps = steps;
+    }
     let device = crate::compute_device()?;
     let model = ConvNet::new(&spec, args.seed, &device)?;
+    match (&args.base, spec.probe) {
+        (Some(base), Some(_)) => {
+            let ck = sgbn_models::Checkpoint::read(base, &device)?;
+            model
+                .load_probe_base(&ck)
+                .with_context(|| format!("loading the probe's base from {}", base.display()))?;
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "{} is a gate probe: give the trained SGBN checkpoint with --base",
+            spec.name
+        ),
+        (Some(_), None) => anyhow::bail!("--base is only for gate probes (1st-gm, 2nd-gm, …)"),
+        (None, None) => {}
+    }
     let mut config = TrainConfig {
         epochs: args.epochs,
         batch_size: args.batch_size,
@@ -123,6 +172,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             patience: args.patience,
         }),
         seed: args.seed,
+        l1: args.l1,
+        l2: args.l2,
         ..TrainConfig::default()
     };
     config.adam.lr = args.lr;

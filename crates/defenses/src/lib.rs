@@ -14,12 +14,16 @@
 #![deny(missing_docs)]
 
 mod adam;
+mod adversarial_training;
 mod error;
 mod fused_adam;
+mod toy_training;
 mod trainer;
 
 pub use adam::{Adam, AdamConfig};
+pub use adversarial_training::pgd_training_examples;
 pub use error::{Result, TrainError};
+pub use toy_training::{ToyReport, train_toy};
 pub use trainer::{
     EarlyStopping, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport, batch_rng,
     checkpoint_log, train, trained_slope,

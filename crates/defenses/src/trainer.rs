@@ -6,12 +6,12 @@ use std::{collections::BTreeMap, ops::ControlFlow, path::Path, time::Instant};
 use candle_core::{DType, Tensor};
 use rand::SeedableRng;
 use sgbn_data::{Dataset, MiniBatches};
-use sgbn_estimators::{SeededRng, SlopeSchedule};
+use sgbn_estimators::{ReinforceBaseline, ReinforceBaselineConfig, SeededRng, SlopeSchedule};
 use sgbn_models::{
     Checkpoint, Classifier, ForwardContext, accuracy, count_correct, save_checkpoint_with,
 };
 
-use crate::{Adam, AdamConfig, Result, TrainError};
+use crate::{Adam, AdamConfig, Result, TrainError, pgd_training_examples};
 
 /// Early stopping on validation accuracy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -112,6 +112,8 @@ const META_CONFIG: &str = "train.config";
 const META_LOG: &str = "train.log";
 const META_STEP: &str = "train.adam_step";
 const META_STOPPED: &str = "train.stopped_early";
+const META_BASELINE_NUM: &str = "reinforce.baseline.numerator";
+const META_BASELINE_DEN: &str = "reinforce.baseline.denominator";
 
 /// The epoch log saved in a checkpoint written by [`train`] (empty for a
 /// checkpoint from elsewhere).
@@ -188,6 +190,9 @@ pub fn train(
         )));
     }
     let mut adam = Adam::new(model.trainable(), config.adam)?;
+    // REINFORCE units (chapter 3): the baseline's moving averages are
+    // training state, saved with the checkpoint.
+    let mut baseline = ReinforceBaseline::new(ReinforceBaselineConfig::default())?;
     let config_json = serde_json::to_string(&ResumeKey::of(config))
         .map_err(|e| TrainError::InvalidConfig(e.to_string()))?;
     let mut report = TrainReport {
@@ -213,6 +218,10 @@ pub fn train(
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| mismatch("no optimizer step count".into()))?;
         adam.restore(step, &|name| ck.tensor(name))?;
+        if let (Some(num), Some(den)) = (ck.tensor(META_BASELINE_NUM), ck.tensor(META_BASELINE_DEN))
+        {
+            baseline.restore(num, den)?;
+        }
         report.epochs = ck
             .metadata
             .get(META_LOG)
@@ -233,6 +242,11 @@ pub fn train(
         }
         let start = Instant::now();
         let mut slope = config.slope.slope(epoch as u64, adam.steps());
+        // PGD adversarial training in the last epochs (eq. 2.29).
+        let adversarial = model
+            .spec()
+            .adversarial_training
+            .filter(|a| epoch + a.last_epochs >= config.epochs);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for (b, indices) in batches.epoch(epoch as u64).enumerate() {
             let (x, y) = train.batch(&indices)?;
@@ -250,7 +264,15 @@ pub fn train(
             let mut rng = batch_rng(config.seed, epoch, b as u64);
             slope = config.slope.slope(epoch as u64, adam.steps());
             let logits = model.forward(&x, ForwardContext::train(slope), &mut rng)?;
-            let mut loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+            let per_example = per_example_cross_entropy(&logits, &y)?;
+            let mut loss = per_example.mean(0)?;
+            let reinforce = model.take_reinforce_sample();
+            if let Some(adv) = &adversarial {
+                let x_adv = pgd_training_examples(model, &x, &y, adv, slope, &mut rng)?;
+                let logits_adv = model.forward(&x_adv, ForwardContext::train(slope), &mut rng)?;
+                let adv_loss = candle_nn::loss::cross_entropy(&logits_adv, &y)?;
+                loss = ((loss * adv.tau)? + (adv_loss * (1.0 - adv.tau))?)?;
+            }
             if let Some(p) = penalties(model, config.l1, config.l2)? {
                 loss = (loss + p)?;
             }
@@ -261,6 +283,10 @@ pub fn train(
                     batch: b,
                     value,
                 });
+            }
+            if let Some(sample) = reinforce {
+                // Its value is meaningless: added after `value` is read.
+                loss = (loss + baseline.surrogate_loss(&sample, &per_example)?)?;
             }
             let grads = loss.backward()?;
             adam.step(&grads)?;
@@ -304,7 +330,11 @@ pub fn train(
             report.stopped_early = stop_early(&report.epochs, es.patience);
         }
         if let Some(path) = checkpoint {
-            let (extra, step) = adam.state();
+            let (mut extra, step) = adam.state();
+            if let Some((num, den)) = baseline.state() {
+                extra.push((META_BASELINE_NUM.to_string(), num));
+                extra.push((META_BASELINE_DEN.to_string(), den));
+            }
             let mut meta = BTreeMap::new();
             meta.insert(META_CONFIG.to_string(), config_json.clone());
             meta.insert(META_STEP.to_string(), step.to_string());
@@ -319,6 +349,13 @@ pub fn train(
         observer.epoch(&log);
     }
     Ok(report)
+}
+
+/// Cross-entropy of each example, `(B,)`.
+fn per_example_cross_entropy(logits: &Tensor, y: &Tensor) -> Result<Tensor> {
+    let log_p = candle_nn::ops::log_softmax(logits, 1)?;
+    let picked = log_p.gather(&y.to_dtype(DType::U32)?.unsqueeze(1)?, 1)?;
+    Ok(picked.squeeze(1)?.neg()?)
 }
 
 /// True when the best validation accuracy lies more than `patience` epochs back.

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod binary_estimator;
+mod clip_gradient;
 mod deterministic;
 mod error;
 mod fused_bernoulli;
@@ -47,11 +48,12 @@ mod stochastic_binary;
 mod uniform;
 
 pub use binary_estimator::BinaryEstimator;
+pub use clip_gradient::clip_gradient;
 pub use deterministic::{deterministic_binary, sigmoid_probability};
 pub use error::{EstimatorError, Result};
 pub use gradient_coverage::GradientCoverage;
 pub use reinforce::{ReinforceBaseline, ReinforceBaselineConfig, ReinforceSample};
-pub use sign::{hard_sigmoid, sign_ste, stochastic_sign_ste};
+pub use sign::{SignGradient, binarize_sign, hard_sigmoid, sign_ste, stochastic_sign_ste};
 pub use slope::SlopeSchedule;
 pub use stochastic_binary::{bernoulli_hard_ste, bernoulli_hard_ste_reference, bernoulli_soft_ste};
 pub use uniform::uniform_like;

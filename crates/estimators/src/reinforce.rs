@@ -157,6 +157,26 @@ impl ReinforceBaseline {
         Ok(loss.detach().to_dtype(sample.h.dtype())?.reshape(shape)?)
     }
 
+    /// The moving averages `(numerator, denominator)` per unit, `None` before
+    /// the first update: what a checkpoint saves to resume exactly.
+    pub fn state(&self) -> Option<(Tensor, Tensor)> {
+        self.state.clone()
+    }
+
+    /// Restores moving averages saved by [`Self::state`].
+    pub fn restore(&mut self, numerator: Tensor, denominator: Tensor) -> Result<()> {
+        if numerator.dims() != denominator.dims() {
+            return Err(candle_core::Error::Msg(format!(
+                "REINFORCE baseline: numerator {:?} and denominator {:?} differ in shape",
+                numerator.dims(),
+                denominator.dims()
+            ))
+            .into());
+        }
+        self.state = Some((numerator, denominator));
+        Ok(())
+    }
+
     /// The per-example gradient estimate `(h − σ(a))·(L − L̄)` (eq. 2.14),
     /// shaped like `sample.h`, using the current baseline. Does not update it.
     pub fn per_example_estimate(&self, sample: &ReinforceSample, loss: &Tensor) -> Result<Tensor> {

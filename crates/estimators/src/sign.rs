@@ -5,6 +5,7 @@ use rand::Rng;
 
 use crate::{
     Result,
+    clip_gradient::clip_gradient,
     stochastic_binary::{bernoulli_sample, straight_through},
 };
 
@@ -39,4 +40,42 @@ pub fn stochastic_sign_ste<R: Rng + ?Sized>(r: &Tensor, rng: &mut R) -> Result<T
     let p = hard_sigmoid(&r.detach())?;
     let q = ((bernoulli_sample(&p, rng)? * 2.0)? - 1.0)?;
     straight_through(&q, &htanh_surrogate(r)?)
+}
+
+/// Which straight-through gradient a ±1 binarization passes back.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignGradient {
+    /// `g · 1[|r| ≤ 1]`, the htanh STE of eq. 2.21 (the thesis; default).
+    #[default]
+    Htanh,
+    /// `clip(g, −1, 1)`, the `QuantizeGrad` override of Galloway et al.'s
+    /// BNN code (see [`crate::clip_gradient()`]).
+    ClipUpstream,
+}
+
+/// `±1` binarization of `r`, deterministic ([`sign_ste`], eq. 2.17) or
+/// stochastic ([`stochastic_sign_ste`], eq. 2.18–2.19), with the chosen
+/// straight-through gradient.
+pub fn binarize_sign<R: Rng + ?Sized>(
+    r: &Tensor,
+    stochastic: bool,
+    gradient: SignGradient,
+    rng: &mut R,
+) -> Result<Tensor> {
+    match (stochastic, gradient) {
+        (false, SignGradient::Htanh) => sign_ste(r),
+        (true, SignGradient::Htanh) => stochastic_sign_ste(r, rng),
+        (stochastic, SignGradient::ClipUpstream) => {
+            let p_or_sign = if stochastic {
+                let p = hard_sigmoid(&r.detach())?;
+                ((bernoulli_sample(&p, rng)? * 2.0)? - 1.0)?
+            } else {
+                ((r.detach().ge(0.0)?.to_dtype(r.dtype())? * 2.0)? - 1.0)?
+            };
+            clip_gradient(&straight_through(&p_or_sign, r)?, 1.0)
+        }
+    }
 }

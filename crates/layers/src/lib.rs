@@ -18,11 +18,17 @@
 //! - [`stochastic_activation_pruning`] (SAP, eq. 2.23–2.25);
 //! - [`RandomWeightMask`]: DropConnect and random-mask conv weights.
 //!
-//! Planned (issue "Layers and models"): adaptive dropout and BNN layers
-//! (eq. 2.17–2.22).
+//! - [`AdaptiveDropout`] (Ba & Frey's standout, ST and DT);
+//! - BNN layers (eq. 2.17–2.22): [`BnnConv2d`], [`BnnDense`] (±1 inputs
+//!   and weights, deterministic or stochastic, htanh or clipped STE) and
+//!   [`ScaledRelu`];
 
 #![deny(missing_docs)]
 
+mod adaptive_dropout;
+mod bnn_binarization;
+mod bnn_conv2d;
+mod bnn_dense;
 mod conv_kernel;
 mod dense;
 mod error;
@@ -30,10 +36,15 @@ mod gate_module;
 mod im2col;
 mod masked_conv2d;
 mod random_weight_mask;
+mod scaled_relu;
 mod seeded_var_map;
 mod small_gemm;
 mod stochastic_activation_pruning;
 
+pub use adaptive_dropout::{AdaptiveDropout, AdaptiveDropoutMode, adaptive_dropout};
+pub use bnn_binarization::{BnnBinarization, WeightBinarization};
+pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
+pub use bnn_dense::{BnnDense, bnn_dense};
 pub use dense::{Dense, DenseConfig, dense};
 pub use error::{LayerError, Result};
 pub use gate_module::{
@@ -42,5 +53,6 @@ pub use gate_module::{
 pub use im2col::ConvGeometry;
 pub use masked_conv2d::{ConvImplementation, MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
 pub use random_weight_mask::RandomWeightMask;
+pub use scaled_relu::{SCALED_RELU_INIT, ScaledRelu, scaled_relu};
 pub use seeded_var_map::{SeededVarMap, glorot_uniform};
 pub use stochastic_activation_pruning::stochastic_activation_pruning;

@@ -1,7 +1,7 @@
 //! The interface every model offers to training, attacks and metrics.
 
 use candle_core::{Tensor, Var};
-use sgbn_estimators::SeededRng;
+use sgbn_estimators::{ReinforceSample, SeededRng};
 use sgbn_layers::GateTrace;
 
 use crate::{ForwardContext, ModelSpec, Result};
@@ -15,6 +15,13 @@ pub trait Classifier {
     /// from `rng`, in training and (unless the model is deterministic) in
     /// evaluation.
     fn forward(&self, x: &Tensor, ctx: ForwardContext, rng: &mut SeededRng) -> Result<Tensor>;
+
+    /// The REINFORCE units drawn by the last training-mode forward pass
+    /// (models with a REINFORCE unit; `None` otherwise), taken out so that
+    /// the trainer adds their surrogate loss (eq. 2.14–2.16) once.
+    fn take_reinforce_sample(&self) -> Option<ReinforceSample> {
+        None
+    }
 
     /// Whether two evaluation passes on the same input can differ.
     fn is_stochastic(&self) -> bool {

@@ -1,40 +1,71 @@
 //! The convolutional models of chapter 4: CNN, CNN-BIN and the SGBN family.
 
+use std::sync::Mutex;
+
 use candle_core::{DType, Device, Module, ModuleT, Tensor, Var};
 use candle_nn::{BatchNorm, BatchNormConfig};
-use sgbn_estimators::{SeededRng, bernoulli_soft_ste};
+use sgbn_estimators::{
+    ReinforceSample, SeededRng, bernoulli_soft_ste, deterministic_binary, uniform_like,
+};
 use sgbn_layers::{
-    ConvGeometry, Dense, DenseConfig, GateConfig, GateModule, GateTrace, MaskedConv2d,
-    MaskedConv2dConfig, RandomWeightMask, SeededVarMap, dense, gate_module, masked_conv2d,
-    stochastic_activation_pruning,
+    AdaptiveDropout, BnnConv2d, BnnConv2dConfig, BnnDense, ConvGeometry, Dense, DenseConfig,
+    GateConfig, GateModule, GateTrace, MaskedConv2d, MaskedConv2dConfig, RandomWeightMask,
+    ScaledRelu, SeededVarMap, adaptive_dropout, bnn_conv2d, bnn_dense, dense, gate_module,
+    masked_conv2d, scaled_relu, stochastic_activation_pruning,
 };
 
 use crate::{Classifier, DenseUnit, ForwardContext, ModelError, ModelSpec, Result};
 
+/// The convolution of a block: full precision (optionally masked) or BNN.
+#[derive(Debug)]
+enum BlockConv {
+    /// conv (masked by a gate or random masks, if any) → BN → ReLU.
+    Real(MaskedConv2d),
+    /// BNN conv → scaled ReLU.
+    Binary(BnnConv2d, ScaledRelu),
+}
+
 /// One conv layer of the main network with its batch norm and optional gate.
 #[derive(Debug)]
 struct ConvBlock {
-    conv: MaskedConv2d,
-    bn: BatchNorm,
+    conv: BlockConv,
+    bn: Option<BatchNorm>,
     gate: Option<GateModule>,
     random_mask: Option<RandomWeightMask>,
+    adaptive_dropout: Option<AdaptiveDropout>,
     share_weights: bool,
 }
 
-/// CNN, CNN-BIN, SGBN (ST/DT/±1), SGBN-ReLU, 1W-SGBN, SAP, DropConnect,
-/// Random Mask: conv blocks
-/// (conv → BN → ReLU, each optionally gated, eq. 4.1–4.2) → flatten → dense
-/// → ReLU or stochastic binary unit → dense logits. Built from a
-/// [`ModelSpec`]; parameters from a [`SeededVarMap`].
+/// The hidden dense layer.
+#[derive(Debug)]
+enum Hidden {
+    /// Dense → the spec's dense unit.
+    Real(Dense),
+    /// BNN dense → scaled ReLU.
+    Binary(BnnDense, ScaledRelu),
+}
+
+/// Every model of [`ModelSpec`]: conv blocks (conv → BN → ReLU, each
+/// optionally gated (eq. 4.1–4.2), randomly masked, with adaptive dropout,
+/// or a BNN layer → scaled ReLU) → flatten → hidden dense (→ ReLU,
+/// stochastic / deterministic / REINFORCE binary unit; or a BNN dense layer
+/// → scaled ReLU) → dense logits. CNN, CNN-BIN, the SGBN family, SAP,
+/// DropConnect, Random Mask, BNN, AD, the gate probes and the chapter-3
+/// networks. Built from a [`ModelSpec`]; parameters from a [`SeededVarMap`].
 ///
-/// Parameter names: `conv{i}.weight`, `bn{i}.{weight,bias,running_mean,
-/// running_var}`, `gate{i}.…`, `hidden.{weight,bias}`, `output.{weight,bias}`.
+/// Parameter names: `conv{i}.weight` (BNN: also `conv{i}.bn_in.*`),
+/// `bn{i}.{weight,bias,running_mean, running_var}`, `srelu{i}.scale`,
+/// `ad{i}.{alpha,beta}`, `gate{i}.…`, `hidden.{weight,bias}` (BNN:
+/// `hidden.weight`, `hidden.bn_in.*`, `hidden_srelu.scale`),
+/// `output.{weight,bias}`, `probe.{weight,bias}`.
 #[derive(Debug)]
 pub struct ConvNet {
     spec: ModelSpec,
     blocks: Vec<ConvBlock>,
-    hidden: Dense,
+    hidden: Hidden,
     output: Dense,
+    probe: Option<Dense>,
+    reinforce: Mutex<Option<ReinforceSample>>,
     vars: SeededVarMap,
 }
 
@@ -53,18 +84,42 @@ impl ConvNet {
                 bias: false,
                 ..Default::default()
             };
-            let conv = masked_conv2d(
-                channels,
-                c.filters,
-                c.kernel,
-                config,
-                vb.pp(format!("conv{i}")),
-            )?;
-            let bn = candle_nn::batch_norm(
-                c.filters,
-                BatchNormConfig::default(),
-                vb.pp(format!("bn{i}")),
-            )?;
+            let conv = match c.bnn {
+                Some(binarization) => BlockConv::Binary(
+                    bnn_conv2d(
+                        channels,
+                        c.filters,
+                        c.kernel,
+                        BnnConv2dConfig {
+                            conv: config,
+                            binarization,
+                            batch_norm: BatchNormConfig::default(),
+                        },
+                        vb.pp(format!("conv{i}")),
+                    )?,
+                    scaled_relu(vb.pp(format!("srelu{i}")))?,
+                ),
+                None => BlockConv::Real(masked_conv2d(
+                    channels,
+                    c.filters,
+                    c.kernel,
+                    config,
+                    vb.pp(format!("conv{i}")),
+                )?),
+            };
+            let bn = if c.bnn.is_none() && spec.conv_batch_norm {
+                Some(candle_nn::batch_norm(
+                    c.filters,
+                    BatchNormConfig::default(),
+                    vb.pp(format!("bn{i}")),
+                )?)
+            } else {
+                None
+            };
+            let adaptive_dropout = c
+                .adaptive_dropout
+                .map(|mode| adaptive_dropout(c.filters, mode, vb.pp(format!("ad{i}"))))
+                .transpose()?;
             let gate = match &c.gate {
                 Some(g) => {
                     let geometry = ConvGeometry {
@@ -101,18 +156,54 @@ impl ConvNet {
                 bn,
                 gate,
                 random_mask,
+                adaptive_dropout,
                 share_weights: c.gate.as_ref().is_some_and(|g| g.share_weights),
             });
             (channels, h, w) = (c.filters, *ho, *wo);
         }
         let flat = channels * h * w;
-        let hidden = dense(flat, spec.hidden, DenseConfig::default(), vb.pp("hidden"))?;
+        let hidden = match spec.hidden_bnn {
+            Some(binarization) => Hidden::Binary(
+                bnn_dense(
+                    flat,
+                    spec.hidden,
+                    binarization,
+                    BatchNormConfig::default(),
+                    vb.pp("hidden"),
+                )?,
+                scaled_relu(vb.pp("hidden_srelu"))?,
+            ),
+            None => Hidden::Real(dense(
+                flat,
+                spec.hidden,
+                DenseConfig::default(),
+                vb.pp("hidden"),
+            )?),
+        };
         let output = dense(
             spec.hidden,
             spec.classes,
             DenseConfig::default(),
             vb.pp("output"),
         )?;
+        let probe = match spec.probe {
+            Some(p) => {
+                let c = &spec.convs[p.gate];
+                let in_channels = if p.gate == 0 {
+                    spec.input[0]
+                } else {
+                    spec.convs[p.gate - 1].filters
+                };
+                let masks = c.filters * in_channels * c.kernel * c.kernel;
+                Some(dense(
+                    masks,
+                    spec.classes,
+                    DenseConfig::default(),
+                    vb.pp("probe"),
+                )?)
+            }
+            None => None,
+        };
         if spec.share_weights_unused_gate_conv() {
             // 1W-SGBN: the gate's own conv weight exists only to keep one
             // builder; drop it so that it is neither trained nor saved.
@@ -123,8 +214,42 @@ impl ConvNet {
             blocks,
             hidden,
             output,
+            probe,
+            reinforce: Mutex::new(None),
             vars,
         })
+    }
+
+    /// For a gate probe (1st-GM / 2nd-GM): copies every tensor of the
+    /// trained SGBN in `base` (whose spec must be this spec without the
+    /// probe) into this model; the probe head keeps its initial values.
+    pub fn load_probe_base(&self, base: &crate::Checkpoint) -> Result<()> {
+        let mut expected = self.spec.clone();
+        expected.probe = None;
+        expected.name = base.spec.name.clone();
+        if self.spec.probe.is_none() || base.spec != expected {
+            return Err(ModelError::InvalidSpec(format!(
+                "{}: the base checkpoint holds {:?}, not the SGBN this probe is built on",
+                self.spec.name, base.spec.name
+            )));
+        }
+        for (name, var) in self.vars.vars() {
+            if name.starts_with("probe.") {
+                continue;
+            }
+            let t = base.tensor(&name).ok_or_else(|| {
+                ModelError::InvalidSpec(format!("base checkpoint has no tensor {name}"))
+            })?;
+            if t.dims() != var.as_tensor().dims() {
+                return Err(ModelError::InvalidSpec(format!(
+                    "base tensor {name} has shape {:?}, expected {:?}",
+                    t.dims(),
+                    var.as_tensor().dims()
+                )));
+            }
+            var.set(&t.to_dtype(var.dtype())?)?;
+        }
+        Ok(())
     }
 
     /// The parameter store.
@@ -155,13 +280,23 @@ impl Classifier for ConvNet {
                 x.dims()
             )));
         }
-        let train = ctx.mode.is_train();
+        // A gate probe trains its head only: the frozen SGBN below runs in
+        // evaluation mode (running statistics, no dropout).
+        let train = ctx.mode.is_train() && self.spec.probe.is_none();
         let mut h = x.clone();
-        for block in &self.blocks {
+        for (i, block) in self.blocks.iter().enumerate() {
             let masks = match (&block.gate, &block.random_mask) {
                 (Some(gate), _) => {
-                    let shared = block.share_weights.then(|| block.conv.weight());
+                    let shared = match (&block.conv, block.share_weights) {
+                        (BlockConv::Real(conv), true) => Some(conv.weight()),
+                        _ => None,
+                    };
                     let masks = gate.masks(&h, shared, train, rng)?;
+                    if let (Some(p), Some(head)) = (self.spec.probe, &self.probe)
+                        && p.gate == i
+                    {
+                        return Ok(head.forward(&masks.flatten_from(1)?)?);
+                    }
                     Some(if ctx.shuffle_gate_masks {
                         let order = derangement(masks.dim(0)?, rng);
                         let idx = Tensor::from_vec(order, masks.dim(0)?, masks.device())?;
@@ -171,23 +306,63 @@ impl Classifier for ConvNet {
                     })
                 }
                 (None, Some(random)) => {
-                    let w = block.conv.weight();
-                    Some(random.masks(h.dim(0)?, w.dims(), h.device(), rng)?)
+                    let shape = match &block.conv {
+                        BlockConv::Real(conv) => conv.weight().dims().to_vec(),
+                        BlockConv::Binary(conv, _) => conv.weight().dims().to_vec(),
+                    };
+                    Some(random.masks(h.dim(0)?, &shape, h.device(), rng)?)
                 }
                 (None, None) => None,
             };
-            h = block.conv.forward_masked(&h, masks.as_ref())?;
-            h = block.bn.forward_t(&h, train)?.relu()?;
+            h = match &block.conv {
+                BlockConv::Real(conv) => {
+                    let mut z = conv.forward_masked(&h, masks.as_ref())?;
+                    if let Some(bn) = &block.bn {
+                        z = bn.forward_t(&z, train)?;
+                    }
+                    match &block.adaptive_dropout {
+                        Some(ad) => ad.forward(&z.relu()?, &z, rng)?,
+                        None => z.relu()?,
+                    }
+                }
+                BlockConv::Binary(conv, srelu) => srelu.forward(&conv.forward(&h, train, rng)?)?,
+            };
             if self.spec.sap {
                 h = stochastic_activation_pruning(&h, rng)?;
             }
         }
-        let a = self.hidden.forward(&h.flatten_from(1)?)?;
-        let h = match self.spec.dense_unit {
-            DenseUnit::Relu => a.relu()?,
-            DenseUnit::StochasticBinary => bernoulli_soft_ste(&a, ctx.slope, rng)?,
+        let flat = h.flatten_from(1)?;
+        let h = match &self.hidden {
+            Hidden::Binary(layer, srelu) => srelu.forward(&layer.forward(&flat, train, rng)?)?,
+            Hidden::Real(layer) => {
+                let a = layer.forward(&flat)?;
+                match self.spec.dense_unit {
+                    DenseUnit::Relu => a.relu()?,
+                    DenseUnit::StochasticBinary => bernoulli_soft_ste(&a, ctx.slope, rng)?,
+                    DenseUnit::DeterministicBinary => deterministic_binary(&a, ctx.slope)?,
+                    DenseUnit::Reinforce => {
+                        let sample = ReinforceSample::draw(&a, rng)?;
+                        let h = sample.h.clone();
+                        *self.reinforce.lock().unwrap_or_else(|e| e.into_inner()) =
+                            train.then_some(sample);
+                        h
+                    }
+                }
+            }
+        };
+        let h = if train && self.spec.dense_dropout > 0.0 {
+            inverted_dropout(&h, self.spec.dense_dropout, rng)?
+        } else {
+            h
         };
         Ok(self.output.forward(&h)?)
+    }
+
+    fn take_reinforce_sample(&self) -> Option<ReinforceSample> {
+        self.reinforce
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     fn gate_traces(&self) -> Vec<Option<GateTrace>> {
@@ -198,16 +373,24 @@ impl Classifier for ConvNet {
     }
 
     fn trainable(&self) -> Vec<(String, Var)> {
+        let probe = self.spec.probe.is_some();
         self.vars
             .vars()
             .into_iter()
-            .filter(|(name, _)| !is_buffer(name))
+            .filter(|(name, _)| !is_buffer(name) && (!probe || name.starts_with("probe.")))
             .collect()
     }
 
     fn state(&self) -> Vec<(String, Var)> {
         self.vars.vars()
     }
+}
+
+/// Dropout with probability `p` from the caller's generator (candle-nn's
+/// draws from candle's unseedable one): kept units are scaled by `1/(1−p)`.
+fn inverted_dropout(h: &Tensor, p: f64, rng: &mut SeededRng) -> Result<Tensor> {
+    let keep = uniform_like(h, rng)?.ge(p)?.to_dtype(h.dtype())?;
+    Ok(((h * keep)? * (1.0 / (1.0 - p)))?)
 }
 
 /// A random permutation of `0..n` without fixed points (for n ≥ 2): a

@@ -26,6 +26,7 @@ mod evaluate;
 mod flops;
 mod mode;
 mod spec;
+mod toy_net;
 
 pub use atomic_file::write_atomic;
 pub use checkpoint::{
@@ -37,4 +38,8 @@ pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use flops::FlopCount;
 pub use mode::{ForwardContext, Mode};
-pub use spec::{ConvSpec, DenseUnit, GateSpec, MODEL_NAMES, ModelSpec, RandomMaskSpec};
+pub use spec::{
+    AdversarialTraining, ConvSpec, DenseUnit, GateProbe, GateSpec, MODEL_HELP, MODEL_NAMES,
+    ModelSpec, RandomMaskSpec,
+};
+pub use toy_net::{TOY_NAMES, ToyGate, ToyNet, ToySpec};

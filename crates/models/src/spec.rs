@@ -1,7 +1,9 @@
 //! Serializable model specifications and the named models of the thesis.
 
 use serde::{Deserialize, Serialize};
-use sgbn_layers::{GateActivation, GateOutput};
+use sgbn_layers::{
+    AdaptiveDropoutMode, BnnBinarization, GateActivation, GateOutput, WeightBinarization,
+};
 
 use crate::{ModelError, Result};
 
@@ -14,6 +16,55 @@ pub enum DenseUnit {
     /// Stochastic binary `1[u < σ(m·a)]` with the soft STE and the annealed
     /// slope `m` (CNN-BIN, SGBN; eq. 2.12–2.13).
     StochasticBinary,
+    /// Deterministic binary `round(σ(m·a))` with the soft-STE gradient (the
+    /// DBN of §3.2.1).
+    DeterministicBinary,
+    /// Stochastic binary `1[u < σ(a)]` trained by REINFORCE with the
+    /// variance-minimizing baseline (eq. 2.14–2.16, §3.2.1): no gradient
+    /// flows through the sampled units; the trainer adds the REINFORCE
+    /// surrogate for the pre-activations (see `Classifier::take_reinforce_sample`).
+    Reinforce,
+}
+
+/// Adversarial training with PGD (Madry et al. 2018) and the loss mix of
+/// eq. 2.29: `τ·L(x) + (1 − τ)·L(x_adv)`, in the last `last_epochs` epochs
+/// (the BNN of §4.3.1: ε 0.3, step 0.01, 40 steps, random start, τ 0.5,
+/// the last 5 of 25 epochs).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AdversarialTraining {
+    /// ℓ∞ budget.
+    pub eps: f64,
+    /// Step size.
+    pub step: f64,
+    /// Number of PGD steps.
+    pub steps: usize,
+    /// Weight τ of the clean loss (eq. 2.29).
+    pub tau: f64,
+    /// PGD runs in the last this-many epochs (all of them when the run is
+    /// shorter).
+    pub last_epochs: usize,
+}
+
+impl AdversarialTraining {
+    /// The MNIST setting of §4.3.1.
+    pub fn thesis_mnist() -> Self {
+        Self {
+            eps: 0.3,
+            step: 0.01,
+            steps: 40,
+            tau: 0.5,
+            last_epochs: 5,
+        }
+    }
+}
+
+/// A gate probe (1st-GM / 2nd-GM, §4.6.2, Fig. 4.17): the masks of gate
+/// `gate` of a trained, frozen SGBN feed a new dense output layer, the only
+/// trainable part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GateProbe {
+    /// Which gate (0: the first).
+    pub gate: usize,
 }
 
 /// The gate of one conv layer (Tables 4.1–4.4).
@@ -65,6 +116,13 @@ pub struct ConvSpec {
     /// §4.7, Table 4.8), in training and at test.
     #[serde(default)]
     pub random_mask: Option<RandomMaskSpec>,
+    /// A BNN layer (`sgbn_layers::BnnConv2d` → scaled ReLU) instead of
+    /// conv → BN → ReLU.
+    #[serde(default)]
+    pub bnn: Option<BnnBinarization>,
+    /// Adaptive dropout on this layer's units.
+    #[serde(default)]
+    pub adaptive_dropout: Option<AdaptiveDropoutMode>,
 }
 
 /// Bernoulli weight masks of a conv layer (see `sgbn_layers::RandomWeightMask`).
@@ -96,10 +154,34 @@ pub struct ModelSpec {
     /// model, §4.3.1; eq. 2.23–2.25).
     #[serde(default)]
     pub sap: bool,
+    /// Batch norm after each (non-BNN) conv layer: chapter 4 (§4.3.1) has
+    /// it, the chapter-3 networks do not mention it and go without.
+    #[serde(default = "yes")]
+    pub conv_batch_norm: bool,
+    /// Dropout probability after the hidden dense unit, training only
+    /// (the chapter-3 dropout experiment).
+    #[serde(default)]
+    pub dense_dropout: f64,
+    /// The hidden dense layer is a BNN layer (`sgbn_layers::BnnDense` →
+    /// scaled ReLU); `dense_unit` is then unused.
+    #[serde(default)]
+    pub hidden_bnn: Option<BnnBinarization>,
+    /// PGD adversarial training, part of the model's recipe (BNN with PGD).
+    #[serde(default)]
+    pub adversarial_training: Option<AdversarialTraining>,
+    /// A gate probe on a frozen SGBN (1st-GM / 2nd-GM).
+    #[serde(default)]
+    pub probe: Option<GateProbe>,
 }
 
-/// Names accepted by [`ModelSpec::named`].
-pub const MODEL_NAMES: [&str; 11] = [
+fn yes() -> bool {
+    true
+}
+
+/// Base names accepted by [`ModelSpec::named`]. Any MNIST chapter-4 model
+/// also takes the suffix `-add-params` (Table 4.12) and the prefix
+/// `cifar10-` (§4.3.1 sizes; with `-add-params`, Table 4.13).
+pub const MODEL_NAMES: [&str; 31] = [
     "cnn",
     "cnn-bin",
     "sgbn",
@@ -111,7 +193,47 @@ pub const MODEL_NAMES: [&str; 11] = [
     "dropconnect",
     "random-mask",
     "1-layer-sgbn",
+    "bnn",
+    "bnn-pgd",
+    "bnn-dt",
+    "bnn-st",
+    "ad-st",
+    "ad-dt",
+    "1st-gm",
+    "2nd-gm",
+    "1w-1st-gm",
+    "1w-2nd-gm",
+    "ch3-cnn",
+    "mlp-ste",
+    "mlp-reinforce",
+    "mlp-dbn",
+    "1cnn-ste",
+    "1cnn-reinforce",
+    "1cnn-dbn",
+    "2cnn-ste",
+    "2cnn-reinforce",
+    "2cnn-dbn",
 ];
+
+/// What each name of [`MODEL_NAMES`] builds, for `--help` texts.
+pub const MODEL_HELP: &str = "\
+cnn, cnn-bin, sap, sgbn (sgbn-st), sgbn-dt, sgbn-relu, 1w-sgbn, sgbn-pm1, 1-layer-sgbn,
+dropconnect, random-mask: chapter 4 (§4.3.1, §4.6, §4.7);
+bnn (no adversarial training), bnn-pgd = bnn-dt (deterministic ±1 weights, PGD training),
+bnn-st (stochastic ±1 weights in the binary conv, PGD training): §4.3.1, Galloway et al.;
+ad-st, ad-dt: CNN-BIN with adaptive dropout on the conv layers (§4.7);
+1st-gm, 2nd-gm, 1w-1st-gm, 1w-2nd-gm: gate probes on a trained SGBN / 1W-SGBN (§4.6.2);
+ch3-cnn (1 conv, ReLU dense; add dropout / L1 / L2), mlp-*, 1cnn-*, 2cnn-* with
+-ste, -reinforce, -dbn: chapter 3 (Tables 3.1–3.3);
+suffix -add-params: widened to about SGBN's size (Tables 4.12–4.13);
+prefix cifar10-: the CIFAR-10 sizes of §4.3.1.";
+
+fn unknown_model(name: &str) -> ModelError {
+    ModelError::UnknownModel {
+        name: name.to_string(),
+        known: MODEL_NAMES.join(", "),
+    }
+}
 
 impl ModelSpec {
     /// The MNIST main network of §4.3.1: conv 32@5×5 stride 2, conv 64@5×5
@@ -125,6 +247,8 @@ impl ModelSpec {
             padding: 0,
             gate: None,
             random_mask: None,
+            bnn: None,
+            adaptive_dropout: None,
         };
         Self {
             name: "CNN".into(),
@@ -134,11 +258,49 @@ impl ModelSpec {
             hidden: 100,
             dense_unit: DenseUnit::Relu,
             sap: false,
+            conv_batch_norm: true,
+            dense_dropout: 0.0,
+            hidden_bnn: None,
+            adversarial_training: None,
+            probe: None,
         }
     }
 
-    /// A model of the thesis by name (see [`MODEL_NAMES`]), MNIST sizes.
+    /// A model of the thesis by name (see [`MODEL_NAMES`] and
+    /// [`MODEL_HELP`]): a base name, optionally with the prefix `cifar10-`
+    /// and the suffix `-add-params`.
     pub fn named(name: &str) -> Result<Self> {
+        let lower = name.to_ascii_lowercase();
+        let (cifar, rest) = match lower.strip_prefix("cifar10-") {
+            Some(rest) => (true, rest),
+            None => (false, lower.as_str()),
+        };
+        let (add_params, base) = match rest.strip_suffix("-add-params") {
+            Some(base) => (true, base),
+            None => (false, rest),
+        };
+        let unknown = || ModelError::UnknownModel {
+            name: name.to_string(),
+            known: format!(
+                "{} (prefix cifar10-, suffix -add-params)",
+                MODEL_NAMES.join(", ")
+            ),
+        };
+        let mut spec = Self::named_base(base).map_err(|_| unknown())?;
+        let chapter4 = spec.conv_batch_norm && spec.probe.is_none() && spec.convs.len() == 2;
+        if (cifar || add_params) && !chapter4 {
+            return Err(unknown());
+        }
+        if cifar {
+            spec = spec.for_cifar10(add_params);
+        } else if add_params {
+            spec = spec.with_added_params();
+        }
+        Ok(spec)
+    }
+
+    /// The MNIST model of a base name.
+    fn named_base(name: &str) -> Result<Self> {
         let mut spec = Self::mnist_cnn();
         let gates = |spec: &mut Self, f: &dyn Fn(&mut GateSpec)| {
             let acts = [GateActivation::Asinh, GateActivation::Tanh];
@@ -206,14 +368,127 @@ impl ModelSpec {
                     conv.random_mask = Some(RandomMaskSpec { keep, per_sample });
                 }
             }
-            _ => {
-                return Err(ModelError::UnknownModel {
-                    name: name.to_string(),
-                    known: MODEL_NAMES.join(", "),
+            "bnn" | "bnn-pgd" | "bnn-dt" | "bnn-st" => {
+                // §4.3.1 and Galloway et al.'s "scaled" BNN: conv 1 full
+                // precision, conv 2 and the hidden dense layer binary (±1
+                // inputs and weights) followed by scaled ReLUs.
+                let weights = if name == "bnn-st" {
+                    WeightBinarization::Stochastic
+                } else {
+                    WeightBinarization::Deterministic
+                };
+                spec.name = match name {
+                    "bnn" => "BNN",
+                    "bnn-st" => "BNN (ST) with PGD",
+                    _ => "BNN with PGD",
+                }
+                .into();
+                spec.convs[1].bnn = Some(BnnBinarization {
+                    weights,
+                    ..Default::default()
                 });
+                spec.hidden_bnn = Some(BnnBinarization::default());
+                if name != "bnn" {
+                    spec.adversarial_training = Some(AdversarialTraining::thesis_mnist());
+                }
+            }
+            "ad-st" | "ad-dt" => {
+                let (label, mode) = if name == "ad-st" {
+                    ("AD (ST)", AdaptiveDropoutMode::Stochastic)
+                } else {
+                    ("AD (DT)", AdaptiveDropoutMode::Deterministic)
+                };
+                spec.name = label.into();
+                spec.dense_unit = DenseUnit::StochasticBinary;
+                for conv in &mut spec.convs {
+                    conv.adaptive_dropout = Some(mode);
+                }
+            }
+            "1st-gm" | "2nd-gm" | "1w-1st-gm" | "1w-2nd-gm" => {
+                let shared = name.starts_with("1w-");
+                let gate = usize::from(name.ends_with("2nd-gm"));
+                spec = Self::named_base(if shared { "1w-sgbn" } else { "sgbn" })?;
+                spec.name = format!(
+                    "{}{}-GM",
+                    if shared { "1W-" } else { "" },
+                    ["1st", "2nd"][gate]
+                );
+                spec.probe = Some(GateProbe { gate });
+            }
+            "ch3-cnn" => {
+                // §3.2.1: conv 32@5×5/2, ReLU, dense 100 ReLU, dense 10; no
+                // batch norm. Dropout, L1 and L2 are options.
+                spec.name = "CNN (1 conv)".into();
+                spec.convs.truncate(1);
+                spec.conv_batch_norm = false;
+            }
+            _ => {
+                // Chapter 3, Tables 3.1–3.3: {mlp, 1cnn, 2cnn}-{ste,
+                // reinforce, dbn}.
+                let (net, unit) = name.split_once('-').ok_or_else(|| unknown_model(name))?;
+                let convs = match net {
+                    "mlp" => 0,
+                    "1cnn" => 1,
+                    "2cnn" => 2,
+                    _ => return Err(unknown_model(name)),
+                };
+                let (unit, label) = match unit {
+                    "ste" => (DenseUnit::StochasticBinary, "STE"),
+                    "reinforce" => (DenseUnit::Reinforce, "REINFORCE"),
+                    "dbn" => (DenseUnit::DeterministicBinary, "DBN"),
+                    _ => return Err(unknown_model(name)),
+                };
+                spec.name = format!("{label}-{}", net.to_ascii_uppercase());
+                spec.convs.truncate(convs);
+                spec.conv_batch_norm = false;
+                spec.dense_unit = unit;
             }
         }
         Ok(spec)
+    }
+
+    /// The "(add params)" variant of a chapter-4 MNIST model (Table 4.12):
+    /// 64 and 128 filters and a hidden layer of 6,952 units, about SGBN's
+    /// parameter count.
+    pub fn with_added_params(mut self) -> Self {
+        for (conv, filters) in self.convs.iter_mut().zip([64, 128]) {
+            conv.filters = filters;
+        }
+        self.hidden = 6952;
+        self.name = format!("{} (add params)", self.name);
+        self
+    }
+
+    /// The CIFAR-10 sizes of §4.3.1 for a chapter-4 model: input 3×32×32,
+    /// conv 64@8×8 stride 2 (padding 3, "SAME" as in Galloway et al.'s
+    /// code), 128@6×6 stride 2, 128@5×5 stride 1 (VALID), the third layer
+    /// configured like the second (gate, BNN, masks). With `add_params`,
+    /// Table 4.13: 64, 256 and 256 filters of 5×5 and a hidden layer of 1,176.
+    pub fn for_cifar10(mut self, add_params: bool) -> Self {
+        self.input = [3, 32, 32];
+        let mut third = self.convs[1].clone();
+        if let Some(g) = &mut third.gate {
+            g.activation = GateActivation::Tanh;
+        }
+        self.convs.push(third);
+        let layout: [(usize, usize, usize, usize); 3] = if add_params {
+            [(64, 5, 2, 2), (256, 5, 2, 0), (256, 5, 1, 0)]
+        } else {
+            [(64, 8, 2, 3), (128, 6, 2, 0), (128, 5, 1, 0)]
+        };
+        for (conv, (filters, kernel, stride, padding)) in self.convs.iter_mut().zip(layout) {
+            (conv.filters, conv.kernel, conv.stride, conv.padding) =
+                (filters, kernel, stride, padding);
+        }
+        if add_params {
+            self.hidden = 1176;
+            self.name = format!("{} (add params)", self.name);
+        }
+        if let Some(r) = &mut self.convs[2].random_mask {
+            r.keep = 0.5;
+        }
+        self.name = format!("{} [CIFAR-10]", self.name);
+        self
     }
 
     /// The same model with `padding` on every conv layer.
@@ -227,8 +502,23 @@ impl ModelSpec {
     /// Whether the model samples at evaluation time (its stochastic units
     /// keep sampling, as in the thesis).
     pub fn is_stochastic(&self) -> bool {
-        self.dense_unit == DenseUnit::StochasticBinary
+        let dense_samples = match self.hidden_bnn {
+            Some(b) => b.is_stochastic(),
+            None => matches!(
+                self.dense_unit,
+                DenseUnit::StochasticBinary | DenseUnit::Reinforce
+            ),
+        };
+        dense_samples
             || self.sap
+            || self
+                .convs
+                .iter()
+                .any(|c| c.bnn.is_some_and(|b| b.is_stochastic()))
+            || self
+                .convs
+                .iter()
+                .any(|c| c.adaptive_dropout == Some(AdaptiveDropoutMode::Stochastic))
             || self.convs.iter().any(|c| c.random_mask.is_some())
             || self.convs.iter().any(|c| {
                 c.gate
@@ -240,9 +530,33 @@ impl ModelSpec {
     /// Checks sizes and options; returns the spatial size after each conv.
     pub fn validate(&self) -> Result<Vec<(usize, usize)>> {
         let bad = |why: String| Err(ModelError::InvalidSpec(format!("{}: {why}", self.name)));
-        if self.input.contains(&0) || self.classes < 2 || self.hidden == 0 || self.convs.is_empty()
-        {
-            return bad("input, classes (≥ 2), hidden and conv list must be non-empty".into());
+        if self.input.contains(&0) || self.classes < 2 || self.hidden == 0 {
+            return bad("input, classes (≥ 2) and hidden must be non-empty".into());
+        }
+        if !(0.0..1.0).contains(&self.dense_dropout) {
+            return bad(format!(
+                "dense dropout {} not in [0, 1)",
+                self.dense_dropout
+            ));
+        }
+        if let Some(a) = &self.adversarial_training {
+            let ok = a.eps.is_finite()
+                && a.eps >= 0.0
+                && a.step.is_finite()
+                && a.step > 0.0
+                && a.steps > 0
+                && (0.0..=1.0).contains(&a.tau);
+            if !ok {
+                return bad(format!(
+                    "adversarial training needs ε ≥ 0, step > 0, steps > 0, τ in [0, 1]: {a:?}"
+                ));
+            }
+        }
+        if let Some(p) = &self.probe {
+            let gated = self.convs.get(p.gate).is_some_and(|c| c.gate.is_some());
+            if !gated {
+                return bad(format!("gate probe on conv {}, which has no gate", p.gate));
+            }
         }
         let (mut h, mut w) = (self.input[1], self.input[2]);
         let mut sizes = Vec::new();
@@ -256,9 +570,15 @@ impl ModelSpec {
                     c.kernel
                 ));
             }
-            if c.gate.is_some() && c.random_mask.is_some() {
+            let extras = [
+                c.gate.is_some(),
+                c.random_mask.is_some(),
+                c.bnn.is_some(),
+                c.adaptive_dropout.is_some(),
+            ];
+            if extras.iter().filter(|x| **x).count() > 1 {
                 return bad(format!(
-                    "conv {i}: a gate and a random mask exclude each other"
+                    "conv {i}: a gate, a random mask, a BNN layer and adaptive dropout exclude each other"
                 ));
             }
             if let Some(m) = &c.random_mask

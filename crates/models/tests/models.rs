@@ -3,7 +3,9 @@
 
 use candle_core::{DType, Device, Tensor};
 use rand::SeedableRng;
-use sgbn_estimators::{GradientCoverage, SeededRng, uniform_like};
+use sgbn_estimators::{
+    GradientCoverage, ReinforceBaseline, ReinforceBaselineConfig, SeededRng, uniform_like,
+};
 use sgbn_models::{
     Classifier, ConvNet, DenseUnit, ForwardContext, MODEL_NAMES, ModelError, ModelSpec,
 };
@@ -44,7 +46,12 @@ fn every_named_model_builds_and_classifies() {
             .expect("forward");
         assert_eq!(logits.dims(), [3, 10], "{name}");
         assert!(values(&logits).iter().all(|v| v.is_finite()), "{name}");
-        let gated = m.spec().convs.iter().filter(|c| c.gate.is_some()).count();
+        // A gate probe stops at its gate: later gates do not run.
+        let ran = m.spec().probe.map_or(m.spec().convs.len(), |p| p.gate + 1);
+        let gated = m.spec().convs[..ran]
+            .iter()
+            .filter(|c| c.gate.is_some())
+            .count();
         let traces = m.gate_traces();
         assert_eq!(
             traces.iter().filter(|t| t.is_some()).count(),
@@ -95,7 +102,24 @@ fn every_trainable_parameter_gets_a_gradient_in_a_training_step() {
                 &mut SeededRng::seed_from_u64(7),
             )
             .expect("forward");
-        let loss = candle_nn::loss::cross_entropy(&logits, &labels).expect("loss");
+        let mut loss = candle_nn::loss::cross_entropy(&logits, &labels).expect("loss");
+        // REINFORCE units pass no gradient through their samples: the layers
+        // below learn from the surrogate the trainer adds (eq. 2.14).
+        let sample = m.take_reinforce_sample();
+        assert_eq!(
+            sample.is_some(),
+            m.spec().dense_unit == DenseUnit::Reinforce && m.spec().hidden_bnn.is_none(),
+            "{name}"
+        );
+        if let Some(sample) = sample {
+            let per_example = Tensor::new(&[0.5f32, 1.5, 2.0, 1.0], &Device::Cpu).expect("loss");
+            let mut baseline =
+                ReinforceBaseline::new(ReinforceBaselineConfig::default()).expect("baseline");
+            let surrogate = baseline
+                .surrogate_loss(&sample, &per_example)
+                .expect("surrogate");
+            loss = (loss + surrogate).expect("sum");
+        }
         let grads = loss.backward().expect("backward");
         let vars = m.trainable();
         let report = GradientCoverage::check(
@@ -140,6 +164,19 @@ fn stochastic_models_sample_at_evaluation_and_deterministic_ones_do_not() {
     let x = images(8, 10);
     for name in MODEL_NAMES {
         let m = build(name, 11);
+        // Warm the batch-norm running statistics: with their initial values
+        // (mean 0, variance 1) the BNN's input batch norm passes the
+        // non-negative ReLU outputs unchanged, `sign` maps them all to +1,
+        // and the output does not depend on the input (or on the weights'
+        // draws) at all.
+        for seed in 0..20 {
+            m.forward(
+                &x,
+                ForwardContext::train(1.0),
+                &mut SeededRng::seed_from_u64(100 + seed),
+            )
+            .expect("warm-up");
+        }
         let eval = |seed| {
             values(
                 &m.forward(
@@ -282,4 +319,80 @@ fn analytic_flop_counts() {
     let step = sgbn.training_step_flops(50) as f64 / 1e9;
     assert!((step - 11.28).abs() < 0.01, "{step} GFLOP");
     assert_eq!(sgbn.fgsm_flops(500), 10 * sgbn.training_step_flops(50));
+}
+
+#[test]
+fn size_variants_cifar10_and_added_parameters() {
+    // §4.3.1 CIFAR-10: 32 → 16 (8×8/2, padding 3) → 6 (6×6/2) → 2 (5×5/1).
+    let cifar = ModelSpec::named("cifar10-cnn").expect("cifar");
+    assert_eq!(cifar.input, [3, 32, 32]);
+    assert_eq!(cifar.validate().expect("sizes"), [(16, 16), (6, 6), (2, 2)]);
+    let m = ConvNet::new(&cifar, 0, &Device::Cpu).expect("cifar model");
+    let x = Tensor::zeros((2, 3, 32, 32), DType::F32, &Device::Cpu).expect("x");
+    let y = m
+        .forward(
+            &x,
+            ForwardContext::eval(1.0),
+            &mut SeededRng::seed_from_u64(0),
+        )
+        .expect("forward");
+    assert_eq!(y.dims(), [2, 10]);
+    // Every chapter-4 model has a CIFAR-10 form with three gates / BNN layers.
+    let sgbn = ModelSpec::named("cifar10-sgbn").expect("cifar sgbn");
+    assert_eq!(sgbn.convs.iter().filter(|c| c.gate.is_some()).count(), 3);
+    sgbn.validate().expect("valid");
+    let bnn = ModelSpec::named("cifar10-bnn-pgd").expect("cifar bnn");
+    assert!(bnn.convs[0].bnn.is_none() && bnn.convs[1].bnn.is_some() && bnn.convs[2].bnn.is_some());
+    // Table 4.13: 64, 256, 256 filters of 5×5 and a hidden layer of 1,176.
+    let wide = ModelSpec::named("cifar10-cnn-add-params").expect("wide cifar");
+    let filters: Vec<usize> = wide.convs.iter().map(|c| c.filters).collect();
+    assert_eq!(filters, [64, 256, 256]);
+    assert_eq!(wide.hidden, 1176);
+    wide.validate().expect("valid");
+
+    // Table 4.12 (MNIST): conv 64@5×5, conv 128@5×5, dense 6,952.
+    let dense = |i: usize, o: usize| i * o + o;
+    let expected =
+        64 * 25 + 128 * 64 * 25 + 2 * (64 + 128) + dense(128 * 16, 6952) + dense(6952, 10);
+    assert_eq!(param_count(&build("cnn-add-params", 0)), expected);
+    assert_eq!(
+        ModelSpec::named("sap-add-params").expect("sap").name,
+        "SAP (add params)"
+    );
+    // Variants of models they do not apply to are unknown names.
+    for bad in [
+        "cifar10-mlp-ste",
+        "2nd-gm-add-params",
+        "cifar10-1-layer-sgbn",
+    ] {
+        assert!(ModelSpec::named(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn chapter_three_networks_follow_tables_3_1_to_3_3() {
+    let convs = |name: &str| ModelSpec::named(name).expect(name).convs.len();
+    for unit in ["ste", "reinforce", "dbn"] {
+        assert_eq!(convs(&format!("mlp-{unit}")), 0);
+        assert_eq!(convs(&format!("1cnn-{unit}")), 1);
+        assert_eq!(convs(&format!("2cnn-{unit}")), 2);
+    }
+    // No batch norm in chapter 3: conv + dense parameters only.
+    let dense = |i: usize, o: usize| i * o + o;
+    assert_eq!(
+        param_count(&build("1cnn-dbn", 0)),
+        32 * 25 + dense(32 * 12 * 12, 100) + dense(100, 10)
+    );
+    assert_eq!(
+        param_count(&build("mlp-ste", 0)),
+        dense(784, 100) + dense(100, 10)
+    );
+    assert_eq!(
+        param_count(&build("ch3-cnn", 0)),
+        32 * 25 + dense(32 * 12 * 12, 100) + dense(100, 10)
+    );
+    assert!(!build("mlp-dbn", 0).is_stochastic());
+    assert!(build("mlp-reinforce", 0).is_stochastic());
+    assert!(build("2cnn-ste", 0).is_stochastic());
+    assert!(!build("ch3-cnn", 0).is_stochastic());
 }

@@ -51,7 +51,11 @@ impl TrainJob {
         profile: &Profile,
         data: &[String],
     ) -> anyhow::Result<Self> {
-        let spec = ModelSpec::named(model)?;
+        let mut spec = ModelSpec::named(model)?;
+        if let Some(adv) = spec.adversarial_training.as_mut() {
+            adv.steps = profile.pgd_train_steps;
+            adv.last_epochs = profile.pgd_train_epochs;
+        }
         let config = TrainConfig {
             epochs: profile.epochs,
             batch_size: profile.batch_size,
@@ -82,9 +86,20 @@ impl TrainJob {
         )))
     }
 
-    /// Training cost in GFLOP, for progress estimates.
+    /// Training cost in GFLOP, for progress estimates: a training step per
+    /// image and epoch, plus, in the epochs with PGD, its steps (a forward
+    /// and an input-gradient pass each, 2 × forward) and the training step
+    /// on the adversarial batch.
     pub fn cost(&self, train_images: usize) -> f64 {
-        self.spec.training_step_flops(1) as f64 * (train_images * self.config.epochs) as f64 / 1e9
+        let images = train_images as f64;
+        let step = self.spec.training_step_flops(1) as f64;
+        let mut flops = step * images * self.config.epochs as f64;
+        if let Some(adv) = &self.spec.adversarial_training {
+            let epochs = adv.last_epochs.min(self.config.epochs) as f64;
+            let forward = self.spec.forward_flops().total() as f64;
+            flops += epochs * images * (2.0 * forward * adv.steps as f64 + step);
+        }
+        flops / 1e9
     }
 }
 

@@ -23,7 +23,8 @@ pub struct Selection {
     /// Profile: smoke (CI, seconds), quick (default, ≤ 1 h here), full (the thesis's settings).
     #[arg(long, default_value = "quick")]
     profile: String,
-    /// Only these experiments (comma-separated ids; default: all).
+    /// Only these experiments (comma-separated ids; default: the headline
+    /// set, and every experiment with `--profile full`; see `--list`).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Override the profile's number of runs.
@@ -95,7 +96,7 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
 
 pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     let start = Instant::now();
-    let experiments = select(&args.selection.only)?;
+    let experiments = select(&args.selection.only, args.selection.profile == "full")?;
     let (profile, mnist, data, out) = setup(&args.selection)?;
     for line in profile.describe() {
         println!("{line}");
@@ -239,7 +240,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
-    let experiments = select(&args.selection.only)?;
+    let experiments = select(&args.selection.only, args.selection.profile == "full")?;
     let (profile, _, data, out) = setup(&args.selection)?;
     let cache = out.join("cache");
     let path = report::write(&report::ReportContext {

@@ -211,15 +211,22 @@ mod tests {
     #[test]
     fn a_model_is_trained_once_for_every_experiment_that_uses_it() {
         let profile = Profile::named("smoke").expect("smoke");
-        let exps = select(&["fig4.3".into(), "table4.11".into(), "fig4.13".into()]).expect("ids");
+        let exps = select(
+            &["fig4.3".into(), "table4.11".into(), "fig4.13".into()],
+            false,
+        )
+        .expect("ids");
         let plan = build(&exps, &profile, &data()).expect("plan");
-        // fig4.3: cnn, cnn-bin, sap, sgbn (BNNs not built); table4.11 adds sgbn-dt,
-        // random-mask, dropconnect; fig4.13 adds nothing new. One run each.
+        // fig4.3: cnn, cnn-bin, sap, bnn-pgd, bnn, sgbn; table4.11 adds
+        // sgbn-dt, random-mask, dropconnect; fig4.13 adds nothing new. One
+        // run each.
         let mut models: Vec<&str> = plan.trains.iter().map(|t| t.model.as_str()).collect();
         models.sort();
         assert_eq!(
             models,
             [
+                "bnn",
+                "bnn-pgd",
                 "cnn",
                 "cnn-bin",
                 "dropconnect",
@@ -264,10 +271,44 @@ mod tests {
     }
 
     #[test]
+    fn the_default_set_is_the_headline_set_and_full_runs_everything() {
+        let ids = |all| {
+            select(&[], all)
+                .expect("select")
+                .iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>()
+        };
+        assert!(ids(false).contains(&"fig4.3"));
+        assert!(!ids(false).contains(&"table4.11-more"));
+        assert!(ids(true).contains(&"table4.11-more"));
+        assert_eq!(ids(true).len(), super::super::registry::EXPERIMENTS.len());
+        // --only reaches a non-headline experiment.
+        let only = select(&["table4.11-more".into()], false).expect("only");
+        assert_eq!(only.len(), 1);
+    }
+
+    #[test]
+    fn adversarial_training_takes_the_profile_sizes() {
+        let data = data();
+        for (name, steps, epochs) in [("smoke", 2, 1), ("quick", 10, 1), ("full", 40, 5)] {
+            let profile = Profile::named(name).expect("profile");
+            let job = TrainJob::new("bnn-pgd", 0, &profile, &data).expect("job");
+            let adv = job.spec.adversarial_training.expect("PGD");
+            assert_eq!((adv.steps, adv.last_epochs), (steps, epochs), "{name}");
+            assert_eq!((adv.eps, adv.step, adv.tau), (0.3, 0.01, 0.5), "{name}");
+            let plain = TrainJob::new("bnn", 0, &profile, &data).expect("job");
+            assert!(plain.spec.adversarial_training.is_none());
+            // PGD makes training dearer in the progress estimate.
+            assert!(job.cost(1000) > plain.cost(1000) * 2.0, "{name}");
+        }
+    }
+
+    #[test]
     fn unknown_profiles_and_experiments_are_errors_naming_them() {
         let e = Profile::named("huge").expect_err("unknown profile");
         assert!(e.to_string().contains("huge"));
-        let e = select(&["fig9.9".into()]).expect_err("unknown id");
+        let e = select(&["fig9.9".into()], false).expect_err("unknown id");
         assert!(e.to_string().contains("fig9.9") && e.to_string().contains("fig4.3"));
     }
 }

@@ -24,6 +24,10 @@ pub struct Profile {
     pub iterative_eps: Vec<f64>,
     pub iterative_steps: usize,
     pub iterative_step: f64,
+    /// PGD adversarial training (BNN with PGD): steps, and in how many of
+    /// the last epochs (thesis: 40 steps, the last 5 of 25 epochs).
+    pub pgd_train_steps: usize,
+    pub pgd_train_epochs: usize,
     /// Adaptive evaluation: runs, test images, budgets, PGD steps, EOT draws
     /// (stochastic models), Square queries, repeated passes.
     pub adaptive_runs: usize,
@@ -61,6 +65,8 @@ impl Profile {
                 iterative_eps: vec![0.05, 0.1],
                 iterative_steps: 10,
                 iterative_step: 0.01,
+                pgd_train_steps: 2,
+                pgd_train_epochs: 1,
                 adaptive_runs: 1,
                 adaptive_test: 50,
                 adaptive_eps: vec![0.1, 0.3],
@@ -84,6 +90,8 @@ impl Profile {
                 iterative_eps: vec![0.02, 0.05, 0.1],
                 iterative_steps: 10,
                 iterative_step: 0.01,
+                pgd_train_steps: 10,
+                pgd_train_epochs: 1,
                 adaptive_runs: 1,
                 adaptive_test: 200,
                 adaptive_eps: vec![0.1, 0.2, 0.3],
@@ -107,6 +115,8 @@ impl Profile {
                 iterative_eps: grid(0.01, 0.1, 0.01),
                 iterative_steps: 10,
                 iterative_step: 0.01,
+                pgd_train_steps: 40,
+                pgd_train_epochs: 5,
                 adaptive_runs: 3,
                 adaptive_test: 1000,
                 adaptive_eps: vec![0.1, 0.2, 0.3],
@@ -145,6 +155,10 @@ impl Profile {
                 self.batch_size,
                 self.runs,
                 self.runs.saturating_sub(1)
+            ),
+            format!(
+                "BNN with PGD: adversarial training (ε 0.3, step 0.01, τ 0.5, random start) with {} PGD steps in the last {} epoch(s) (thesis: 40 steps, last 5 of 25)",
+                self.pgd_train_steps, self.pgd_train_epochs
             ),
             format!(
                 "FGSM: ε ∈ {{{}}} on the first {} test images",

@@ -28,6 +28,9 @@ pub struct Experiment {
     /// Model keys (`ModelSpec::named` names; others are reported missing).
     pub models: &'static [&'static str],
     pub kind: Kind,
+    /// Part of the headline set that `smoke` and `quick` run by default
+    /// (`full` runs every experiment; `--only` picks any).
+    pub headline: bool,
 }
 
 /// Every experiment this build knows, in report order.
@@ -38,13 +41,16 @@ pub const EXPERIMENTS: &[Experiment] = &[
         reference: "Fig. 4.3, §4.4; numbers of Table 4.11",
         models: &["cnn", "cnn-bin", "sap", "bnn-pgd", "bnn", "sgbn"],
         kind: Kind::FgsmCurve,
+        headline: true,
     },
     Experiment {
         id: "fig4.4",
         title: "White-box BIM and ILL on MNIST",
         reference: "Fig. 4.4, §4.4 (a figure only: no numbers to compare)",
-        models: &["sgbn", "cnn-bin", "bnn-dt", "bnn-st", "sap", "cnn"],
+        // BNN (DT) is the BNN with PGD (deterministic ±1 weights).
+        models: &["sgbn", "cnn-bin", "bnn-pgd", "bnn-st", "sap", "cnn"],
         kind: Kind::Iterative,
+        headline: true,
     },
     Experiment {
         id: "fig4.6",
@@ -55,6 +61,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
             sources: &["sgbn", "sap", "bnn-pgd", "cnn-bin", "cnn"],
             targets: &["sgbn", "sap", "bnn-pgd", "cnn-bin", "cnn"],
         },
+        headline: true,
     },
     Experiment {
         id: "fig4.13",
@@ -62,6 +69,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
         reference: "Fig. 4.13, §4.6.2; numbers of Table 4.11",
         models: &["sgbn", "sgbn-dt"],
         kind: Kind::FgsmCurve,
+        headline: true,
     },
     Experiment {
         id: "fig4.15",
@@ -72,6 +80,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
             sources: &["sgbn", "sgbn-dt"],
             targets: &["sgbn", "sgbn-dt", "cnn", "cnn-bin", "sap"],
         },
+        headline: true,
     },
     Experiment {
         id: "table4.11",
@@ -88,6 +97,24 @@ pub const EXPERIMENTS: &[Experiment] = &[
             "dropconnect",
         ],
         kind: Kind::Table,
+        headline: true,
+    },
+    Experiment {
+        id: "table4.11-more",
+        title: "Table 4.11, the other MNIST rows: 1W-SGBN, adaptive dropout and the (add params) baselines",
+        reference: "Table 4.11, §4.6.3, §4.7 (Tables 4.12 for the added parameters)",
+        models: &[
+            "1w-sgbn",
+            "ad-st",
+            "ad-dt",
+            "cnn-add-params",
+            "cnn-bin-add-params",
+            "sap-add-params",
+            "bnn-pgd-add-params",
+            "random-mask-add-params",
+        ],
+        kind: Kind::Table,
+        headline: false,
     },
     Experiment {
         id: "adaptive",
@@ -95,14 +122,19 @@ pub const EXPERIMENTS: &[Experiment] = &[
         reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
         models: &["sgbn", "sgbn-dt", "sap", "cnn-bin", "cnn"],
         kind: Kind::Adaptive,
+        headline: true,
     },
 ];
 
-/// The experiments named in `--only` (all when empty), or an error naming
-/// the unknown id.
-pub fn select(only: &[String]) -> anyhow::Result<Vec<Experiment>> {
+/// The experiments named in `--only`, or an error naming the unknown id;
+/// without `--only`, the headline set (every experiment when `all`).
+pub fn select(only: &[String], all: bool) -> anyhow::Result<Vec<Experiment>> {
     if only.is_empty() {
-        return Ok(EXPERIMENTS.to_vec());
+        return Ok(EXPERIMENTS
+            .iter()
+            .filter(|e| all || e.headline)
+            .copied()
+            .collect());
     }
     only.iter()
         .map(|id| {
