@@ -6,7 +6,7 @@ use std::{ops::ControlFlow, path::PathBuf, time::Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
-use sgbn_data::{load_mnist, resolve_mnist_dir};
+use sgbn_data::{Dataset, load_cifar10_binary, load_mnist, resolve_mnist_dir};
 use sgbn_defenses::{EarlyStopping, EpochLog, TrainConfig, TrainObserver, train};
 use sgbn_estimators::SeededRng;
 use sgbn_models::{
@@ -78,7 +78,8 @@ pub struct TrainArgs {
     /// Output directory (checkpoint.safetensors, metrics.json).
     #[arg(long)]
     out: PathBuf,
-    /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).
+    /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy);
+    /// for `cifar10-` models, the directory of the binary CIFAR-10 batches.
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }
@@ -129,14 +130,46 @@ impl TrainObserver for Progress {
     }
 }
 
-pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
-    let start = Instant::now();
-    let dir = resolve_mnist_dir(args.data_dir.as_deref());
+/// Training and test sets for the spec's input: MNIST (vendored or
+/// `--data-dir`), or the binary CIFAR-10 batches in `--data-dir` for the
+/// `cifar10-` models; with the data files' digests where known.
+fn load_data(
+    spec: &ModelSpec,
+    data_dir: Option<&std::path::Path>,
+) -> anyhow::Result<(Dataset, Dataset, serde_json::Value)> {
+    if spec.input == [3, 32, 32] {
+        let dir = data_dir.context(
+            "CIFAR-10 models need --data-dir DIR holding the binary CIFAR-10 batches \
+             (data_batch_1.bin … test_batch.bin)",
+        )?;
+        let c = load_cifar10_binary(dir)
+            .with_context(|| format!("loading CIFAR-10 from {}", dir.display()))?;
+        let files = serde_json::json!({ "cifar10_binary_dir": dir.display().to_string() });
+        return Ok((c.train, c.test, files));
+    }
+    let dir = resolve_mnist_dir(data_dir);
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    let files = mnist
+        .files
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                "sha256": f.sha256,
+            })
+        })
+        .collect();
+    Ok((mnist.train, mnist.test, files))
+}
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let mut spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
+    let (train_full, test_full, data_files) = load_data(&spec, args.data_dir.as_deref())?;
     let train_set = match args.train_size {
-        Some(k) => mnist.train.first(k)?,
-        None => mnist.train.clone(),
+        Some(k) => train_full.first(k)?,
+        None => train_full,
     };
     let (train_set, validation) = if args.validation_size > 0 {
         let (t, v) = train_set.split_validation(args.validation_size, args.seed)?;
@@ -144,7 +177,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     } else {
         (train_set, None)
     };
-    let mut spec = ModelSpec::named(&args.model)?.with_padding(args.padding);
     spec.dense_dropout = args.dropout;
     if let (Some(steps), Some(adv)) = (args.pgd_steps, spec.adversarial_training.as_mut()) {
         adv.steps = steps;
@@ -208,7 +240,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
 
     let eval_start = Instant::now();
     let mut rng = SeededRng::seed_from_u64(args.seed ^ 0x7e57);
-    let test_set = mnist.test.to_device(&device)?;
+    let test_set = test_full.to_device(&device)?;
     let test = accuracy(
         &model,
         test_set.images(),
@@ -230,10 +262,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "test_total": test.total,
         "test_eval_seconds": eval_start.elapsed().as_secs_f64(),
         "stochastic_at_test": model.is_stochastic(),
-        "data": mnist.files.iter().map(|f| serde_json::json!({
-            "file": f.path.file_name().map(|n| n.to_string_lossy().into_owned()),
-            "sha256": f.sha256,
-        })).collect::<Vec<_>>(),
+        "data": data_files,
         "wall_seconds": start.elapsed().as_secs_f64(),
         "peak_rss_bytes": peak_rss_bytes(),
     });

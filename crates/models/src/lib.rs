@@ -3,17 +3,18 @@
 //! Models of the thesis behind one [`Classifier`] trait and a serializable
 //! [`ModelSpec`], with safetensors checkpoints that carry their spec.
 //!
-//! Built so far: [`ConvNet`] for CNN, CNN-BIN, SGBN (ST), SGBN (DT),
-//! SGBN-ReLU, 1W-SGBN, SGBN ±1, 1-layer-SGBN, SAP, DropConnect and Random
-//! Mask at MNIST sizes (§4.3.1, Tables 4.1–4.2;
-//! [`ModelSpec::named`]); [`save_checkpoint`] / [`Checkpoint`].
+//! [`ConvNet`] builds every image classifier of the thesis from a
+//! [`ModelSpec`] ([`ModelSpec::named`], [`MODEL_NAMES`], [`MODEL_HELP`]):
+//! CNN, CNN-BIN, the SGBN family (ST, DT, ±1, ReLU, 1W, 1-layer), SAP,
+//! DropConnect, Random Mask, BNN (DT / ST, with PGD training as part of its
+//! recipe), adaptive dropout (ST / DT), the gate probes (1st-GM / 2nd-GM),
+//! the chapter-3 networks (dropout, L1 / L2; MLP, 1CNN, 2CNN with STE,
+//! REINFORCE or DBN units), and, for the chapter-4 models, the
+//! "(add params)" and CIFAR-10 sizes. [`ToyNet`] holds the toy regression
+//! networks of §4.6.5. Checkpoints: [`save_checkpoint`] / [`Checkpoint`].
 //!
 //! SGBN with shuffled masks is an evaluation option
 //! ([`ForwardContext::with_shuffled_gate_masks`]).
-//!
-//! Planned (issue "Layers and models"): BNN,
-//! adaptive dropout, gate probes,
-//! the chapter-3 networks, the toy models of §4.6.5 and CIFAR-10 sizes.
 
 #![deny(missing_docs)]
 
