@@ -43,7 +43,7 @@ struct Cli {
 enum Command {
     /// Load and verify the data sets (checksums, shapes, labels).
     Data(data::DataArgs),
-    /// Train one model on MNIST; writes a checkpoint and metrics.json.
+    /// Train one model (MNIST; CIFAR-10 for the cifar10- sizes); writes a checkpoint and metrics.json.
     Train(train::TrainArgs),
     /// Attack a trained checkpoint on the MNIST test set; prints a table and
     /// writes attack.json.
