@@ -1,28 +1,18 @@
 //! Training recipes beyond plain supervised learning: PGD adversarial
 //! training (eq. 2.29), REINFORCE units (eq. 2.14–2.16), gate probes
-//! (§4.6.2), dropout and penalties (chapter 3).
+//! (§4.6.2), dense dropout (chapter 3) and the toy networks (§4.6.5).
 
-use std::ops::ControlFlow;
+mod common;
 
 use candle_core::{DType, Device, Tensor};
+use common::{StopAt, subsets};
 use rand::SeedableRng;
-use sgbn_data::{Dataset, load_mnist, vendored_mnist_dir};
-use sgbn_defenses::{
-    EpochLog, Quiet, TrainConfig, TrainError, TrainObserver, pgd_training_examples, train,
-};
+use sgbn_defenses::{EpochLog, Quiet, TrainConfig, TrainError, pgd_training_examples, train};
 use sgbn_estimators::SeededRng;
 use sgbn_models::{
     AdversarialTraining, Checkpoint, Classifier, ConvNet, ForwardContext, ModelSpec, accuracy,
     save_checkpoint,
 };
-
-fn subsets(n_train: usize, n_test: usize) -> (Dataset, Dataset) {
-    let m = load_mnist(&vendored_mnist_dir()).expect("mnist");
-    (
-        m.train.first(n_train).expect("train"),
-        m.test.first(n_test).expect("test"),
-    )
-}
 
 fn named(name: &str, seed: u64) -> ConvNet {
     ConvNet::new(&ModelSpec::named(name).expect("spec"), seed, &Device::Cpu).expect("model")
@@ -228,16 +218,6 @@ fn reinforce_networks_learn_and_resume_exactly() {
 
     // Interrupted in epoch 1 and resumed: the baseline's moving averages
     // are restored from the checkpoint, so the result is the same.
-    struct StopAt(usize, usize);
-    impl TrainObserver for StopAt {
-        fn batch(&mut self, epoch: usize, batch: usize, _: usize, _: f64) -> ControlFlow<()> {
-            if (epoch, batch) == (self.0, self.1) {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        }
-    }
     let tmp = tempfile::tempdir().expect("tmp");
     let path = tmp.path().join("r.st");
     let first = named("mlp-reinforce", 4);

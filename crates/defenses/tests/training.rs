@@ -2,23 +2,14 @@
 //! resumes exactly after an interruption, and a NaN loss keeps the last good
 //! checkpoint.
 
-use std::ops::ControlFlow;
+mod common;
 
 use candle_core::{Device, Tensor};
-use sgbn_data::{Dataset, load_mnist, vendored_mnist_dir};
-use sgbn_defenses::{
-    EarlyStopping, EpochLog, Quiet, TrainConfig, TrainError, TrainObserver, train,
-};
+use common::{StopAt, subsets};
+use sgbn_data::Dataset;
+use sgbn_defenses::{EarlyStopping, EpochLog, Quiet, TrainConfig, TrainError, train};
 use sgbn_estimators::SeededRng;
 use sgbn_models::{Checkpoint, Classifier, ConvNet, ForwardContext, ModelSpec, accuracy};
-
-fn subsets(n_train: usize, n_test: usize) -> (Dataset, Dataset) {
-    let m = load_mnist(&vendored_mnist_dir()).expect("mnist");
-    (
-        m.train.first(n_train).expect("train"),
-        m.test.first(n_test).expect("test"),
-    )
-}
 
 fn weights(m: &ConvNet) -> Vec<Vec<f32>> {
     m.state()
@@ -87,18 +78,6 @@ fn same_seed_gives_identical_weights() {
     )
     .expect("c");
     assert_ne!(weights(&a), weights(&c));
-}
-
-struct StopAt(usize, usize);
-
-impl TrainObserver for StopAt {
-    fn batch(&mut self, epoch: usize, batch: usize, _: usize, _: f64) -> ControlFlow<()> {
-        if (epoch, batch) == (self.0, self.1) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    }
 }
 
 #[test]
