@@ -120,7 +120,7 @@ pub const EXPERIMENTS: &[Experiment] = &[
         id: "adaptive",
         title: "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes",
         reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
-        models: &["sgbn", "sgbn-dt", "sap", "cnn-bin", "cnn"],
+        models: &["sgbn", "sgbn-dt", "bnn-pgd", "sap", "cnn-bin", "cnn"],
         kind: Kind::Adaptive,
         headline: true,
     },
