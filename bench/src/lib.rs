@@ -60,10 +60,18 @@ pub fn train_step(name: &str, batch: usize) -> Result<Iteration, Error> {
     }))
 }
 
-/// FGSM (ε 0.1) on `batch` images against model `name` in evaluation mode.
-pub fn fgsm(name: &str, batch: usize) -> Result<Iteration, Error> {
+/// FGSM (ε 0.1) on `batch` images against model `name` in evaluation mode,
+/// built as `xtask` builds its victims ([`ConvNet::new_frozen`]: gradients
+/// for the input only); `frozen = false` builds it trainable, so that the
+/// backward pass also computes every parameter gradient (the cost before
+/// frozen victims).
+pub fn fgsm_with(name: &str, batch: usize, frozen: bool) -> Result<Iteration, Error> {
     let spec = ModelSpec::named(name)?;
-    let model = ConvNet::new(&spec, 0, &Device::Cpu)?;
+    let model = if frozen {
+        ConvNet::new_frozen(&spec, &Device::Cpu)?
+    } else {
+        ConvNet::new(&spec, 0, &Device::Cpu)?
+    };
     let (x, y) = images(batch, 5)?;
     let attack = GradientAttack::fgsm(0.1)?;
     let mut rng = SeededRng::seed_from_u64(6);
@@ -73,6 +81,11 @@ pub fn fgsm(name: &str, batch: usize) -> Result<Iteration, Error> {
         std::hint::black_box(out);
         Ok(())
     }))
+}
+
+/// [`fgsm_with`] on a frozen victim, as the attacks run.
+pub fn fgsm(name: &str, batch: usize) -> Result<Iteration, Error> {
+    fgsm_with(name, batch, true)
 }
 
 /// The SGBN's second conv with per-sample masks (B = `batch`, 32 → 64

@@ -186,7 +186,7 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     }
     let device = crate::compute_device()?;
     let ck = Checkpoint::read(&args.checkpoint, &device)?;
-    let model = ck.build(&device)?;
+    let model = ck.build_frozen(&device)?;
     let slope = trained_slope(&ck).unwrap_or(1.0);
     let victim = EvalClassifier::new(&model, slope);
     let dir = resolve_mnist_dir(args.data_dir.as_deref());

@@ -198,22 +198,36 @@ impl ConvForward {
         w: &Tensor,
         m: Option<&Tensor>,
         dy: &Tensor,
-    ) -> Result<(Option<Tensor>, Tensor, Option<Tensor>)> {
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dy = dy.contiguous()?;
-        // Per-sample weight gradients (B, O, P): dy_b · im2col(x_b)ᵀ.
-        let per_sample = x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?;
-        let b = per_sample.dim(0)?;
-        let (dw, dm) = match m {
-            Some(m) => {
-                // dm_b = dW_b ⊙ w and dw = Σ_b dW_b ⊙ m_b in one pass.
-                let both =
-                    per_sample.apply_op3_no_bwd(&w.contiguous()?, &m.contiguous()?, &MaskSplit)?;
-                (
-                    both.narrow(0, b, 1)?,
-                    Some(both.narrow(0, 0, b)?.reshape(m.shape())?),
-                )
+        // Only what some variable depends on: a detached weight (a frozen
+        // model under attack) needs no gradient, and neither does a constant
+        // mask.
+        let need_w = w.track_op();
+        let need_m = m.is_some_and(Tensor::track_op);
+        let (dw, dm) = if need_w || need_m {
+            // Per-sample weight gradients (B, O, P): dy_b · im2col(x_b)ᵀ.
+            let per_sample = x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?;
+            let b = per_sample.dim(0)?;
+            match m {
+                Some(m) => {
+                    // dm_b = dW_b ⊙ w and dw = Σ_b dW_b ⊙ m_b in one pass.
+                    let both = per_sample.apply_op3_no_bwd(
+                        &w.contiguous()?,
+                        &m.contiguous()?,
+                        &MaskSplit,
+                    )?;
+                    (
+                        need_w.then(|| both.narrow(0, b, 1)).transpose()?,
+                        need_m
+                            .then(|| both.narrow(0, 0, b)?.reshape(m.shape()))
+                            .transpose()?,
+                    )
+                }
+                None => (Some(per_sample.apply_op1_no_bwd(&BatchSum)?), None),
             }
-            None => (per_sample.apply_op1_no_bwd(&BatchSum)?, None),
+        } else {
+            (None, None)
         };
         let dx = if x.track_op() {
             Some(match m {
@@ -223,7 +237,8 @@ impl ConvForward {
         } else {
             None
         };
-        Ok((dx, dw.reshape(w.shape())?, dm))
+        let dw = dw.map(|dw| dw.reshape(w.shape())).transpose()?;
+        Ok((dx, dw, dm))
     }
 }
 
@@ -250,7 +265,7 @@ impl CustomOp2 for ConvForward {
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
         let (dx, dw, _) = self.backward(x, w, None, dy)?;
-        Ok((dx, Some(dw)))
+        Ok((dx, dw))
     }
 }
 
@@ -279,8 +294,7 @@ impl CustomOp3 for ConvForward {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (dx, dw, dm) = self.backward(x, w, Some(m), dy)?;
-        Ok((dx, Some(dw), dm))
+        self.backward(x, w, Some(m), dy)
     }
 }
 

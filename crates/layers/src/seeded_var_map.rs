@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 pub struct SeededVarMap {
     seed: u64,
     vars: Arc<Mutex<BTreeMap<String, Var>>>,
+    frozen: bool,
 }
 
 /// FNV-1a, a stable 64-bit hash of a parameter name (stable across Rust
@@ -38,6 +39,36 @@ impl SeededVarMap {
         Self {
             seed,
             vars: Arc::default(),
+            frozen: false,
+        }
+    }
+
+    /// A store whose builders hand out **detached** views of the parameters
+    /// (sharing their storage): a model built from it computes the same
+    /// function, and setting a variable here (loading a checkpoint) changes
+    /// what the model sees, but backpropagation treats the parameters as
+    /// constants and computes no gradient for them, only for the input. For
+    /// attacks and evaluation. Batch-norm running statistics (names ending
+    /// in `running_mean` / `running_var`) stay variables, because candle-nn's
+    /// batch norm copies a non-variable tensor into a variable of its own.
+    pub fn frozen(seed: u64) -> Self {
+        Self {
+            frozen: true,
+            ..Self::new(seed)
+        }
+    }
+
+    /// Whether this store hands out detached parameters.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    fn hand_out(&self, name: &str, var: &Var) -> Tensor {
+        let buffer = name.ends_with("running_mean") || name.ends_with("running_var");
+        if self.frozen && !buffer {
+            var.as_tensor().detach()
+        } else {
+            var.as_tensor().clone()
         }
     }
 
@@ -149,10 +180,10 @@ impl SimpleBackend for SeededVarMap {
                     s.dims()
                 );
             }
-            return Ok(t.clone());
+            return Ok(self.hand_out(name, var));
         }
         let var = Var::from_tensor(&self.initial_value(&s, name, h, dtype, dev)?)?;
-        let t = var.as_tensor().clone();
+        let t = self.hand_out(name, &var);
         self.lock().insert(name.to_string(), var);
         Ok(t)
     }
@@ -164,7 +195,7 @@ impl SimpleBackend for SeededVarMap {
         _dev: &Device,
     ) -> candle_core::Result<Tensor> {
         match self.lock().get(name) {
-            Some(v) => Ok(v.as_tensor().clone()),
+            Some(v) => Ok(self.hand_out(name, v)),
             None => candle_core::bail!("no parameter named {name}"),
         }
     }

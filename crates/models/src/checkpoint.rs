@@ -169,4 +169,13 @@ impl Checkpoint {
         self.load_into(&model)?;
         Ok(model)
     }
+
+    /// The model of this checkpoint for evaluation and attacks
+    /// ([`ConvNet::new_frozen`]): gradients reach the input, never the
+    /// parameters.
+    pub fn build_frozen(&self, device: &Device) -> Result<ConvNet> {
+        let model = ConvNet::new_frozen(&self.spec, device)?;
+        self.load_into(&model)?;
+        Ok(model)
+    }
 }

@@ -72,8 +72,20 @@ pub struct ConvNet {
 impl ConvNet {
     /// Builds `spec` with parameters drawn from `seed` (f32, on `device`).
     pub fn new(spec: &ModelSpec, seed: u64, device: &Device) -> Result<Self> {
+        Self::build(spec, SeededVarMap::new(seed), device)
+    }
+
+    /// Builds `spec` for evaluation and attacks: the same function, but
+    /// backpropagation computes gradients for the input only, never for the
+    /// parameters (see [`SeededVarMap::frozen`]), which spares an attack the
+    /// weight-gradient half of every backward pass. Load weights with
+    /// `Checkpoint::build_frozen` or `Checkpoint::load_into`.
+    pub fn new_frozen(spec: &ModelSpec, device: &Device) -> Result<Self> {
+        Self::build(spec, SeededVarMap::frozen(0), device)
+    }
+
+    fn build(spec: &ModelSpec, vars: SeededVarMap, device: &Device) -> Result<Self> {
         let sizes = spec.validate()?;
-        let vars = SeededVarMap::new(seed);
         let vb = vars.var_builder(DType::F32, device);
         let mut blocks = Vec::new();
         let (mut channels, mut h, mut w) = (spec.input[0], spec.input[1], spec.input[2]);

@@ -152,3 +152,68 @@ fn files_that_are_not_sgbn_checkpoints_are_errors() {
         .expect_err("reserved key");
     assert!(matches!(err, ModelError::BadCheckpoint { .. }), "{err}");
 }
+
+#[test]
+fn a_frozen_model_computes_the_same_function_and_input_gradient_without_parameter_gradients() {
+    use candle_core::Var;
+
+    let dir = tempfile::tempdir().expect("tmp");
+    for name in ["cnn", "sgbn", "bnn-st", "random-mask", "ad-st"] {
+        let spec = ModelSpec::named(name).expect("spec");
+        let trained = ConvNet::new(&spec, 3, &Device::Cpu).expect("model");
+        // Move the batch-norm running statistics off their initial values.
+        let x0 = uniform_images(6, 4);
+        trained
+            .forward(
+                &x0,
+                ForwardContext::train(1.0),
+                &mut SeededRng::seed_from_u64(1),
+            )
+            .expect("train pass");
+        let path = dir.path().join(format!("{name}.st"));
+        save_checkpoint(&trained, &path, &Default::default()).expect("save");
+        let ck = Checkpoint::read(&path, &Device::Cpu).expect("read");
+        let full = ck.build(&Device::Cpu).expect("build");
+        let frozen = ck.build_frozen(&Device::Cpu).expect("frozen");
+        let x = uniform_images(5, 7);
+        let grad = |m: &ConvNet| {
+            let v = Var::from_tensor(&x).expect("var");
+            let logits = m
+                .forward(
+                    v.as_tensor(),
+                    ForwardContext::eval(1.0),
+                    &mut SeededRng::seed_from_u64(2),
+                )
+                .expect("forward");
+            let loss = logits.sum_all().expect("sum");
+            let grads = loss.backward().expect("backward");
+            let weights_with_grad = m
+                .trainable()
+                .iter()
+                .filter(|(_, p)| grads.get(p.as_tensor()).is_some())
+                .count();
+            let gx = grads
+                .get(v.as_tensor())
+                .expect("input gradient")
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("gx");
+            let y = logits
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+                .expect("y");
+            (y, gx, weights_with_grad)
+        };
+        let (y_full, gx_full, n_full) = grad(&full);
+        let (y_frozen, gx_frozen, n_frozen) = grad(&frozen);
+        assert_eq!(y_frozen, y_full, "{name}: same function");
+        assert_eq!(gx_frozen, gx_full, "{name}: same input gradient");
+        assert!(n_full > 0, "{name}");
+        assert_eq!(n_frozen, 0, "{name}: no parameter gradient");
+    }
+}
+
+fn uniform_images(b: usize, seed: u64) -> Tensor {
+    let zeros = Tensor::zeros((b, 1, 28, 28), DType::F32, &Device::Cpu).expect("zeros");
+    uniform_like(&zeros, &mut SeededRng::seed_from_u64(seed)).expect("x")
+}

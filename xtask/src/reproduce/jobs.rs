@@ -168,7 +168,7 @@ pub fn train_model(
 pub fn load_model(job: &TrainJob, cache: &Path) -> anyhow::Result<(ConvNet, f64)> {
     let path = job.dir(cache)?.join("checkpoint.safetensors");
     let ck = Checkpoint::read(&path, &crate::compute_device()?)?;
-    let model = ck.build(&crate::compute_device()?)?;
+    let model = ck.build_frozen(&crate::compute_device()?)?;
     Ok((model, trained_slope(&ck).unwrap_or(1.0)))
 }
 
