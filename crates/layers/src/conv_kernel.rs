@@ -18,26 +18,53 @@ use crate::{
     small_gemm::{Element, Mat, gemm_into},
 };
 
+/// The outputs `o` of one axis whose input index `o·s + offset − pad` lies
+/// in `0..size`, as a range (empty when none does).
+fn valid_outputs(n_out: usize, size: usize, offset: usize, pad: usize, s: usize) -> (usize, usize) {
+    let lo = if offset >= pad {
+        0
+    } else {
+        (pad - offset).div_ceil(s)
+    };
+    let hi = if size + pad <= offset {
+        0
+    } else {
+        n_out.min((size + pad - offset - 1) / s + 1)
+    };
+    (lo.min(hi), hi)
+}
+
 /// Gathers the patches of one sample `x (C, H, W)` into `cols (P, L)`.
+/// Bounds are worked out per kernel offset, not per element: rows and
+/// columns that fall in the padding are zero-filled, the rest is a strided
+/// copy.
 fn im2col<T: Element>(x: &[T], g: &ConvGeometry, cols: &mut [T]) {
-    let (k, s, pad) = (g.kernel, g.stride, g.padding as isize);
-    let (h, w) = (g.height as isize, g.width as isize);
+    let (k, s, pad) = (g.kernel, g.stride, g.padding);
+    let (h, w) = (g.height, g.width);
     let (ho, wo) = (g.out_height(), g.out_width());
     let mut row = 0;
     for c in 0..g.in_channels {
-        let plane = &x[c * g.height * g.width..(c + 1) * g.height * g.width];
+        let plane = &x[c * h * w..(c + 1) * h * w];
         for ki in 0..k {
+            let (i_lo, i_hi) = valid_outputs(ho, h, ki, pad, s);
             for kj in 0..k {
+                let (j_lo, j_hi) = valid_outputs(wo, w, kj, pad, s);
                 let out = &mut cols[row * ho * wo..(row + 1) * ho * wo];
-                for oi in 0..ho {
-                    let i = (oi * s + ki) as isize - pad;
-                    for oj in 0..wo {
-                        let j = (oj * s + kj) as isize - pad;
-                        out[oi * wo + oj] = if i >= 0 && i < h && j >= 0 && j < w {
-                            plane[(i * w + j) as usize]
-                        } else {
-                            T::default()
-                        };
+                for (oi, dst) in out.chunks_exact_mut(wo).enumerate() {
+                    if oi < i_lo || oi >= i_hi || j_lo == j_hi {
+                        dst.fill(T::default());
+                        continue;
+                    }
+                    dst[..j_lo].fill(T::default());
+                    dst[j_hi..].fill(T::default());
+                    let first = (oi * s + ki - pad) * w + j_lo * s + kj - pad;
+                    let src = &plane[first..first + (j_hi - j_lo - 1) * s + 1];
+                    if s == 1 {
+                        dst[j_lo..j_hi].copy_from_slice(src);
+                    } else {
+                        for (d, &v) in dst[j_lo..j_hi].iter_mut().zip(src.iter().step_by(s)) {
+                            *d = v;
+                        }
                     }
                 }
                 row += 1;
@@ -48,25 +75,24 @@ fn im2col<T: Element>(x: &[T], g: &ConvGeometry, cols: &mut [T]) {
 
 /// Adds the patch gradients `dcols (P, L)` back into `dx (C, H, W)`.
 fn col2im_add<T: Element>(dcols: &[T], g: &ConvGeometry, dx: &mut [T]) {
-    let (k, s, pad) = (g.kernel, g.stride, g.padding as isize);
-    let (h, w) = (g.height as isize, g.width as isize);
+    let (k, s, pad) = (g.kernel, g.stride, g.padding);
+    let (h, w) = (g.height, g.width);
     let (ho, wo) = (g.out_height(), g.out_width());
     let mut row = 0;
     for c in 0..g.in_channels {
-        let plane = &mut dx[c * g.height * g.width..(c + 1) * g.height * g.width];
+        let plane = &mut dx[c * h * w..(c + 1) * h * w];
         for ki in 0..k {
+            let (i_lo, i_hi) = valid_outputs(ho, h, ki, pad, s);
             for kj in 0..k {
+                let (j_lo, j_hi) = valid_outputs(wo, w, kj, pad, s);
                 let src = &dcols[row * ho * wo..(row + 1) * ho * wo];
-                for oi in 0..ho {
-                    let i = (oi * s + ki) as isize - pad;
-                    if i < 0 || i >= h {
-                        continue;
-                    }
-                    for oj in 0..wo {
-                        let j = (oj * s + kj) as isize - pad;
-                        if j >= 0 && j < w {
-                            let p = (i * w + j) as usize;
-                            plane[p] = plane[p] + src[oi * wo + oj];
+                if j_lo < j_hi {
+                    for oi in i_lo..i_hi {
+                        let first = (oi * s + ki - pad) * w + j_lo * s + kj - pad;
+                        let dst = &mut plane[first..first + (j_hi - j_lo - 1) * s + 1];
+                        let from = &src[oi * wo + j_lo..oi * wo + j_hi];
+                        for (d, &v) in dst.iter_mut().step_by(s).zip(from) {
+                            *d = *d + v;
                         }
                     }
                 }
@@ -205,29 +231,32 @@ impl ConvForward {
         // mask.
         let need_w = w.track_op();
         let need_m = m.is_some_and(Tensor::track_op);
-        let (dw, dm) = if need_w || need_m {
-            // Per-sample weight gradients (B, O, P): dy_b · im2col(x_b)ᵀ.
-            let per_sample = x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?;
-            let b = per_sample.dim(0)?;
-            match m {
-                Some(m) => {
-                    // dm_b = dW_b ⊙ w and dw = Σ_b dW_b ⊙ m_b in one pass.
-                    let both = per_sample.apply_op3_no_bwd(
-                        &w.contiguous()?,
-                        &m.contiguous()?,
-                        &MaskSplit,
-                    )?;
-                    (
-                        need_w.then(|| both.narrow(0, b, 1)).transpose()?,
-                        need_m
-                            .then(|| both.narrow(0, 0, b)?.reshape(m.shape()))
-                            .transpose()?,
-                    )
-                }
-                None => (Some(per_sample.apply_op1_no_bwd(&BatchSum)?), None),
+        let (dw, dm) = match m {
+            Some(m) if need_w || need_m => {
+                // dm_b = dW_b ⊙ w and dw = Σ_b dW_b ⊙ m_b in one pass, the
+                // per-sample dW_b living in a per-thread buffer only.
+                let op = MaskedParamGrad {
+                    conv: *self,
+                    w: w.detach(),
+                    need_w,
+                    need_m,
+                };
+                let out = x.apply_op3_no_bwd(&dy, &m.contiguous()?, &op)?;
+                let b = x.dim(0)?;
+                let rows_m = if need_m { b } else { 0 };
+                (
+                    need_w.then(|| out.narrow(0, rows_m, 1)).transpose()?,
+                    need_m
+                        .then(|| out.narrow(0, 0, b)?.reshape(m.shape()))
+                        .transpose()?,
+                )
             }
-        } else {
-            (None, None)
+            None if need_w => {
+                // Per-sample weight gradients (B, O, P): dy_b · im2col(x_b)ᵀ.
+                let per_sample = x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?;
+                (Some(per_sample.apply_op1_no_bwd(&BatchSum)?), None)
+            }
+            _ => (None, None),
         };
         let dx = if x.track_op() {
             Some(match m {
@@ -453,25 +482,15 @@ impl CustomOp3 for InputGrad {
 const SUM_CHUNK: usize = 8;
 
 /// `Σ_b a_b` over the first axis of `(B, N)`, in fixed chunks.
-fn batch_sum<T: Element>(a: &[T], n: usize, weights: Option<&[T]>) -> Vec<T> {
+fn batch_sum<T: Element>(a: &[T], n: usize) -> Vec<T> {
     let b = a.len().checked_div(n).unwrap_or(0);
     let partials: Vec<Vec<T>> = (0..b.div_ceil(SUM_CHUNK))
         .into_par_iter()
         .map(|chunk| {
             let mut acc = vec![T::default(); n];
             for i in chunk * SUM_CHUNK..((chunk + 1) * SUM_CHUNK).min(b) {
-                let row = &a[i * n..(i + 1) * n];
-                match weights {
-                    Some(m) => {
-                        for ((s, &v), &w) in acc.iter_mut().zip(row).zip(&m[i * n..(i + 1) * n]) {
-                            *s = *s + v * w;
-                        }
-                    }
-                    None => {
-                        for (s, &v) in acc.iter_mut().zip(row) {
-                            *s = *s + v;
-                        }
-                    }
+                for (s, &v) in acc.iter_mut().zip(&a[i * n..(i + 1) * n]) {
+                    *s = *s + v;
                 }
             }
             acc
@@ -503,11 +522,11 @@ impl candle_core::CustomOp1 for BatchSum {
         let (n, shape) = (dims[1] * dims[2], Shape::from((dims[1], dims[2])));
         match s {
             CpuStorage::F32(_) => Ok((
-                CpuStorage::F32(batch_sum(slice::<f32>(s, l, self.name())?, n, None)),
+                CpuStorage::F32(batch_sum(slice::<f32>(s, l, self.name())?, n)),
                 shape,
             )),
             CpuStorage::F64(_) => Ok((
-                CpuStorage::F64(batch_sum(slice::<f64>(s, l, self.name())?, n, None)),
+                CpuStorage::F64(batch_sum(slice::<f64>(s, l, self.name())?, n)),
                 shape,
             )),
             _ => bail!("{}: f32 or f64 only", self.name()),
@@ -515,34 +534,113 @@ impl candle_core::CustomOp1 for BatchSum {
     }
 }
 
-/// `(dW (B, O, P), w (O, P), m (B, O, P)) ↦ (B + 1, O, P)`: rows `0..B` are
-/// the mask gradients `dW_b ⊙ w`, row `B` the weight gradient
-/// `Σ_b dW_b ⊙ m_b`.
-struct MaskSplit;
+/// `(x, dy, m) ↦ (R, O, P)`: rows `0..B` the mask gradients `dW_b ⊙ w`
+/// (when `need_m`), then one row with the weight gradient `Σ_b dW_b ⊙ m_b`
+/// (when `need_w`), where `dW_b = dy_b · im2col(x_b)ᵀ` is the per-sample
+/// weight gradient of Eq. (4.1)'s masked product. `dW_b` lives in a
+/// per-thread buffer only: neither the `(B, O, P)` per-sample gradients nor a
+/// second pass over them is ever stored or made. The weight sum runs in
+/// fixed chunks of [`SUM_CHUNK`] samples, as [`batch_sum`] does.
+struct MaskedParamGrad {
+    conv: ConvForward,
+    w: Tensor,
+    need_w: bool,
+    need_m: bool,
+}
 
-impl MaskSplit {
-    fn run<T: Element>(dw: &[T], w: &[T], m: &[T]) -> Result<Vec<T>> {
-        let n = w.len();
-        if n == 0 || dw.len() % n != 0 || m.len() != dw.len() {
-            bail!("sgbn-conv-mask-split: shapes disagree");
+impl MaskedParamGrad {
+    fn run<T: Element + candle_core::WithDType>(
+        &self,
+        x: &[T],
+        dy: &[T],
+        m: &[T],
+    ) -> Result<(Vec<T>, Shape)> {
+        let f = &self.conv;
+        let g = &f.geometry;
+        let (o, p, l) = (
+            f.out_channels,
+            g.patch_len(),
+            g.out_height() * g.out_width(),
+        );
+        let n = o * p;
+        let per_x = g.in_channels * g.height * g.width;
+        let b = x.len() / per_x.max(1);
+        let w = self.w.flatten_all()?.to_vec1::<T>()?;
+        if x.len() != b * per_x || dy.len() != b * o * l || m.len() != b * n || w.len() != n {
+            bail!("sgbn-conv-masked-param-grad: shapes do not fit the geometry");
         }
-        let mut out = vec![T::default(); dw.len() + n];
-        let (dm, dw_total) = out.split_at_mut(dw.len());
-        dm.par_chunks_mut(n)
-            .zip(dw.par_chunks(n))
-            .for_each(|(dm_b, dw_b)| {
-                for ((o, &g), &wv) in dm_b.iter_mut().zip(dw_b).zip(w) {
-                    *o = g * wv;
+        let rows_m = if self.need_m { b } else { 0 };
+        let rows = rows_m + usize::from(self.need_w);
+        let mut out = vec![T::default(); rows * n];
+        let (dm, dw_total) = out.split_at_mut(rows_m * n);
+        let sample_grad = |i: usize, cols: &mut [T], dw_b: &mut [T]| {
+            im2col(&x[i * per_x..(i + 1) * per_x], g, cols);
+            gemm_into(
+                dw_b,
+                Mat::new(&dy[i * o * l..(i + 1) * o * l], o, l),
+                Mat::new(cols, p, l).t(),
+                false,
+            );
+        };
+        let init = || (vec![T::default(); p * l], vec![T::default(); n]);
+        let mask_grad = |dm_b: &mut [T], dw_b: &[T]| {
+            for ((d, &gv), &wv) in dm_b.iter_mut().zip(dw_b).zip(&w) {
+                *d = gv * wv;
+            }
+        };
+        let add_weighted = |acc: &mut [T], dw_b: &[T], i: usize| {
+            for ((s, &gv), &mv) in acc.iter_mut().zip(dw_b).zip(&m[i * n..(i + 1) * n]) {
+                *s += gv * mv;
+            }
+        };
+        if self.need_w {
+            let partials: Vec<Vec<T>> = if self.need_m {
+                dm.par_chunks_mut(SUM_CHUNK * n)
+                    .enumerate()
+                    .map_init(init, |(cols, dw_b), (c, dm_c)| {
+                        let mut acc = vec![T::default(); n];
+                        for (j, dm_b) in dm_c.chunks_mut(n).enumerate() {
+                            let i = c * SUM_CHUNK + j;
+                            sample_grad(i, cols, dw_b);
+                            mask_grad(dm_b, dw_b);
+                            add_weighted(&mut acc, dw_b, i);
+                        }
+                        acc
+                    })
+                    .collect()
+            } else {
+                (0..b.div_ceil(SUM_CHUNK))
+                    .into_par_iter()
+                    .map_init(init, |(cols, dw_b), c| {
+                        let mut acc = vec![T::default(); n];
+                        for i in c * SUM_CHUNK..((c + 1) * SUM_CHUNK).min(b) {
+                            sample_grad(i, cols, dw_b);
+                            add_weighted(&mut acc, dw_b, i);
+                        }
+                        acc
+                    })
+                    .collect()
+            };
+            for part in partials {
+                for (s, v) in dw_total.iter_mut().zip(part) {
+                    *s += v;
                 }
-            });
-        dw_total.copy_from_slice(&batch_sum(dw, n, Some(m)));
-        Ok(out)
+            }
+        } else if self.need_m {
+            dm.par_chunks_mut(n)
+                .enumerate()
+                .for_each_init(init, |(cols, dw_b), (i, dm_b)| {
+                    sample_grad(i, cols, dw_b);
+                    mask_grad(dm_b, dw_b);
+                });
+        }
+        Ok((out, Shape::from((rows, o, p))))
     }
 }
 
-impl CustomOp3 for MaskSplit {
+impl CustomOp3 for MaskedParamGrad {
     fn name(&self) -> &'static str {
-        "sgbn-conv-mask-split"
+        "sgbn-conv-masked-param-grad"
     }
 
     fn cpu_fwd(
@@ -554,29 +652,24 @@ impl CustomOp3 for MaskSplit {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let dims = l1.dims();
-        if dims.len() != 3 {
-            bail!("{}: expected (B, O, P), got {dims:?}", self.name());
-        }
-        let shape = Shape::from((dims[0] + 1, dims[1], dims[2]));
         let name = self.name();
         match s1 {
-            CpuStorage::F32(_) => Ok((
-                CpuStorage::F32(Self::run::<f32>(
+            CpuStorage::F32(_) => {
+                let (v, shape) = self.run::<f32>(
                     slice(s1, l1, name)?,
                     slice(s2, l2, name)?,
                     slice(s3, l3, name)?,
-                )?),
-                shape,
-            )),
-            CpuStorage::F64(_) => Ok((
-                CpuStorage::F64(Self::run::<f64>(
+                )?;
+                Ok((CpuStorage::F32(v), shape))
+            }
+            CpuStorage::F64(_) => {
+                let (v, shape) = self.run::<f64>(
                     slice(s1, l1, name)?,
                     slice(s2, l2, name)?,
                     slice(s3, l3, name)?,
-                )?),
-                shape,
-            )),
+                )?;
+                Ok((CpuStorage::F64(v), shape))
+            }
             _ => bail!("{name}: f32 or f64 only"),
         }
     }

@@ -1,8 +1,9 @@
 //! Fully connected layer stored `(in, out)`.
 
-use candle_core::{Module, Tensor};
+use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
+use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS};
 use crate::{LayerError, Result, glorot_uniform};
 
 /// Settings of a [`Dense`] layer.
@@ -85,14 +86,40 @@ impl Dense {
     pub fn bias(&self) -> Option<&Tensor> {
         self.bias.as_ref()
     }
-}
 
-impl Module for Dense {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    /// `x·W + b` through candle's tensor ops: the reference that the fast
+    /// path of [`Module::forward`] is tested against, and the path on every
+    /// device but the CPU.
+    pub fn forward_reference(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let y = x.matmul(&self.weight)?;
         match &self.bias {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
+        }
+    }
+
+    /// Whether `x` goes through the CPU fast path (custom ops whose
+    /// products are split over column blocks, bias fused): a wide layer
+    /// (at least 8,192 outputs) on a CPU matrix of f32 or f64.
+    fn fast_path(&self, x: &Tensor) -> bool {
+        x.device().is_cpu()
+            && x.rank() == 2
+            && matches!(x.dtype(), DType::F32 | DType::F64)
+            && self.weight.dtype() == x.dtype()
+            && self.weight.dim(1).is_ok_and(|o| o >= MIN_FAST_OUTPUTS)
+    }
+}
+
+impl Module for Dense {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if !self.fast_path(x) {
+            return self.forward_reference(x);
+        }
+        let x = x.contiguous()?;
+        let weight = self.weight.contiguous()?;
+        match &self.bias {
+            Some(b) => x.apply_op3(&weight, &b.contiguous()?, DenseForward),
+            None => x.apply_op2(&weight, DenseForward),
         }
     }
 }

@@ -31,6 +31,7 @@ mod bnn_conv2d;
 mod bnn_dense;
 mod conv_kernel;
 mod dense;
+mod dense_kernel;
 mod error;
 mod gate_module;
 mod im2col;

@@ -1,7 +1,10 @@
-//! A checked, single-threaded matrix product on slices, over the `gemm`
-//! crate that candle itself uses. Callers parallelize over samples.
+//! Checked matrix products on slices, over the `gemm` crate that candle
+//! itself uses: a single-threaded one (callers parallelize over samples) and
+//! one split over column blocks run in parallel (for skinny products such as
+//! the gate's `50 × 512 · 512 × 51,200`, where the blocks run about 15–20 %
+//! faster than one `gemm` call told to use every thread).
 
-// The one unsafe call of the workspace: `gemm::gemm` takes raw pointers and
+// The only unsafe code of the workspace: `gemm::gemm` takes raw pointers and
 // strides. Every length and stride is checked before it.
 #![allow(unsafe_code)]
 
@@ -114,6 +117,100 @@ pub(crate) fn gemm_into<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>,
     }
 }
 
+/// Columns per block of [`par_gemm_columns`]: measured best for the gate's
+/// 51,200-column products on 2 cores (1,024–2,048; 512 and 6,400 slower).
+pub(crate) const COLUMN_BLOCK: usize = 2048;
+
+/// The destination pointer, shared by the blocks: each writes its own
+/// columns only.
+struct SharedDst<T>(*mut T);
+
+// SAFETY: the blocks of `par_gemm_columns` write disjoint column ranges of
+// the destination, which outlives the parallel loop.
+unsafe impl<T: Send> Send for SharedDst<T> {}
+unsafe impl<T: Send> Sync for SharedDst<T> {}
+
+/// `dst (m×n, row-major) = a (m×k) · b (k×n)`, plus `bias (n)` added to every
+/// row when given; the columns are split into blocks of [`COLUMN_BLOCK`]
+/// computed in parallel, each by one single-threaded `gemm` call, so the
+/// result does not depend on the thread count.
+///
+/// # Panics
+/// If the shapes or slice lengths disagree (a bug in the caller).
+pub(crate) fn par_gemm_columns<T: Element>(
+    dst: &mut [T],
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    bias: Option<&[T]>,
+) {
+    use rayon::prelude::*;
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "inner dimensions");
+    assert_eq!(dst.len(), m * n, "destination length");
+    assert_eq!(a.data.len(), m * k, "lhs length");
+    assert_eq!(b.data.len(), k * n, "rhs length");
+    if let Some(bias) = bias {
+        assert_eq!(bias.len(), n, "bias length");
+    }
+    if m == 0 || n == 0 {
+        return;
+    }
+    let (a_cs, a_rs) = a.strides();
+    let (b_cs, b_rs) = b.strides();
+    let out = SharedDst(dst.as_mut_ptr());
+    (0..n.div_ceil(COLUMN_BLOCK))
+        .into_par_iter()
+        .for_each(|block| {
+            let out = &out;
+            let j0 = block * COLUMN_BLOCK;
+            let width = COLUMN_BLOCK.min(n - j0);
+            // SAFETY: this block reads and writes only the elements
+            // `r·n + j0 .. r·n + j0 + width` of each row `r < m`, inside the
+            // checked `m·n` destination and disjoint from every other block's;
+            // `a` is read in full (m·k checked) and `b` at columns
+            // `j0 .. j0 + width` of its `k` rows (k·n checked), through the
+            // strides of their layouts.
+            unsafe {
+                let dst = out.0.add(j0);
+                if let Some(bias) = bias {
+                    for r in 0..m {
+                        std::ptr::copy_nonoverlapping(bias.as_ptr().add(j0), dst.add(r * n), width);
+                    }
+                }
+                if k == 0 {
+                    if bias.is_none() {
+                        for r in 0..m {
+                            std::slice::from_raw_parts_mut(dst.add(r * n), width)
+                                .fill(T::default());
+                        }
+                    }
+                    return;
+                }
+                gemm::gemm(
+                    m,
+                    width,
+                    k,
+                    dst,
+                    1,
+                    n as isize,
+                    bias.is_some(),
+                    a.data.as_ptr(),
+                    a_cs,
+                    a_rs,
+                    b.data.as_ptr().offset(j0 as isize * b_cs),
+                    b_cs,
+                    b_rs,
+                    T::ONE,
+                    T::ONE,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +263,44 @@ mod tests {
                 assert!((x - 2.0 * y).abs() < 1e-12, "accumulate {ta} {tb}");
             }
         }
+    }
+
+    #[test]
+    fn column_blocks_match_the_naive_product_with_and_without_bias() {
+        // More columns than one block, and a ragged last block.
+        let (m, k, n) = (3, 4, COLUMN_BLOCK + 37);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.71).cos()).collect();
+        let bias: Vec<f64> = (0..n).map(|i| (i as f64 * 0.13).sin()).collect();
+        let want = naive(&a, &b, m, k, n);
+        let at = transpose(&a, m, k);
+        for ta in [false, true] {
+            let lhs = if ta {
+                Mat::new(&at, k, m).t()
+            } else {
+                Mat::new(&a, m, k)
+            };
+            let mut c = vec![f64::NAN; m * n];
+            par_gemm_columns(&mut c, lhs, Mat::new(&b, k, n), None);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-12, "{ta}: {x} vs {y}");
+            }
+            par_gemm_columns(&mut c, lhs, Mat::new(&b, k, n), Some(&bias));
+            for (i, (x, y)) in c.iter().zip(&want).enumerate() {
+                let expected = y + bias[i % n];
+                assert!((x - expected).abs() < 1e-12, "{ta} bias: {x} vs {expected}");
+            }
+        }
+        // No inner dimension: the bias alone, or zeros.
+        let mut c = vec![f64::NAN; 2 * n];
+        par_gemm_columns(&mut c, Mat::new(&[], 2, 0), Mat::new(&[], 0, n), None);
+        assert!(c.iter().all(|&v| v == 0.0));
+        par_gemm_columns(
+            &mut c,
+            Mat::new(&[], 2, 0),
+            Mat::new(&[], 0, n),
+            Some(&bias),
+        );
+        assert_eq!(&c[n..], &bias[..]);
     }
 }

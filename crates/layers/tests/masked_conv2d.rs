@@ -31,7 +31,7 @@ struct Case {
     padding: usize,
 }
 
-const CASES: [Case; 3] = [
+const CASES: [Case; 5] = [
     Case {
         b: 3,
         cin: 2,
@@ -58,6 +58,27 @@ const CASES: [Case; 3] = [
         hw: 4,
         stride: 1,
         padding: 0,
+    },
+    // Stride 1 with padding, and more samples than one chunk of the
+    // kernels' fixed-order batch sums (8).
+    Case {
+        b: 9,
+        cin: 2,
+        cout: 2,
+        k: 5,
+        hw: 6,
+        stride: 1,
+        padding: 2,
+    },
+    // Kernel offsets whose every tap falls in the padding.
+    Case {
+        b: 2,
+        cin: 1,
+        cout: 2,
+        k: 3,
+        hw: 3,
+        stride: 3,
+        padding: 2,
     },
 ];
 
@@ -295,6 +316,92 @@ fn fast_and_reference_paths_agree_in_f32() {
             let (_, g) = run(ConvImplementation::Fast, masked, &plain_x);
             assert!(g.get(&plain_x).is_none());
             assert!(g.get(w.as_tensor()).is_some());
+        }
+    }
+}
+
+/// A frozen weight (a detached tensor, as attacks use) or constant masks:
+/// the fast path skips the gradient nobody needs and still gives the others
+/// exactly as the reference path does.
+#[test]
+fn fast_path_gradients_with_a_frozen_weight_or_constant_masks() {
+    let f32_of = |t: Tensor| t.to_dtype(DType::F32).expect("f32");
+    for (i, c) in CASES.iter().enumerate() {
+        let seed = 900 + 10 * i as u64;
+        let w0 = f32_of(uniform(&[c.cout, c.cin, c.k, c.k], -1.0, 1.0, seed));
+        let x = Var::from_tensor(&f32_of(uniform(
+            &[c.b, c.cin, c.hw, c.hw],
+            0.0,
+            1.0,
+            seed + 1,
+        )))
+        .expect("x");
+        let m0 = f32_of(uniform(&[c.b, c.cout, c.cin, c.k, c.k], 0.0, 1.0, seed + 2));
+        for frozen_weight in [true, false] {
+            // Exactly one of the two parameters is a variable.
+            let (w, m) = if frozen_weight {
+                (
+                    w0.clone(),
+                    Var::from_tensor(&m0).expect("m").as_tensor().clone(),
+                )
+            } else {
+                (
+                    Var::from_tensor(&w0).expect("w").as_tensor().clone(),
+                    m0.clone(),
+                )
+            };
+            let run = |imp| {
+                let conv = MaskedConv2d::new(
+                    w.clone(),
+                    None,
+                    MaskedConv2dConfig {
+                        stride: c.stride,
+                        padding: c.padding,
+                        bias: false,
+                        implementation: imp,
+                    },
+                );
+                let y = conv
+                    .forward_masked(x.as_tensor(), Some(&m))
+                    .expect("forward");
+                let r = f32_of(uniform(y.dims(), -1.0, 1.0, seed + 3));
+                y.mul(&r)
+                    .expect("mul")
+                    .sum_all()
+                    .expect("sum")
+                    .backward()
+                    .expect("backward")
+            };
+            let (gf, gr) = (
+                run(ConvImplementation::Fast),
+                run(ConvImplementation::Reference),
+            );
+            let (needed, frozen) = if frozen_weight { (&m, &w) } else { (&w, &m) };
+            assert!(
+                gf.get(frozen).is_none(),
+                "case {i}: a gradient for a constant"
+            );
+            for (name, t) in [("x", x.as_tensor()), ("parameter", needed)] {
+                let a = values(
+                    &gf.get(t)
+                        .expect("fast gradient")
+                        .to_dtype(DType::F64)
+                        .expect("f64"),
+                );
+                let b = values(
+                    &gr.get(t)
+                        .expect("reference gradient")
+                        .to_dtype(DType::F64)
+                        .expect("f64"),
+                );
+                assert_eq!(a.len(), b.len());
+                for (p, q) in a.iter().zip(&b) {
+                    assert!(
+                        (p - q).abs() <= 1e-5 * (1.0 + q.abs()),
+                        "case {i} frozen weight {frozen_weight} {name}: {p} vs {q}"
+                    );
+                }
+            }
         }
     }
 }
