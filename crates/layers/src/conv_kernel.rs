@@ -15,91 +15,153 @@ use rayon::prelude::*;
 
 use crate::{
     ConvGeometry,
-    small_gemm::{Element, Mat, gemm_into},
+    small_gemm::{Element, Mat, gemm_into, gemm_into_par},
 };
 
-/// The outputs `o` of one axis whose input index `o·s + offset − pad` lies
-/// in `0..size`, as a range (empty when none does).
-fn valid_outputs(n_out: usize, size: usize, offset: usize, pad: usize, s: usize) -> (usize, usize) {
-    let lo = if offset >= pad {
-        0
-    } else {
-        (pad - offset).div_ceil(s)
-    };
-    let hi = if size + pad <= offset {
-        0
-    } else {
-        n_out.min((size + pad - offset - 1) / s + 1)
-    };
-    (lo.min(hi), hi)
+/// Where every patch element of one sample comes from: for row
+/// `r = (c, ki, kj)` and output position `l = (oi, oj)` of the `(P, L)` patch
+/// matrix, the offset of `x[c, oi·s + ki − pad, oj·s + kj − pad]` within the
+/// sample `(C, H, W)`, or [`Patches::PADDING`]. Built once per op call, the
+/// table turns im2col into a plain gather and col2im into a scatter-add,
+/// with no bounds arithmetic per element.
+struct Patches {
+    index: Vec<u32>,
+    /// Patch length `L = H_out·W_out`.
+    len: usize,
 }
 
-/// Gathers the patches of one sample `x (C, H, W)` into `cols (P, L)`.
-/// Bounds are worked out per kernel offset, not per element: rows and
-/// columns that fall in the padding are zero-filled, the rest is a strided
-/// copy.
-fn im2col<T: Element>(x: &[T], g: &ConvGeometry, cols: &mut [T]) {
-    let (k, s, pad) = (g.kernel, g.stride, g.padding);
-    let (h, w) = (g.height, g.width);
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let mut row = 0;
-    for c in 0..g.in_channels {
-        let plane = &x[c * h * w..(c + 1) * h * w];
-        for ki in 0..k {
-            let (i_lo, i_hi) = valid_outputs(ho, h, ki, pad, s);
-            for kj in 0..k {
-                let (j_lo, j_hi) = valid_outputs(wo, w, kj, pad, s);
-                let out = &mut cols[row * ho * wo..(row + 1) * ho * wo];
-                for (oi, dst) in out.chunks_exact_mut(wo).enumerate() {
-                    if oi < i_lo || oi >= i_hi || j_lo == j_hi {
-                        dst.fill(T::default());
-                        continue;
-                    }
-                    dst[..j_lo].fill(T::default());
-                    dst[j_hi..].fill(T::default());
-                    let first = (oi * s + ki - pad) * w + j_lo * s + kj - pad;
-                    let src = &plane[first..first + (j_hi - j_lo - 1) * s + 1];
-                    if s == 1 {
-                        dst[j_lo..j_hi].copy_from_slice(src);
-                    } else {
-                        for (d, &v) in dst[j_lo..j_hi].iter_mut().zip(src.iter().step_by(s)) {
-                            *d = v;
+impl Patches {
+    const PADDING: u32 = u32::MAX;
+
+    fn new(g: &ConvGeometry) -> Result<Self> {
+        if g.in_channels * g.height * g.width >= Self::PADDING as usize {
+            bail!(
+                "conv: a sample of {} values is too large",
+                g.in_channels * g.height * g.width
+            );
+        }
+        let (k, s, pad) = (g.kernel, g.stride, g.padding);
+        let (h, w) = (g.height, g.width);
+        let (ho, wo) = (g.out_height(), g.out_width());
+        let mut index = Vec::with_capacity(g.patch_len() * ho * wo);
+        for c in 0..g.in_channels {
+            for ki in 0..k {
+                for kj in 0..k {
+                    for oi in 0..ho {
+                        for oj in 0..wo {
+                            let (i, j) = (oi * s + ki, oj * s + kj);
+                            index.push(if i < pad || j < pad || i - pad >= h || j - pad >= w {
+                                Self::PADDING
+                            } else {
+                                // Below PADDING: checked above.
+                                ((c * h + i - pad) * w + j - pad) as u32
+                            });
                         }
                     }
                 }
-                row += 1;
             }
+        }
+        Ok(Self {
+            index,
+            len: ho * wo,
+        })
+    }
+
+    /// Row `r` of one sample's patches into `dst (L)`.
+    fn gather_row<T: Element>(&self, x: &[T], r: usize, dst: &mut [T]) {
+        for (d, &i) in dst
+            .iter_mut()
+            .zip(&self.index[r * self.len..(r + 1) * self.len])
+        {
+            *d = if i == Self::PADDING {
+                T::default()
+            } else {
+                x[i as usize]
+            };
+        }
+    }
+
+    /// Adds `src (L)`, row `r` of one sample's patch gradients, into `dx`.
+    fn scatter_add_row<T: Element>(&self, src: &[T], r: usize, dx: &mut [T]) {
+        for (&v, &i) in src
+            .iter()
+            .zip(&self.index[r * self.len..(r + 1) * self.len])
+        {
+            if i != Self::PADDING {
+                dx[i as usize] = dx[i as usize] + v;
+            }
+        }
+    }
+
+    /// Gathers the patches of one sample `x (C, H, W)` into `cols (P, L)`.
+    fn im2col<T: Element>(&self, x: &[T], cols: &mut [T]) {
+        for (r, row) in cols.chunks_exact_mut(self.len.max(1)).enumerate() {
+            self.gather_row(x, r, row);
+        }
+    }
+
+    /// Adds the patch gradients `dcols (P, L)` back into `dx (C, H, W)`.
+    fn col2im_add<T: Element>(&self, dcols: &[T], dx: &mut [T]) {
+        for (r, src) in dcols.chunks_exact(self.len.max(1)).enumerate() {
+            self.scatter_add_row(src, r, dx);
+        }
+    }
+
+    /// The patches of a whole batch `x (B, C, H, W)` as one `(P, B·L)`
+    /// matrix, sample `b` in columns `b·L .. (b + 1)·L`: the unmasked
+    /// convolution is then one well-shaped product instead of `B` tiny
+    /// ones. Rows in parallel.
+    fn im2col_batch<T: Element>(&self, x: &[T], b: usize) -> Vec<T> {
+        let (l, rows) = (self.len, self.index.len() / self.len.max(1));
+        let per_x = x.len() / b.max(1);
+        let mut cols = vec![T::default(); rows * b * l];
+        if b * l == 0 {
+            return cols;
+        }
+        cols.par_chunks_mut(b * l).enumerate().for_each(|(r, row)| {
+            for (i, dst) in row.chunks_exact_mut(l).enumerate() {
+                self.gather_row(&x[i * per_x..(i + 1) * per_x], r, dst);
+            }
+        });
+        cols
+    }
+
+    /// Adds sample `i`'s columns of the batch patch gradients
+    /// `dcols (P, B·L)` back into its `dx (C, H, W)`.
+    fn col2im_add_batch<T: Element>(&self, dcols: &[T], b: usize, i: usize, dx: &mut [T]) {
+        let l = self.len;
+        for (r, row) in dcols.chunks_exact((b * l).max(1)).enumerate() {
+            self.scatter_add_row(&row[i * l..(i + 1) * l], r, dx);
         }
     }
 }
 
-/// Adds the patch gradients `dcols (P, L)` back into `dx (C, H, W)`.
-fn col2im_add<T: Element>(dcols: &[T], g: &ConvGeometry, dx: &mut [T]) {
-    let (k, s, pad) = (g.kernel, g.stride, g.padding);
-    let (h, w) = (g.height, g.width);
-    let (ho, wo) = (g.out_height(), g.out_width());
-    let mut row = 0;
-    for c in 0..g.in_channels {
-        let plane = &mut dx[c * h * w..(c + 1) * h * w];
-        for ki in 0..k {
-            let (i_lo, i_hi) = valid_outputs(ho, h, ki, pad, s);
-            for kj in 0..k {
-                let (j_lo, j_hi) = valid_outputs(wo, w, kj, pad, s);
-                let src = &dcols[row * ho * wo..(row + 1) * ho * wo];
-                if j_lo < j_hi {
-                    for oi in i_lo..i_hi {
-                        let first = (oi * s + ki - pad) * w + j_lo * s + kj - pad;
-                        let dst = &mut plane[first..first + (j_hi - j_lo - 1) * s + 1];
-                        let from = &src[oi * wo + j_lo..oi * wo + j_hi];
-                        for (d, &v) in dst.iter_mut().step_by(s).zip(from) {
-                            *d = *d + v;
-                        }
-                    }
-                }
-                row += 1;
-            }
+/// `(B, O, L) ↦ (O, B·L)`.
+fn channel_major<T: Element>(a: &[T], b: usize, o: usize, l: usize) -> Vec<T> {
+    let mut out = vec![T::default(); a.len()];
+    if l == 0 {
+        return out;
+    }
+    for (i, sample) in a.chunks_exact(o * l).enumerate().take(b) {
+        for (c, src) in sample.chunks_exact(l).enumerate() {
+            out[c * b * l + i * l..c * b * l + (i + 1) * l].copy_from_slice(src);
         }
     }
+    out
+}
+
+/// `(O, B·L) ↦ (B, O, L)`.
+fn sample_major<T: Element>(a: &[T], b: usize, o: usize, l: usize) -> Vec<T> {
+    let mut out = vec![T::default(); a.len()];
+    if l == 0 {
+        return out;
+    }
+    for (i, sample) in out.chunks_exact_mut(o * l).enumerate().take(b) {
+        for (c, dst) in sample.chunks_exact_mut(l).enumerate() {
+            dst.copy_from_slice(&a[c * b * l + i * l..c * b * l + (i + 1) * l]);
+        }
+    }
+    out
 }
 
 /// `w ⊙ m` into `out`.
@@ -187,6 +249,14 @@ impl SampleKernel for ConvForward {
                 o * p
             );
         }
+        if m.is_none() {
+            // One product for the whole batch: (O, B·L) = w · cols.
+            let cols = Patches::new(g)?.im2col_batch(x, b);
+            let mut yt = vec![T::default(); o * b * l];
+            gemm_into_par(&mut yt, Mat::new(w, o, p), Mat::new(&cols, p, b * l));
+            return Ok((sample_major(&yt, b, o, l), b));
+        }
+        let patches = Patches::new(g)?;
         let mut y = vec![T::default(); b * o * l];
         y.par_chunks_mut(o * l).enumerate().for_each_init(
             || {
@@ -196,7 +266,7 @@ impl SampleKernel for ConvForward {
                 )
             },
             |(cols, wb), (i, y_b)| {
-                im2col(&x[i * per_x..(i + 1) * per_x], g, cols);
+                patches.im2col(&x[i * per_x..(i + 1) * per_x], cols);
                 let weight = match m {
                     Some(m) => {
                         mask_weight(w, &m[i * o * p..(i + 1) * o * p], wb);
@@ -251,11 +321,7 @@ impl ConvForward {
                         .transpose()?,
                 )
             }
-            None if need_w => {
-                // Per-sample weight gradients (B, O, P): dy_b · im2col(x_b)ᵀ.
-                let per_sample = x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?;
-                (Some(per_sample.apply_op1_no_bwd(&BatchSum)?), None)
-            }
+            None if need_w => (Some(x.apply_op2_no_bwd(&dy, &WeightGrad(*self))?), None),
             _ => (None, None),
         };
         let dx = if x.track_op() {
@@ -327,11 +393,12 @@ impl CustomOp3 for ConvForward {
     }
 }
 
-/// `(x, dy) ↦ (B, O, P)`: per-sample `dy_b · im2col(x_b)ᵀ`.
+/// `(x, dy) ↦ (O, P)`: the weight gradient of the unmasked convolution,
+/// `Σ_b dy_b · im2col(x_b)ᵀ`, as one product over the batch's patches.
 struct WeightGrad(ConvForward);
 
 impl WeightGrad {
-    fn run<T: Element>(&self, x: &[T], dy: &[T]) -> Result<(Vec<T>, usize)> {
+    fn run<T: Element>(&self, x: &[T], dy: &[T]) -> Result<Vec<T>> {
         let f = &self.0;
         let g = &f.geometry;
         let (o, p, l) = (
@@ -342,22 +409,17 @@ impl WeightGrad {
         let per_x = g.in_channels * g.height * g.width;
         let b = x.len() / per_x.max(1);
         if x.len() != b * per_x || dy.len() != b * o * l {
-            bail!("masked conv backward: shapes do not fit the geometry");
+            bail!("conv backward: shapes do not fit the geometry");
         }
-        let mut out = vec![T::default(); b * o * p];
-        out.par_chunks_mut(o * p).enumerate().for_each_init(
-            || vec![T::default(); p * l],
-            |cols, (i, dw_b)| {
-                im2col(&x[i * per_x..(i + 1) * per_x], g, cols);
-                gemm_into(
-                    dw_b,
-                    Mat::new(&dy[i * o * l..(i + 1) * o * l], o, l),
-                    Mat::new(cols, p, l).t(),
-                    false,
-                );
-            },
+        let cols = Patches::new(g)?.im2col_batch(x, b);
+        let dyt = channel_major(dy, b, o, l);
+        let mut dw = vec![T::default(); o * p];
+        gemm_into_par(
+            &mut dw,
+            Mat::new(&dyt, o, b * l),
+            Mat::new(&cols, p, b * l).t(),
         );
-        Ok((out, b))
+        Ok(dw)
     }
 }
 
@@ -377,12 +439,12 @@ impl CustomOp2 for WeightGrad {
         let (o, p) = (self.0.out_channels, self.0.geometry.patch_len());
         match s1 {
             CpuStorage::F32(_) => {
-                let (v, b) = self.run::<f32>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
-                Ok((CpuStorage::F32(v), Shape::from((b, o, p))))
+                let v = self.run::<f32>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
+                Ok((CpuStorage::F32(v), Shape::from((o, p))))
             }
             CpuStorage::F64(_) => {
-                let (v, b) = self.run::<f64>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
-                Ok((CpuStorage::F64(v), Shape::from((b, o, p))))
+                let v = self.run::<f64>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
+                Ok((CpuStorage::F64(v), Shape::from((o, p))))
             }
             _ => bail!("{name}: f32 or f64 only"),
         }
@@ -409,6 +471,19 @@ impl SampleKernel for InputGrad {
             bail!("masked conv input gradient: shapes do not fit the geometry");
         }
         let mut dx = vec![T::default(); b * per_x];
+        if m.is_none() {
+            // One product for the whole batch: dcols (P, B·L) = wᵀ · dy.
+            let bl = b * l;
+            let dyt = channel_major(dy, b, o, l);
+            let mut dcols = vec![T::default(); p * bl];
+            gemm_into_par(&mut dcols, Mat::new(w, o, p).t(), Mat::new(&dyt, o, bl));
+            let patches = Patches::new(g)?;
+            dx.par_chunks_mut(per_x)
+                .enumerate()
+                .for_each(|(i, dx_b)| patches.col2im_add_batch(&dcols, b, i, dx_b));
+            return Ok((dx, b));
+        }
+        let patches = Patches::new(g)?;
         dx.par_chunks_mut(per_x).enumerate().for_each_init(
             || {
                 (
@@ -430,7 +505,7 @@ impl SampleKernel for InputGrad {
                     Mat::new(&dy[i * o * l..(i + 1) * o * l], o, l),
                     false,
                 );
-                col2im_add(dcols, g, dx_b);
+                patches.col2im_add(dcols, dx_b);
             },
         );
         Ok((dx, b))
@@ -481,66 +556,13 @@ impl CustomOp3 for InputGrad {
 /// whatever the thread scheduling).
 const SUM_CHUNK: usize = 8;
 
-/// `Σ_b a_b` over the first axis of `(B, N)`, in fixed chunks.
-fn batch_sum<T: Element>(a: &[T], n: usize) -> Vec<T> {
-    let b = a.len().checked_div(n).unwrap_or(0);
-    let partials: Vec<Vec<T>> = (0..b.div_ceil(SUM_CHUNK))
-        .into_par_iter()
-        .map(|chunk| {
-            let mut acc = vec![T::default(); n];
-            for i in chunk * SUM_CHUNK..((chunk + 1) * SUM_CHUNK).min(b) {
-                for (s, &v) in acc.iter_mut().zip(&a[i * n..(i + 1) * n]) {
-                    *s = *s + v;
-                }
-            }
-            acc
-        })
-        .collect();
-    let mut total = vec![T::default(); n];
-    for part in partials {
-        for (s, v) in total.iter_mut().zip(part) {
-            *s = *s + v;
-        }
-    }
-    total
-}
-
-/// `(B, O, P) ↦ (O, P)`: the sum over samples of per-sample weight
-/// gradients (unmasked convolution).
-struct BatchSum;
-
-impl candle_core::CustomOp1 for BatchSum {
-    fn name(&self) -> &'static str {
-        "sgbn-conv-batch-sum"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let dims = l.dims();
-        if dims.len() != 3 {
-            bail!("{}: expected (B, O, P), got {dims:?}", self.name());
-        }
-        let (n, shape) = (dims[1] * dims[2], Shape::from((dims[1], dims[2])));
-        match s {
-            CpuStorage::F32(_) => Ok((
-                CpuStorage::F32(batch_sum(slice::<f32>(s, l, self.name())?, n)),
-                shape,
-            )),
-            CpuStorage::F64(_) => Ok((
-                CpuStorage::F64(batch_sum(slice::<f64>(s, l, self.name())?, n)),
-                shape,
-            )),
-            _ => bail!("{}: f32 or f64 only", self.name()),
-        }
-    }
-}
-
 /// `(x, dy, m) ↦ (R, O, P)`: rows `0..B` the mask gradients `dW_b ⊙ w`
 /// (when `need_m`), then one row with the weight gradient `Σ_b dW_b ⊙ m_b`
 /// (when `need_w`), where `dW_b = dy_b · im2col(x_b)ᵀ` is the per-sample
 /// weight gradient of Eq. (4.1)'s masked product. `dW_b` lives in a
 /// per-thread buffer only: neither the `(B, O, P)` per-sample gradients nor a
 /// second pass over them is ever stored or made. The weight sum runs in
-/// fixed chunks of [`SUM_CHUNK`] samples, as [`batch_sum`] does.
+/// fixed chunks of [`SUM_CHUNK`] samples, added in chunk order.
 struct MaskedParamGrad {
     conv: ConvForward,
     w: Tensor,
@@ -573,8 +595,9 @@ impl MaskedParamGrad {
         let rows = rows_m + usize::from(self.need_w);
         let mut out = vec![T::default(); rows * n];
         let (dm, dw_total) = out.split_at_mut(rows_m * n);
+        let patches = Patches::new(g)?;
         let sample_grad = |i: usize, cols: &mut [T], dw_b: &mut [T]| {
-            im2col(&x[i * per_x..(i + 1) * per_x], g, cols);
+            patches.im2col(&x[i * per_x..(i + 1) * per_x], cols);
             gemm_into(
                 dw_b,
                 Mat::new(&dy[i * o * l..(i + 1) * o * l], o, l),

@@ -72,6 +72,28 @@ impl<'a, T> Mat<'a, T> {
 /// If the shapes or slice lengths disagree (a bug in the caller, never a
 /// data error: every caller derives them from one checked geometry).
 pub(crate) fn gemm_into<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>, accumulate: bool) {
+    gemm_with(dst, a, b, accumulate, gemm::Parallelism::None);
+}
+
+/// [`gemm_into`] (without accumulation) with `gemm`'s own threading over
+/// rayon's pool, for one large product.
+pub(crate) fn gemm_into_par<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>) {
+    gemm_with(
+        dst,
+        a,
+        b,
+        false,
+        gemm::Parallelism::Rayon(rayon::current_num_threads()),
+    );
+}
+
+fn gemm_with<T: Element>(
+    dst: &mut [T],
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "inner dimensions");
     assert_eq!(dst.len(), m * n, "destination length");
@@ -112,7 +134,7 @@ pub(crate) fn gemm_into<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>,
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
 }
