@@ -2,11 +2,12 @@
 
 use std::sync::Mutex;
 
-use candle_core::{Module, ModuleT, Tensor};
+use candle_core::{Module, Tensor};
 use candle_nn::{BatchNorm, BatchNormConfig, VarBuilder};
 use rand::Rng;
 use sgbn_estimators::{bernoulli_hard_ste, stochastic_sign_ste, uniform_like};
 
+use crate::batch_norm::batch_norm_t;
 use crate::{
     ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig, Result, dense,
     masked_conv2d,
@@ -209,9 +210,11 @@ impl GateModule {
             }
             None => self.conv.forward_masked(x, None)?,
         };
-        let h = self.conv_bn.forward_t(&h, train)?.relu()?.flatten_from(1)?;
+        let h = batch_norm_t(&self.conv_bn, &self.config.batch_norm, &h, train)?
+            .relu()?
+            .flatten_from(1)?;
         let h = self.hidden1.forward(&h)?.relu()?;
-        let h = self.hidden1_bn.forward_t(&h, train)?;
+        let h = batch_norm_t(&self.hidden1_bn, &self.config.batch_norm, &h, train)?;
         let h = self.dropout(h, train, rng)?;
         let h = self.hidden2.forward(&h)?;
         let h = match self.config.activation {

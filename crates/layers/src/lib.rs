@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod adaptive_dropout;
+mod batch_norm;
 mod bnn_binarization;
 mod bnn_conv2d;
 mod bnn_dense;
@@ -43,6 +44,7 @@ mod small_gemm;
 mod stochastic_activation_pruning;
 
 pub use adaptive_dropout::{AdaptiveDropout, AdaptiveDropoutMode, adaptive_dropout};
+pub use batch_norm::{batch_norm_t, batch_norm_train};
 pub use bnn_binarization::{BnnBinarization, WeightBinarization};
 pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
 pub use bnn_dense::{BnnDense, bnn_dense};

@@ -2,7 +2,7 @@
 
 use std::sync::Mutex;
 
-use candle_core::{DType, Device, Module, ModuleT, Tensor, Var};
+use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::{BatchNorm, BatchNormConfig};
 use sgbn_estimators::{
     ReinforceSample, SeededRng, bernoulli_soft_ste, deterministic_binary, uniform_like,
@@ -10,8 +10,8 @@ use sgbn_estimators::{
 use sgbn_layers::{
     AdaptiveDropout, BnnConv2d, BnnConv2dConfig, BnnDense, ConvGeometry, Dense, DenseConfig,
     GateConfig, GateModule, GateTrace, MaskedConv2d, MaskedConv2dConfig, RandomWeightMask,
-    ScaledRelu, SeededVarMap, adaptive_dropout, bnn_conv2d, bnn_dense, dense, gate_module,
-    masked_conv2d, scaled_relu, stochastic_activation_pruning,
+    ScaledRelu, SeededVarMap, adaptive_dropout, batch_norm_t, bnn_conv2d, bnn_dense, dense,
+    gate_module, masked_conv2d, scaled_relu, stochastic_activation_pruning,
 };
 
 use crate::{Classifier, DenseUnit, ForwardContext, ModelError, ModelSpec, Result};
@@ -330,7 +330,7 @@ impl Classifier for ConvNet {
                 BlockConv::Real(conv) => {
                     let mut z = conv.forward_masked(&h, masks.as_ref())?;
                     if let Some(bn) = &block.bn {
-                        z = bn.forward_t(&z, train)?;
+                        z = batch_norm_t(bn, &BatchNormConfig::default(), &z, train)?;
                     }
                     match &block.adaptive_dropout {
                         Some(ad) => ad.forward(&z.relu()?, &z, rng)?,
