@@ -249,12 +249,26 @@ impl SampleKernel for ConvForward {
                 o * p
             );
         }
-        if m.is_none() {
-            // One product for the whole batch: (O, B·L) = w · cols.
-            let cols = Patches::new(g)?.im2col_batch(x, b);
-            let mut yt = vec![T::default(); o * b * l];
-            gemm_into_par(&mut yt, Mat::new(w, o, p), Mat::new(&cols, p, b * l));
-            return Ok((sample_major(&yt, b, o, l), b));
+        if m.is_none() && b <= BATCH_CHUNK {
+            // One product per chunk of the batch: (O, B·L) = w · cols.
+            let patches = Patches::new(g)?;
+            let mut y = vec![T::default(); b * o * l];
+            for (x_c, y_c) in x
+                .chunks(BATCH_CHUNK * per_x)
+                .zip(y.chunks_mut(BATCH_CHUNK * o * l))
+            {
+                let bc = x_c.len() / per_x;
+                let cols = patches.im2col_batch(x_c, bc);
+                let mut yt = vec![T::default(); o * bc * l];
+                gemm_into_par(
+                    &mut yt,
+                    Mat::new(w, o, p),
+                    Mat::new(&cols, p, bc * l),
+                    false,
+                );
+                y_c.copy_from_slice(&sample_major(&yt, bc, o, l));
+            }
+            return Ok((y, b));
         }
         let patches = Patches::new(g)?;
         let mut y = vec![T::default(); b * o * l];
@@ -411,14 +425,23 @@ impl WeightGrad {
         if x.len() != b * per_x || dy.len() != b * o * l {
             bail!("conv backward: shapes do not fit the geometry");
         }
-        let cols = Patches::new(g)?.im2col_batch(x, b);
-        let dyt = channel_major(dy, b, o, l);
+        let patches = Patches::new(g)?;
         let mut dw = vec![T::default(); o * p];
-        gemm_into_par(
-            &mut dw,
-            Mat::new(&dyt, o, b * l),
-            Mat::new(&cols, p, b * l).t(),
-        );
+        for (k, (x_c, dy_c)) in x
+            .chunks(BATCH_CHUNK * per_x)
+            .zip(dy.chunks(BATCH_CHUNK * o * l))
+            .enumerate()
+        {
+            let bc = x_c.len() / per_x;
+            let cols = patches.im2col_batch(x_c, bc);
+            let dyt = channel_major(dy_c, bc, o, l);
+            gemm_into_par(
+                &mut dw,
+                Mat::new(&dyt, o, bc * l),
+                Mat::new(&cols, p, bc * l).t(),
+                k > 0,
+            );
+        }
         Ok(dw)
     }
 }
@@ -471,16 +494,26 @@ impl SampleKernel for InputGrad {
             bail!("masked conv input gradient: shapes do not fit the geometry");
         }
         let mut dx = vec![T::default(); b * per_x];
-        if m.is_none() {
-            // One product for the whole batch: dcols (P, B·L) = wᵀ · dy.
-            let bl = b * l;
-            let dyt = channel_major(dy, b, o, l);
-            let mut dcols = vec![T::default(); p * bl];
-            gemm_into_par(&mut dcols, Mat::new(w, o, p).t(), Mat::new(&dyt, o, bl));
+        if m.is_none() && b <= BATCH_CHUNK {
+            // One product per chunk of the batch: dcols (P, B·L) = wᵀ · dy.
             let patches = Patches::new(g)?;
-            dx.par_chunks_mut(per_x)
-                .enumerate()
-                .for_each(|(i, dx_b)| patches.col2im_add_batch(&dcols, b, i, dx_b));
+            for (dy_c, dx_c) in dy
+                .chunks(BATCH_CHUNK * o * l)
+                .zip(dx.chunks_mut(BATCH_CHUNK * per_x))
+            {
+                let bc = dy_c.len() / (o * l);
+                let dyt = channel_major(dy_c, bc, o, l);
+                let mut dcols = vec![T::default(); p * bc * l];
+                gemm_into_par(
+                    &mut dcols,
+                    Mat::new(w, o, p).t(),
+                    Mat::new(&dyt, o, bc * l),
+                    false,
+                );
+                dx_c.par_chunks_mut(per_x)
+                    .enumerate()
+                    .for_each(|(i, dx_b)| patches.col2im_add_batch(&dcols, bc, i, dx_b));
+            }
             return Ok((dx, b));
         }
         let patches = Patches::new(g)?;
@@ -550,6 +583,14 @@ impl CustomOp3 for InputGrad {
         dispatch(self, (s1, l1), (s2, l2), Some((s3, l3)))
     }
 }
+
+/// Samples per product of the unmasked convolution. A batch up to this size
+/// (a training batch) runs forward and input gradient as one product over
+/// its patch matrix; a larger one (an attack's batch of 500) per sample,
+/// which measured 10–25 % faster there than products over chunks of the
+/// batch (the wide patch matrices leave the cache). The weight gradient
+/// always runs in chunks of this size.
+const BATCH_CHUNK: usize = 64;
 
 /// Samples per partial sum: a fixed split, so that the order of every
 /// floating-point sum is the same in every run (bit-reproducible training

@@ -75,14 +75,19 @@ pub(crate) fn gemm_into<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>,
     gemm_with(dst, a, b, accumulate, gemm::Parallelism::None);
 }
 
-/// [`gemm_into`] (without accumulation) with `gemm`'s own threading over
-/// rayon's pool, for one large product.
-pub(crate) fn gemm_into_par<T: Element>(dst: &mut [T], a: Mat<'_, T>, b: Mat<'_, T>) {
+/// [`gemm_into`] with `gemm`'s own threading over rayon's pool, for one
+/// large product.
+pub(crate) fn gemm_into_par<T: Element>(
+    dst: &mut [T],
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    accumulate: bool,
+) {
     gemm_with(
         dst,
         a,
         b,
-        false,
+        accumulate,
         gemm::Parallelism::Rayon(rayon::current_num_threads()),
     );
 }

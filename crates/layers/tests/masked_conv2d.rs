@@ -31,7 +31,7 @@ struct Case {
     padding: usize,
 }
 
-const CASES: [Case; 5] = [
+const CASES: [Case; 6] = [
     Case {
         b: 3,
         cin: 2,
@@ -69,6 +69,16 @@ const CASES: [Case; 5] = [
         hw: 6,
         stride: 1,
         padding: 2,
+    },
+    // More samples than the unmasked kernels' batch chunk (64).
+    Case {
+        b: 70,
+        cin: 1,
+        cout: 2,
+        k: 3,
+        hw: 5,
+        stride: 2,
+        padding: 1,
     },
     // Kernel offsets whose every tap falls in the padding.
     Case {
