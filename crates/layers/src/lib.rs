@@ -14,7 +14,13 @@
 //! - [`GateModule`]: the gate of Tables 4.1–4.4 (ST, DT and ±1 outputs, the
 //!   authors'-code options, shared weights for 1W-SGBN), with a trace of its
 //!   last masks and σ(a);
-//! - [`Dense`]: a fully connected layer stored `(in, out)`;
+//! - [`Dense`]: a fully connected layer stored `(in, out)`; wide layers
+//!   (≥ 8,192 outputs, the gate's logits) take a CPU fast path (products split
+//!   over column blocks, bias fused) tested against
+//!   [`Dense::forward_reference`];
+//! - [`batch_norm_t`]: candle-nn's `BatchNorm` in training mode through two
+//!   fused CPU ops with a hand-written backward (same function and running
+//!   statistics, tested against candle-nn);
 //! - [`stochastic_activation_pruning`] (SAP, eq. 2.23–2.25);
 //! - [`RandomWeightMask`]: DropConnect and random-mask conv weights.
 //!
