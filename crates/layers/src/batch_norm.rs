@@ -14,6 +14,9 @@ use candle_core::{
     CpuStorage, CustomOp1, CustomOp3, DType, Layout, ModuleT, Result, Shape, Tensor, Var,
     WithDType, bail,
 };
+
+use crate::cpu_kernel::{CpuKernel, run_cpu_kernel};
+use crate::small_gemm::Element;
 use candle_nn::{BatchNorm, BatchNormConfig};
 use rayon::prelude::*;
 
@@ -80,15 +83,6 @@ fn channel_runs<T>(x: &[T], c: usize, channels: usize, s: usize) -> impl Iterato
         .map(move |sample| &sample[c * s..(c + 1) * s])
 }
 
-/// The contiguous slice of a storage.
-fn slice<'a, T: WithDType>(s: &'a CpuStorage, l: &Layout, op: &str) -> Result<&'a [T]> {
-    let data = s.as_slice::<T>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => bail!("{op}: inputs must be contiguous"),
-    }
-}
-
 /// `(channels C, values per sample and channel S)` of `x (B, C, ...)`.
 fn channels_and_spread(l: &Layout) -> (usize, usize) {
     let dims = l.dims();
@@ -122,25 +116,26 @@ fn moments<T: WithDType>(x: &[T], channels: usize, s: usize) -> Vec<T> {
         .collect()
 }
 
+impl CpuKernel for ChannelMoments {
+    const NAME: &'static str = "sgbn-batch-norm-moments";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let (c, spread) = channels_and_spread(layouts[0]);
+        Ok((moments(inputs[0], c, spread), Shape::from((2, c))))
+    }
+}
+
 impl CustomOp1 for ChannelMoments {
     fn name(&self) -> &'static str {
-        "sgbn-batch-norm-moments"
+        Self::NAME
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let (c, spread) = channels_and_spread(l);
-        let shape = Shape::from((2, c));
-        match s {
-            CpuStorage::F32(_) => Ok((
-                CpuStorage::F32(moments(slice::<f32>(s, l, self.name())?, c, spread)),
-                shape,
-            )),
-            CpuStorage::F64(_) => Ok((
-                CpuStorage::F64(moments(slice::<f64>(s, l, self.name())?, c, spread)),
-                shape,
-            )),
-            _ => bail!("{}: f32 or f64 only", self.name()),
-        }
+        run_cpu_kernel(self, &[(s, l)])
     }
 }
 
@@ -244,9 +239,23 @@ impl BatchNormTrain {
     }
 }
 
+impl CpuKernel for BatchNormTrain {
+    const NAME: &'static str = "sgbn-batch-norm-train";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let (_, spread) = channels_and_spread(layouts[0]);
+        let y = self.forward(inputs[0], inputs[1], inputs[2], spread);
+        Ok((y, layouts[0].shape().clone()))
+    }
+}
+
 impl CustomOp3 for BatchNormTrain {
     fn name(&self) -> &'static str {
-        "sgbn-batch-norm-train"
+        <Self as CpuKernel>::NAME
     }
 
     fn cpu_fwd(
@@ -258,24 +267,7 @@ impl CustomOp3 for BatchNormTrain {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, spread) = channels_and_spread(l1);
-        let name = self.name();
-        let out = match s1 {
-            CpuStorage::F32(_) => CpuStorage::F32(self.forward(
-                slice::<f32>(s1, l1, name)?,
-                slice(s2, l2, name)?,
-                slice(s3, l3, name)?,
-                spread,
-            )),
-            CpuStorage::F64(_) => CpuStorage::F64(self.forward(
-                slice::<f64>(s1, l1, name)?,
-                slice(s2, l2, name)?,
-                slice(s3, l3, name)?,
-                spread,
-            )),
-            _ => bail!("{name}: f32 or f64 only"),
-        };
-        Ok((out, l1.shape().clone()))
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
     }
 
     fn bwd(
@@ -318,9 +310,25 @@ struct BatchNormGrad {
     need_x: bool,
 }
 
+impl CpuKernel for BatchNormGrad {
+    const NAME: &'static str = "sgbn-batch-norm-grad";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let (_, spread) = channels_and_spread(layouts[0]);
+        let op = BatchNormTrain { eps: self.eps };
+        let out = op.backward(inputs[0], inputs[1], inputs[2], spread, self.need_x);
+        let len = out.len();
+        Ok((out, Shape::from(len)))
+    }
+}
+
 impl CustomOp3 for BatchNormGrad {
     fn name(&self) -> &'static str {
-        "sgbn-batch-norm-grad"
+        Self::NAME
     }
 
     fn cpu_fwd(
@@ -332,31 +340,6 @@ impl CustomOp3 for BatchNormGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (_, spread) = channels_and_spread(l1);
-        let name = self.name();
-        let op = BatchNormTrain { eps: self.eps };
-        let out = match s1 {
-            CpuStorage::F32(_) => CpuStorage::F32(op.backward(
-                slice::<f32>(s1, l1, name)?,
-                slice(s2, l2, name)?,
-                slice(s3, l3, name)?,
-                spread,
-                self.need_x,
-            )),
-            CpuStorage::F64(_) => CpuStorage::F64(op.backward(
-                slice::<f64>(s1, l1, name)?,
-                slice(s2, l2, name)?,
-                slice(s3, l3, name)?,
-                spread,
-                self.need_x,
-            )),
-            _ => bail!("{name}: f32 or f64 only"),
-        };
-        let len = match &out {
-            CpuStorage::F32(v) => v.len(),
-            CpuStorage::F64(v) => v.len(),
-            _ => 0,
-        };
-        Ok((out, Shape::from(len)))
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
     }
 }

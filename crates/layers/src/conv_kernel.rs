@@ -9,12 +9,17 @@
 //! `(c, ki, kj)` order, masks `m (B, O, P)`, output `(B, O, L)` with
 //! `L = Ho·Wo`. f32 and f64 on the CPU; other devices and dtypes take the
 //! reference path (see `MaskedConv2d::forward_masked`).
+//!
+//! Unmasked convolutions of a training batch (up to [`BATCH_CHUNK`] samples)
+//! run as one product over the batch's patch matrix instead of per sample;
+//! every op skips the gradients nobody needs.
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail};
 use rayon::prelude::*;
 
 use crate::{
     ConvGeometry,
+    cpu_kernel::{CpuKernel, contiguous as slice, run_cpu_kernel},
     small_gemm::{Element, Mat, gemm_into, gemm_into_par},
 };
 
@@ -168,19 +173,6 @@ fn sample_major<T: Element>(a: &[T], b: usize, o: usize, l: usize) -> Vec<T> {
 fn mask_weight<T: Element>(w: &[T], m: &[T], out: &mut [T]) {
     for ((o, &a), &b) in out.iter_mut().zip(w).zip(m) {
         *o = a * b;
-    }
-}
-
-/// A contiguous slice of a storage, or an error naming the op.
-fn slice<'a, T: candle_core::WithDType>(
-    s: &'a CpuStorage,
-    l: &Layout,
-    op: &str,
-) -> Result<&'a [T]> {
-    let data = s.as_slice::<T>()?;
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&data[a..b]),
-        None => bail!("{op}: inputs must be contiguous"),
     }
 }
 
@@ -411,8 +403,15 @@ impl CustomOp3 for ConvForward {
 /// `Σ_b dy_b · im2col(x_b)ᵀ`, as one product over the batch's patches.
 struct WeightGrad(ConvForward);
 
-impl WeightGrad {
-    fn run<T: Element>(&self, x: &[T], dy: &[T]) -> Result<Vec<T>> {
+impl CpuKernel for WeightGrad {
+    const NAME: &'static str = "sgbn-conv-weight-grad";
+
+    fn run<T: Element + candle_core::WithDType>(
+        &self,
+        inputs: &[&[T]],
+        _layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let (x, dy) = (inputs[0], inputs[1]);
         let f = &self.0;
         let g = &f.geometry;
         let (o, p, l) = (
@@ -442,13 +441,13 @@ impl WeightGrad {
                 k > 0,
             );
         }
-        Ok(dw)
+        Ok((dw, Shape::from((o, p))))
     }
 }
 
 impl CustomOp2 for WeightGrad {
     fn name(&self) -> &'static str {
-        "sgbn-conv-weight-grad"
+        Self::NAME
     }
 
     fn cpu_fwd(
@@ -458,19 +457,7 @@ impl CustomOp2 for WeightGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let name = self.name();
-        let (o, p) = (self.0.out_channels, self.0.geometry.patch_len());
-        match s1 {
-            CpuStorage::F32(_) => {
-                let v = self.run::<f32>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
-                Ok((CpuStorage::F32(v), Shape::from((o, p))))
-            }
-            CpuStorage::F64(_) => {
-                let v = self.run::<f64>(slice(s1, l1, name)?, slice(s2, l2, name)?)?;
-                Ok((CpuStorage::F64(v), Shape::from((o, p))))
-            }
-            _ => bail!("{name}: f32 or f64 only"),
-        }
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
     }
 }
 
@@ -611,13 +598,15 @@ struct MaskedParamGrad {
     need_m: bool,
 }
 
-impl MaskedParamGrad {
+impl CpuKernel for MaskedParamGrad {
+    const NAME: &'static str = "sgbn-conv-masked-param-grad";
+
     fn run<T: Element + candle_core::WithDType>(
         &self,
-        x: &[T],
-        dy: &[T],
-        m: &[T],
+        inputs: &[&[T]],
+        _layouts: &[&Layout],
     ) -> Result<(Vec<T>, Shape)> {
+        let (x, dy, m) = (inputs[0], inputs[1], inputs[2]);
         let f = &self.conv;
         let g = &f.geometry;
         let (o, p, l) = (
@@ -704,7 +693,7 @@ impl MaskedParamGrad {
 
 impl CustomOp3 for MaskedParamGrad {
     fn name(&self) -> &'static str {
-        "sgbn-conv-masked-param-grad"
+        Self::NAME
     }
 
     fn cpu_fwd(
@@ -716,25 +705,6 @@ impl CustomOp3 for MaskedParamGrad {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let name = self.name();
-        match s1 {
-            CpuStorage::F32(_) => {
-                let (v, shape) = self.run::<f32>(
-                    slice(s1, l1, name)?,
-                    slice(s2, l2, name)?,
-                    slice(s3, l3, name)?,
-                )?;
-                Ok((CpuStorage::F32(v), shape))
-            }
-            CpuStorage::F64(_) => {
-                let (v, shape) = self.run::<f64>(
-                    slice(s1, l1, name)?,
-                    slice(s2, l2, name)?,
-                    slice(s3, l3, name)?,
-                )?;
-                Ok((CpuStorage::F64(v), shape))
-            }
-            _ => bail!("{name}: f32 or f64 only"),
-        }
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
     }
 }

@@ -37,6 +37,7 @@ mod bnn_binarization;
 mod bnn_conv2d;
 mod bnn_dense;
 mod conv_kernel;
+mod cpu_kernel;
 mod dense;
 mod dense_kernel;
 mod error;
