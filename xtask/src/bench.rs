@@ -1,6 +1,12 @@
 //! `cargo xtask bench`: run the criterion benchmarks of `sgbn-bench`, add
 //! analytic FLOP counts, achieved GFLOP/s and the ratio to a 2048³ f32
 //! matmul measured in the same run; a table on stdout, JSON with `--out`.
+//!
+//! The matmul runs before the first workload and after every workload
+//! (`benches/steps.rs`). Each workload's ratio is taken against the mean
+//! rate of the two matmuls around it (the machine's speed drifts within a
+//! run, by up to 1.6× between the start and the end on the 2-core machines),
+//! and also, more conservatively, against the fastest matmul of the run.
 
 use std::{
     path::{Path, PathBuf},
@@ -33,12 +39,7 @@ struct Entry {
 }
 
 fn entries() -> anyhow::Result<Vec<Entry>> {
-    let mut v = vec![Entry {
-        group: "matmul",
-        id: "2048",
-        what: "2048³ f32 matmul (start of run)".into(),
-        flops: Some(2 * 2048u64.pow(3)),
-    }];
+    let mut v = Vec::new();
     for model in ["cnn", "cnn-bin", "sgbn"] {
         let spec = ModelSpec::named(model)?;
         v.push(Entry {
@@ -74,12 +75,6 @@ fn entries() -> anyhow::Result<Vec<Entry>> {
         id: "adam_26m",
         what: "Adam step, 26.2 M parameters".into(),
         flops: None,
-    });
-    v.push(Entry {
-        group: "matmul",
-        id: "2048_end",
-        what: "2048³ f32 matmul (end of run)".into(),
-        flops: Some(2 * 2048u64.pow(3)),
     });
     Ok(v)
 }
@@ -157,42 +152,58 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         }
     }
     let entries = entries()?;
-    let start = median_seconds("matmul", "2048")?;
-    let end = median_seconds("matmul", "2048_end")?;
-    let matmul_rate = 2.0 * 2048f64.powi(3) / start.min(end);
+    let matmul_flops = 2.0 * 2048f64.powi(3);
+    // Matmul `i` ran just before workload `i`; matmul `entries.len()` after
+    // the last one.
+    let matmul_rates = (0..=entries.len())
+        .map(|i| Ok(matmul_flops / median_seconds("matmul", &format!("2048_{i}"))?))
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    let best_rate = matmul_rates.iter().copied().fold(0.0, f64::max);
     let mut rows = Vec::new();
     println!(
-        "| {:<52} | {:>10} | {:>9} | {:>8} | {:>14} |",
-        "workload", "ms", "GFLOP", "GFLOP/s", "× matmul rate"
+        "| {:<52} | {:>9} | {:>7} | {:>8} | {:>14} | {:>11} | {:>11} |",
+        "workload", "ms", "GFLOP", "GFLOP/s", "matmul around", "× around", "× best"
     );
     println!(
-        "|{:-<54}|{:-<12}|{:-<11}|{:-<10}|{:-<16}|",
-        "", "", "", "", ""
+        "|{:-<54}|{:-<11}|{:-<9}|{:-<10}|{:-<16}|{:-<13}|{:-<13}|",
+        "", "", "", "", "", "", ""
     );
-    for e in &entries {
+    for (i, e) in entries.iter().enumerate() {
         let s = median_seconds(e.group, e.id)?;
+        let around = 0.5 * (matmul_rates[i] + matmul_rates[i + 1]);
         let gflop = e.flops.map(|f| f as f64 / 1e9);
         let rate = e.flops.map(|f| f as f64 / s);
-        let ratio = rate.map(|r| r / matmul_rate);
+        let ratio = rate.map(|r| r / around);
+        let ratio_best = rate.map(|r| r / best_rate);
+        let percent = |r: Option<f64>| r.map_or("-".into(), |r| format!("{:.1} %", 100.0 * r));
         println!(
-            "| {:<52} | {:>10.2} | {:>9} | {:>8} | {:>14} |",
+            "| {:<52} | {:>9.2} | {:>7} | {:>8} | {:>14.1} | {:>11} | {:>11} |",
             e.what,
             s * 1e3,
             gflop.map_or("-".into(), |g| format!("{g:.3}")),
             rate.map_or("-".into(), |r| format!("{:.1}", r / 1e9)),
-            ratio.map_or("-".into(), |r| format!("{:.1} %", 100.0 * r)),
+            around / 1e9,
+            percent(ratio),
+            percent(ratio_best),
         );
         rows.push(serde_json::json!({
             "group": e.group, "id": e.id, "workload": e.what,
             "median_seconds": s, "gflop": gflop,
-            "gflop_per_s": rate.map(|r| r / 1e9), "ratio_to_matmul": ratio,
+            "gflop_per_s": rate.map(|r| r / 1e9),
+            "matmul_before_gflop_per_s": matmul_rates[i] / 1e9,
+            "matmul_after_gflop_per_s": matmul_rates[i + 1] / 1e9,
+            "ratio_to_matmul": ratio,
+            "ratio_to_best_matmul": ratio_best,
         }));
     }
+    let shown: Vec<String> = matmul_rates
+        .iter()
+        .map(|r| format!("{:.0}", r / 1e9))
+        .collect();
     println!(
-        "matmul rate (best of start/end): {:.1} GFLOP/s; start {:.1}, end {:.1}",
-        matmul_rate / 1e9,
-        2.0 * 2048f64.powi(3) / start / 1e9,
-        2.0 * 2048f64.powi(3) / end / 1e9
+        "2048³ f32 matmul, GFLOP/s, before each workload and after the last: {}; best {:.1}",
+        shown.join(", "),
+        best_rate / 1e9
     );
     let peak = if args.no_memory {
         None
@@ -207,7 +218,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let json = serde_json::json!({
-            "matmul_gflop_per_s": matmul_rate / 1e9,
+            "matmul_gflop_per_s": matmul_rates.iter().map(|r| r / 1e9).collect::<Vec<_>>(),
+            "best_matmul_gflop_per_s": best_rate / 1e9,
             "rows": rows,
             "sgbn_training_peak_rss_bytes": peak,
             "threads": std::thread::available_parallelism().map(|n| n.get()).ok(),

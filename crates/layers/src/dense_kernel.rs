@@ -50,9 +50,7 @@ impl CpuKernel for DenseForward {
         {
             bail!("{name}: bias of {} for {out} outputs", bias.len());
         }
-        let mut y = vec![T::default(); rows * out];
-        par_gemm_columns(
-            &mut y,
+        let y = par_gemm_columns(
             Mat::new(inputs[0], rows, inner),
             Mat::new(inputs[1], inner, out),
             bias,
@@ -160,9 +158,7 @@ impl CpuKernel for DenseWeightGrad {
         if rows != dy_rows {
             bail!("{name}: {rows} inputs and {dy_rows} output gradients");
         }
-        let mut dw = vec![T::default(); inner * out];
-        par_gemm_columns(
-            &mut dw,
+        let dw = par_gemm_columns(
             Mat::new(inputs[0], rows, inner).t(),
             Mat::new(inputs[1], rows, out),
             None,
