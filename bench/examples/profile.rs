@@ -14,6 +14,7 @@ fn main() -> Result<(), sgbn_bench::Error> {
         "fgsm" => sgbn_bench::fgsm(model, 500)?,
         "masked_conv" => sgbn_bench::masked_conv(50)?,
         "gate_dense" => sgbn_bench::gate_dense(50)?,
+        "adam" => sgbn_bench::adam_step(26_214_400)?,
         other => return Err(format!("unknown workload {other}").into()),
     };
     f()?;
