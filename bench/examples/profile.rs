@@ -5,6 +5,9 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), sgbn_bench::Error> {
+    // As `cargo xtask` and the bench run workloads: each iteration on a rayon
+    // worker; `OFF_WORKER=1` runs them on the main thread, for A/B runs.
+    let off_worker = std::env::var_os("OFF_WORKER").is_some();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let what = args.first().map_or("train_step", String::as_str);
     let model = args.get(1).map_or("sgbn", String::as_str);
@@ -17,10 +20,17 @@ fn main() -> Result<(), sgbn_bench::Error> {
         "adam" => sgbn_bench::adam_step(26_214_400)?,
         other => return Err(format!("unknown workload {other}").into()),
     };
-    f()?;
+    let mut run = || {
+        if off_worker {
+            f()
+        } else {
+            sgbn_layers::on_worker_thread(&mut f)
+        }
+    };
+    run()?;
     let t = std::time::Instant::now();
     for _ in 0..n {
-        f()?;
+        run()?;
     }
     println!(
         "{what} {model}: {:.2} ms per iteration",

@@ -15,7 +15,7 @@ use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
 /// Boxed error of the workloads.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// One iteration of a workload.
-pub type Iteration = Box<dyn FnMut() -> Result<(), Error>>;
+pub type Iteration = Box<dyn FnMut() -> Result<(), Error> + Send>;
 
 /// Seeded uniform values in `[lo, hi)`.
 pub fn uniform(shape: &[usize], lo: f32, hi: f32, seed: u64) -> Result<Tensor, Error> {

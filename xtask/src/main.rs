@@ -56,16 +56,27 @@ enum Command {
     Report(reproduce::ReportArgs),
 }
 
+/// Stack of rayon's worker threads, where every command runs: the default
+/// 2 MiB is less than a main thread's 8 MiB.
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
 fn main() -> anyhow::Result<()> {
     init_logging();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build_global()?;
+    // The whole command runs on a rayon worker, so that the parallel ops of
+    // a training or attack step fork there instead of waking the pool from
+    // outside once per op (`docs/performance.md`).
+    sgbn_layers::on_worker_thread(move || match cli.command {
         Command::Data(args) => data::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Attack(args) => attack::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Reproduce(args) => reproduce::reproduce(&args),
         Command::Report(args) => reproduce::report(&args),
-    }
+    })
 }
 
 /// Where models run: CUDA device 0 when built with `--features cuda`, the

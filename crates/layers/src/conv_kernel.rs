@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use crate::{
     ConvGeometry,
     cpu_kernel::{CpuKernel, contiguous as slice, run_cpu_kernel},
-    small_gemm::{Element, Mat, gemm_into, gemm_into_par},
+    small_gemm::{Element, Mat, gemm_into, gemm_into_par, gemm_new_par, par_fill_rows},
 };
 
 /// Where every patch element of one sample comes from: for row
@@ -119,16 +119,29 @@ impl Patches {
     fn im2col_batch<T: Element>(&self, x: &[T], b: usize) -> Vec<T> {
         let (l, rows) = (self.len, self.index.len() / self.len.max(1));
         let per_x = x.len() / b.max(1);
-        let mut cols = vec![T::default(); rows * b * l];
         if b * l == 0 {
-            return cols;
+            return Vec::new();
         }
-        cols.par_chunks_mut(b * l).enumerate().for_each(|(r, row)| {
+        let fill = |r: usize, row: &mut [std::mem::MaybeUninit<T>]| {
+            let index = &self.index[r * l..(r + 1) * l];
             for (i, dst) in row.chunks_exact_mut(l).enumerate() {
-                self.gather_row(&x[i * per_x..(i + 1) * per_x], r, dst);
+                let x = &x[i * per_x..(i + 1) * per_x];
+                for (d, &k) in dst.iter_mut().zip(index) {
+                    d.write(if k == Self::PADDING {
+                        T::default()
+                    } else {
+                        x[k as usize]
+                    });
+                }
             }
-        });
-        cols
+        };
+        // SAFETY: a row of `b·l` elements is `b` chunks of exactly `l`
+        // (`chunks_exact_mut`, no remainder), and each chunk's `l` elements
+        // are written from the `l` indices of the row, one each.
+        #[allow(unsafe_code)]
+        unsafe {
+            par_fill_rows(rows, b * l, fill)
+        }
     }
 
     /// Adds sample `i`'s columns of the batch patch gradients
@@ -143,30 +156,24 @@ impl Patches {
 
 /// `(B, O, L) ↦ (O, B·L)`.
 fn channel_major<T: Element>(a: &[T], b: usize, o: usize, l: usize) -> Vec<T> {
-    let mut out = vec![T::default(); a.len()];
-    if l == 0 {
-        return out;
-    }
-    for (i, sample) in a.chunks_exact(o * l).enumerate().take(b) {
-        for (c, src) in sample.chunks_exact(l).enumerate() {
-            out[c * b * l + i * l..c * b * l + (i + 1) * l].copy_from_slice(src);
+    debug_assert_eq!(a.len(), b * o * l);
+    let mut out = Vec::with_capacity(b * o * l);
+    for c in 0..o {
+        for i in 0..b {
+            out.extend_from_slice(&a[(i * o + c) * l..(i * o + c + 1) * l]);
         }
     }
     out
 }
 
-/// `(O, B·L) ↦ (B, O, L)`.
-fn sample_major<T: Element>(a: &[T], b: usize, o: usize, l: usize) -> Vec<T> {
-    let mut out = vec![T::default(); a.len()];
-    if l == 0 {
-        return out;
-    }
-    for (i, sample) in out.chunks_exact_mut(o * l).enumerate().take(b) {
-        for (c, dst) in sample.chunks_exact_mut(l).enumerate() {
-            dst.copy_from_slice(&a[c * b * l + i * l..c * b * l + (i + 1) * l]);
+/// `(O, B·L) ↦ (B, O, L)`, appended to `out`.
+fn append_sample_major<T: Element>(a: &[T], b: usize, o: usize, l: usize, out: &mut Vec<T>) {
+    debug_assert_eq!(a.len(), b * o * l);
+    for i in 0..b {
+        for c in 0..o {
+            out.extend_from_slice(&a[c * b * l + i * l..c * b * l + (i + 1) * l]);
         }
     }
-    out
 }
 
 /// `w ⊙ m` into `out`.
@@ -244,21 +251,12 @@ impl SampleKernel for ConvForward {
         if m.is_none() && b <= BATCH_CHUNK {
             // One product per chunk of the batch: (O, B·L) = w · cols.
             let patches = Patches::new(g)?;
-            let mut y = vec![T::default(); b * o * l];
-            for (x_c, y_c) in x
-                .chunks(BATCH_CHUNK * per_x)
-                .zip(y.chunks_mut(BATCH_CHUNK * o * l))
-            {
+            let mut y = Vec::with_capacity(b * o * l);
+            for x_c in x.chunks(BATCH_CHUNK * per_x) {
                 let bc = x_c.len() / per_x;
                 let cols = patches.im2col_batch(x_c, bc);
-                let mut yt = vec![T::default(); o * bc * l];
-                gemm_into_par(
-                    &mut yt,
-                    Mat::new(w, o, p),
-                    Mat::new(&cols, p, bc * l),
-                    false,
-                );
-                y_c.copy_from_slice(&sample_major(&yt, bc, o, l));
+                let yt = gemm_new_par(Mat::new(w, o, p), Mat::new(&cols, p, bc * l));
+                append_sample_major(&yt, bc, o, l, &mut y);
             }
             return Ok((y, b));
         }
@@ -425,22 +423,21 @@ impl CpuKernel for WeightGrad {
             bail!("conv backward: shapes do not fit the geometry");
         }
         let patches = Patches::new(g)?;
-        let mut dw = vec![T::default(); o * p];
-        for (k, (x_c, dy_c)) in x
+        let mut dw: Option<Vec<T>> = None;
+        for (x_c, dy_c) in x
             .chunks(BATCH_CHUNK * per_x)
             .zip(dy.chunks(BATCH_CHUNK * o * l))
-            .enumerate()
         {
             let bc = x_c.len() / per_x;
             let cols = patches.im2col_batch(x_c, bc);
             let dyt = channel_major(dy_c, bc, o, l);
-            gemm_into_par(
-                &mut dw,
-                Mat::new(&dyt, o, bc * l),
-                Mat::new(&cols, p, bc * l).t(),
-                k > 0,
-            );
+            let (a, b) = (Mat::new(&dyt, o, bc * l), Mat::new(&cols, p, bc * l).t());
+            match dw.as_mut() {
+                None => dw = Some(gemm_new_par(a, b)),
+                Some(dw) => gemm_into_par(dw, a, b, true),
+            }
         }
+        let dw = dw.unwrap_or_else(|| vec![T::default(); o * p]);
         Ok((dw, Shape::from((o, p))))
     }
 }
@@ -490,13 +487,7 @@ impl SampleKernel for InputGrad {
             {
                 let bc = dy_c.len() / (o * l);
                 let dyt = channel_major(dy_c, bc, o, l);
-                let mut dcols = vec![T::default(); p * bc * l];
-                gemm_into_par(
-                    &mut dcols,
-                    Mat::new(w, o, p).t(),
-                    Mat::new(&dyt, o, bc * l),
-                    false,
-                );
+                let dcols = gemm_new_par(Mat::new(w, o, p).t(), Mat::new(&dyt, o, bc * l));
                 dx_c.par_chunks_mut(per_x)
                     .enumerate()
                     .for_each(|(i, dx_b)| patches.col2im_add_batch(&dcols, bc, i, dx_b));

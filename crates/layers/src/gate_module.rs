@@ -8,6 +8,7 @@ use rand::Rng;
 use sgbn_estimators::{bernoulli_hard_ste, stochastic_sign_ste, uniform_like};
 
 use crate::batch_norm::batch_norm_t;
+use crate::relu::relu;
 use crate::{
     ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig, Result, dense,
     masked_conv2d,
@@ -210,10 +211,14 @@ impl GateModule {
             }
             None => self.conv.forward_masked(x, None)?,
         };
-        let h = batch_norm_t(&self.conv_bn, &self.config.batch_norm, &h, train)?
-            .relu()?
-            .flatten_from(1)?;
-        let h = self.hidden1.forward(&h)?.relu()?;
+        let h = relu(&batch_norm_t(
+            &self.conv_bn,
+            &self.config.batch_norm,
+            &h,
+            train,
+        )?)?
+        .flatten_from(1)?;
+        let h = relu(&self.hidden1.forward(&h)?)?;
         let h = batch_norm_t(&self.hidden1_bn, &self.config.batch_norm, &h, train)?;
         let h = self.dropout(h, train, rng)?;
         let h = self.hidden2.forward(&h)?;

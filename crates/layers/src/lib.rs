@@ -28,6 +28,9 @@
 //! - BNN layers (eq. 2.17–2.22): [`BnnConv2d`], [`BnnDense`] (±1 inputs
 //!   and weights, deterministic or stochastic, htanh or clipped STE) and
 //!   [`ScaledRelu`];
+//! - [`relu`]: candle's ReLU with a one-pass backward;
+//! - [`on_worker_thread`]: run a whole step on a rayon worker (see
+//!   `docs/performance.md`).
 
 #![deny(missing_docs)]
 
@@ -45,10 +48,12 @@ mod gate_module;
 mod im2col;
 mod masked_conv2d;
 mod random_weight_mask;
+mod relu;
 mod scaled_relu;
 mod seeded_var_map;
 mod small_gemm;
 mod stochastic_activation_pruning;
+mod worker_thread;
 
 pub use adaptive_dropout::{AdaptiveDropout, AdaptiveDropoutMode, adaptive_dropout};
 pub use batch_norm::{batch_norm_t, batch_norm_train};
@@ -63,6 +68,8 @@ pub use gate_module::{
 pub use im2col::ConvGeometry;
 pub use masked_conv2d::{ConvImplementation, MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
 pub use random_weight_mask::RandomWeightMask;
+pub use relu::relu;
 pub use scaled_relu::{SCALED_RELU_INIT, ScaledRelu, scaled_relu};
 pub use seeded_var_map::{SeededVarMap, glorot_uniform};
 pub use stochastic_activation_pruning::stochastic_activation_pruning;
+pub use worker_thread::on_worker_thread;

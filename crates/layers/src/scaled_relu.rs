@@ -31,6 +31,6 @@ impl ScaledRelu {
 
     /// `s · relu(x)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.relu()?.broadcast_mul(&self.scale)?)
+        Ok(crate::relu(x)?.broadcast_mul(&self.scale)?)
     }
 }

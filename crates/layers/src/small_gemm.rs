@@ -2,26 +2,48 @@
 //! itself uses: a single-threaded one (callers parallelize over samples) and
 //! one split over column blocks run in parallel (for skinny products such as
 //! the gate's `50 × 512 · 512 × 51,200`, where the blocks run about 15–20 %
-//! faster than one `gemm` call told to use every thread).
+//! faster than one `gemm` call told to use every thread); and new output
+//! vectors written in full without a zeroing pass first ([`gemm_new_par`],
+//! [`par_fill_rows`]).
 
-// The only unsafe code of the workspace: `gemm::gemm` takes raw pointers and
-// strides. Every length and stride is checked before it.
+// The workspace's unsafe code (plus the one call of `par_fill_rows`, in
+// `conv_kernel.rs`): `gemm::gemm` takes raw pointers and strides, and
+// uninitialized outputs need `set_len`. Every length and stride is checked
+// before it.
 #![allow(unsafe_code)]
 
 /// Element types the conv kernels run in.
 pub(crate) trait Element:
-    Copy + Default + Send + Sync + 'static + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+    Copy
+    + Default
+    + PartialOrd
+    + Send
+    + Sync
+    + 'static
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
 {
     /// One.
     const ONE: Self;
+
+    /// `max(self, 0)`, the expression of candle's `relu`.
+    fn relu(self) -> Self;
 }
 
 impl Element for f32 {
     const ONE: Self = 1.0;
+
+    fn relu(self) -> Self {
+        self.max(0.0)
+    }
 }
 
 impl Element for f64 {
     const ONE: Self = 1.0;
+
+    fn relu(self) -> Self {
+        self.max(0.0)
+    }
 }
 
 /// A logical `rows × cols` matrix in a slice: row-major, or (when
@@ -142,6 +164,81 @@ fn gemm_with<T: Element>(
             parallelism,
         );
     }
+}
+
+/// `a (m×k) · b (k×n)` as a new row-major `m×n` vector, by one `gemm`
+/// call with its own threading (as [`gemm_into_par`]) that writes every
+/// element (`read_dst = false`): no zeroing pass over the output first.
+///
+/// # Panics
+/// If the shapes or slice lengths disagree (a bug in the caller).
+pub(crate) fn gemm_new_par<T: Element>(a: Mat<'_, T>, b: Mat<'_, T>) -> Vec<T> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "inner dimensions");
+    assert_eq!(a.data.len(), m * k, "lhs length");
+    assert_eq!(b.data.len(), k * n, "rhs length");
+    if m == 0 || n == 0 || k == 0 {
+        return vec![T::default(); m * n];
+    }
+    let (a_cs, a_rs) = a.strides();
+    let (b_cs, b_rs) = b.strides();
+    let mut dst: Vec<T> = Vec::with_capacity(m * n);
+    // SAFETY: `dst` has capacity for m·n elements addressed with row stride
+    // n and column stride 1; with `read_dst = false` (and k > 0) `gemm`
+    // writes each of them without reading it, so all are initialized when
+    // the length is set; `a` and `b` hold m·k and k·n elements addressed by
+    // the strides of their layouts (checked above) and do not alias `dst`,
+    // a fresh allocation.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.data.as_ptr(),
+            a_cs,
+            a_rs,
+            b.data.as_ptr(),
+            b_cs,
+            b_rs,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        );
+        dst.set_len(m * n);
+    }
+    dst
+}
+
+/// A new vector of `rows · row_len` elements whose row `r` is written by
+/// `fill(r, row)`, rows in parallel, with no zeroing pass first.
+///
+/// # Safety
+/// `fill` must write every element of each row it is given.
+pub(crate) unsafe fn par_fill_rows<T, F>(rows: usize, row_len: usize, fill: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize, &mut [std::mem::MaybeUninit<T>]) + Sync,
+{
+    use rayon::prelude::*;
+    let len = rows * row_len;
+    let mut v: Vec<T> = Vec::with_capacity(len);
+    if row_len > 0 {
+        v.spare_capacity_mut()[..len]
+            .par_chunks_mut(row_len)
+            .enumerate()
+            .for_each(|(r, row)| fill(r, row));
+    }
+    // SAFETY: the capacity holds `len` elements, and the caller's `fill`
+    // wrote each of them (or there are none).
+    unsafe { v.set_len(len) };
+    v
 }
 
 /// Columns per block of [`par_gemm_columns`]: measured best for the gate's
@@ -321,7 +418,49 @@ mod tests {
             for (x, y) in c.iter().zip(&want) {
                 assert!((x - 2.0 * y).abs() < 1e-12, "accumulate {ta} {tb}");
             }
+            let c = gemm_new_par(lhs, rhs);
+            assert_eq!(c.len(), m * n);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-12, "new {ta} {tb}: {x} vs {y}");
+            }
         }
+    }
+
+    #[test]
+    fn a_new_product_is_large_enough_for_threads_and_without_inner_dimension_zero() {
+        // Large enough for `gemm` to split the work over threads.
+        let (m, k, n) = (64, 300, 200);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.71).cos()).collect();
+        let want = naive(&a, &b, m, k, n);
+        let c = gemm_new_par(Mat::new(&a, m, k), Mat::new(&b, k, n));
+        for (x, y) in c.iter().zip(&want) {
+            assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+        }
+        let c: Vec<f64> = gemm_new_par(Mat::new(&[], 3, 0), Mat::new(&[], 0, 4));
+        assert_eq!(c, vec![0.0f64; 12]);
+    }
+
+    #[test]
+    fn filled_rows_hold_what_each_row_was_given() {
+        let (rows, len) = (37, 11);
+        // SAFETY: every element of each row is written.
+        #[allow(unsafe_code)]
+        let v: Vec<u32> = unsafe {
+            par_fill_rows(rows, len, |r, row| {
+                for (j, e) in row.iter_mut().enumerate() {
+                    e.write((r * 100 + j) as u32);
+                }
+            })
+        };
+        let want: Vec<u32> = (0..rows)
+            .flat_map(|r| (0..len).map(move |j| (r * 100 + j) as u32))
+            .collect();
+        assert_eq!(v, want);
+        // SAFETY: no elements to write.
+        #[allow(unsafe_code)]
+        let empty: Vec<u32> = unsafe { par_fill_rows(5, 0, |_, _| {}) };
+        assert!(empty.is_empty());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use sgbn_layers::{
     AdaptiveDropout, BnnConv2d, BnnConv2dConfig, BnnDense, ConvGeometry, Dense, DenseConfig,
     GateConfig, GateModule, GateTrace, MaskedConv2d, MaskedConv2dConfig, RandomWeightMask,
     ScaledRelu, SeededVarMap, adaptive_dropout, batch_norm_t, bnn_conv2d, bnn_dense, dense,
-    gate_module, masked_conv2d, scaled_relu, stochastic_activation_pruning,
+    gate_module, masked_conv2d, relu, scaled_relu, stochastic_activation_pruning,
 };
 
 use crate::{Classifier, DenseUnit, ForwardContext, ModelError, ModelSpec, Result};
@@ -333,8 +333,8 @@ impl Classifier for ConvNet {
                         z = batch_norm_t(bn, &BatchNormConfig::default(), &z, train)?;
                     }
                     match &block.adaptive_dropout {
-                        Some(ad) => ad.forward(&z.relu()?, &z, rng)?,
-                        None => z.relu()?,
+                        Some(ad) => ad.forward(&relu(&z)?, &z, rng)?,
+                        None => relu(&z)?,
                     }
                 }
                 BlockConv::Binary(conv, srelu) => srelu.forward(&conv.forward(&h, train, rng)?)?,
@@ -349,7 +349,7 @@ impl Classifier for ConvNet {
             Hidden::Real(layer) => {
                 let a = layer.forward(&flat)?;
                 match self.spec.dense_unit {
-                    DenseUnit::Relu => a.relu()?,
+                    DenseUnit::Relu => relu(&a)?,
                     DenseUnit::StochasticBinary => bernoulli_soft_ste(&a, ctx.slope, rng)?,
                     DenseUnit::DeterministicBinary => deterministic_binary(&a, ctx.slope)?,
                     DenseUnit::Reinforce => {

@@ -418,7 +418,10 @@ fn candle_num_threads() -> usize {
 
 pub fn get_num_threads() -> usize {
     // Respond to the same environment variable as rayon.
-    rayon_num_threads()
+    // sgbn patch (PATCH.md): worked out once per process; upstream reads
+    // `/proc/cpuinfo` again on every matmul.
+    static NUM_THREADS: OnceLock<usize> = OnceLock::new();
+    *NUM_THREADS.get_or_init(rayon_num_threads)
 }
 
 /// On Apple Silicon: P-core count via `hw.perflevel0.logicalcpu`.
