@@ -28,9 +28,12 @@ use crate::{
 /// matrix, the offset of `x[c, oi·s + ki − pad, oj·s + kj − pad]` within the
 /// sample `(C, H, W)`, or [`Patches::PADDING`]. Built once per op call, the
 /// table turns im2col into a plain gather and col2im into a scatter-add,
-/// with no bounds arithmetic per element.
+/// with no bounds arithmetic per element. The same table transposed,
+/// `(L, P)`, serves the whole-batch patch matrices, stored sample-major.
 struct Patches {
     index: Vec<u32>,
+    /// `index` transposed: position `l`'s `P` patch elements, in row order.
+    index_by_position: Vec<u32>,
     /// Patch length `L = H_out·W_out`.
     len: usize,
 }
@@ -66,9 +69,16 @@ impl Patches {
                 }
             }
         }
+        let len = ho * wo;
+        let rows = g.patch_len();
+        let index_by_position = (0..len)
+            .flat_map(|l| (0..rows).map(move |r| (r, l)))
+            .map(|(r, l)| index[r * len + l])
+            .collect();
         Ok(Self {
             index,
-            len: ho * wo,
+            index_by_position,
+            len,
         })
     }
 
@@ -112,44 +122,42 @@ impl Patches {
         }
     }
 
-    /// The patches of a whole batch `x (B, C, H, W)` as one `(P, B·L)`
-    /// matrix, sample `b` in columns `b·L .. (b + 1)·L`: the unmasked
-    /// convolution is then one well-shaped product instead of `B` tiny
-    /// ones. Rows in parallel.
-    fn im2col_batch<T: Element>(&self, x: &[T], b: usize) -> Vec<T> {
-        let (l, rows) = (self.len, self.index.len() / self.len.max(1));
+    /// The patches of a whole batch `x (B, C, H, W)` as one sample-major
+    /// `(B·L, P)` matrix: row `b·L + l` is sample `b`'s patch at output
+    /// position `l`. The unmasked convolution is then one well-shaped
+    /// product instead of `B` tiny ones. Samples in parallel, each gathered
+    /// from its own (cache-resident) input into a contiguous block.
+    fn patch_rows_batch<T: Element>(&self, x: &[T], b: usize) -> Vec<T> {
+        let per_sample = self.index_by_position.len();
         let per_x = x.len() / b.max(1);
-        if b * l == 0 {
+        if per_sample == 0 || b == 0 {
             return Vec::new();
         }
-        let fill = |r: usize, row: &mut [std::mem::MaybeUninit<T>]| {
-            let index = &self.index[r * l..(r + 1) * l];
-            for (i, dst) in row.chunks_exact_mut(l).enumerate() {
-                let x = &x[i * per_x..(i + 1) * per_x];
-                for (d, &k) in dst.iter_mut().zip(index) {
-                    d.write(if k == Self::PADDING {
-                        T::default()
-                    } else {
-                        x[k as usize]
-                    });
-                }
+        let fill = |i: usize, rows: &mut [std::mem::MaybeUninit<T>]| {
+            let x = &x[i * per_x..(i + 1) * per_x];
+            for (d, &k) in rows.iter_mut().zip(&self.index_by_position) {
+                d.write(if k == Self::PADDING {
+                    T::default()
+                } else {
+                    x[k as usize]
+                });
             }
         };
-        // SAFETY: a row of `b·l` elements is `b` chunks of exactly `l`
-        // (`chunks_exact_mut`, no remainder), and each chunk's `l` elements
-        // are written from the `l` indices of the row, one each.
+        // SAFETY: each sample's block has `L·P` elements, as many as
+        // `index_by_position`, and the zip writes one per index.
         #[allow(unsafe_code)]
         unsafe {
-            par_fill_rows(rows, b * l, fill)
+            par_fill_rows(b, per_sample, fill)
         }
     }
 
-    /// Adds sample `i`'s columns of the batch patch gradients
-    /// `dcols (P, B·L)` back into its `dx (C, H, W)`.
-    fn col2im_add_batch<T: Element>(&self, dcols: &[T], b: usize, i: usize, dx: &mut [T]) {
-        let l = self.len;
-        for (r, row) in dcols.chunks_exact((b * l).max(1)).enumerate() {
-            self.scatter_add_row(&row[i * l..(i + 1) * l], r, dx);
+    /// Adds one sample's block `(L, P)` of the sample-major patch gradients
+    /// (see [`Patches::patch_rows_batch`]) back into its `dx (C, H, W)`.
+    fn col2im_add_rows<T: Element>(&self, rows: &[T], dx: &mut [T]) {
+        for (&v, &k) in rows.iter().zip(&self.index_by_position) {
+            if k != Self::PADDING {
+                dx[k as usize] = dx[k as usize] + v;
+            }
         }
     }
 }
@@ -249,13 +257,13 @@ impl SampleKernel for ConvForward {
             );
         }
         if m.is_none() && b <= BATCH_CHUNK {
-            // One product per chunk of the batch: (O, B·L) = w · cols.
+            // One product per chunk of the batch: (O, B·L) = w · colsᵀ.
             let patches = Patches::new(g)?;
             let mut y = Vec::with_capacity(b * o * l);
             for x_c in x.chunks(BATCH_CHUNK * per_x) {
                 let bc = x_c.len() / per_x;
-                let cols = patches.im2col_batch(x_c, bc);
-                let yt = gemm_new_par(Mat::new(w, o, p), Mat::new(&cols, p, bc * l));
+                let rows = patches.patch_rows_batch(x_c, bc);
+                let yt = gemm_new_par(Mat::new(w, o, p), Mat::new(&rows, bc * l, p).t());
                 append_sample_major(&yt, bc, o, l, &mut y);
             }
             return Ok((y, b));
@@ -429,9 +437,9 @@ impl CpuKernel for WeightGrad {
             .zip(dy.chunks(BATCH_CHUNK * o * l))
         {
             let bc = x_c.len() / per_x;
-            let cols = patches.im2col_batch(x_c, bc);
+            let rows = patches.patch_rows_batch(x_c, bc);
             let dyt = channel_major(dy_c, bc, o, l);
-            let (a, b) = (Mat::new(&dyt, o, bc * l), Mat::new(&cols, p, bc * l).t());
+            let (a, b) = (Mat::new(&dyt, o, bc * l), Mat::new(&rows, bc * l, p));
             match dw.as_mut() {
                 None => dw = Some(gemm_new_par(a, b)),
                 Some(dw) => gemm_into_par(dw, a, b, true),
@@ -479,7 +487,7 @@ impl SampleKernel for InputGrad {
         }
         let mut dx = vec![T::default(); b * per_x];
         if m.is_none() && b <= BATCH_CHUNK {
-            // One product per chunk of the batch: dcols (P, B·L) = wᵀ · dy.
+            // One product per chunk of the batch: dcols (B·L, P) = dyᵀ · w.
             let patches = Patches::new(g)?;
             for (dy_c, dx_c) in dy
                 .chunks(BATCH_CHUNK * o * l)
@@ -487,10 +495,11 @@ impl SampleKernel for InputGrad {
             {
                 let bc = dy_c.len() / (o * l);
                 let dyt = channel_major(dy_c, bc, o, l);
-                let dcols = gemm_new_par(Mat::new(w, o, p).t(), Mat::new(&dyt, o, bc * l));
+                // Sample-major `(B·L, P)`: each sample's gradients in one block.
+                let drows = gemm_new_par(Mat::new(&dyt, o, bc * l).t(), Mat::new(w, o, p));
                 dx_c.par_chunks_mut(per_x)
-                    .enumerate()
-                    .for_each(|(i, dx_b)| patches.col2im_add_batch(&dcols, bc, i, dx_b));
+                    .zip(drows.par_chunks((l * p).max(1)))
+                    .for_each(|(dx_b, rows)| patches.col2im_add_rows(rows, dx_b));
             }
             return Ok((dx, b));
         }
