@@ -114,42 +114,46 @@ pub(crate) fn gemm_into_par<T: Element>(
     );
 }
 
-fn gemm_with<T: Element>(
-    dst: &mut [T],
+/// Checks that `a (m×k)`, `b (k×n)` and their slices agree; `(m, k, n)`.
+fn product_shape<T>(a: &Mat<'_, T>, b: &Mat<'_, T>) -> (usize, usize, usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "inner dimensions");
+    assert_eq!(a.data.len(), m * k, "lhs length");
+    assert_eq!(b.data.len(), k * n, "rhs length");
+    (m, k, n)
+}
+
+/// `dst = a · b` into `m·n` row-major elements at `dst`, or `dst += a · b`
+/// when `read_dst`, through `gemm::gemm`.
+///
+/// # Safety
+/// `dst` must be valid for writes (and reads, when `read_dst`) of `m·n`
+/// elements and alias neither operand; the operands must have passed
+/// [`product_shape`], and `k > 0` (with `k = 0` `gemm` would leave an
+/// unread destination unwritten).
+unsafe fn gemm_raw<T: Element>(
+    dst: *mut T,
     a: Mat<'_, T>,
     b: Mat<'_, T>,
-    accumulate: bool,
+    read_dst: bool,
     parallelism: gemm::Parallelism,
 ) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(b.rows, k, "inner dimensions");
-    assert_eq!(dst.len(), m * n, "destination length");
-    assert_eq!(a.data.len(), m * k, "lhs length");
-    assert_eq!(b.data.len(), k * n, "rhs length");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            dst.fill(T::default());
-        }
-        return;
-    }
     let (a_cs, a_rs) = a.strides();
     let (b_cs, b_rs) = b.strides();
     // SAFETY: `dst` holds m·n elements addressed with row stride n and
-    // column stride 1; `a` holds m·k elements and `b` k·n, addressed by the
-    // strides of their layout (checked lengths above); `dst` is a unique
-    // borrow, so it does not alias `a` or `b`.
+    // column stride 1 (the caller's contract); `a` holds m·k elements and
+    // `b` k·n, addressed by the strides of their layouts (checked by
+    // `product_shape`); neither aliases `dst`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
             n as isize,
-            accumulate,
+            read_dst,
             a.data.as_ptr(),
             a_cs,
             a_rs,
@@ -166,6 +170,29 @@ fn gemm_with<T: Element>(
     }
 }
 
+fn gemm_with<T: Element>(
+    dst: &mut [T],
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    accumulate: bool,
+    parallelism: gemm::Parallelism,
+) {
+    let (m, k, n) = product_shape(&a, &b);
+    assert_eq!(dst.len(), m * n, "destination length");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.fill(T::default());
+        }
+        return;
+    }
+    // SAFETY: `dst` is a unique borrow of m·n elements, so it does not
+    // alias `a` or `b`; shapes checked, k > 0.
+    unsafe { gemm_raw(dst.as_mut_ptr(), a, b, accumulate, parallelism) }
+}
+
 /// `a (m×k) · b (k×n)` as a new row-major `m×n` vector, by one `gemm`
 /// call with its own threading (as [`gemm_into_par`]) that writes every
 /// element (`read_dst = false`): no zeroing pass over the output first.
@@ -173,41 +200,20 @@ fn gemm_with<T: Element>(
 /// # Panics
 /// If the shapes or slice lengths disagree (a bug in the caller).
 pub(crate) fn gemm_new_par<T: Element>(a: Mat<'_, T>, b: Mat<'_, T>) -> Vec<T> {
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(b.rows, k, "inner dimensions");
-    assert_eq!(a.data.len(), m * k, "lhs length");
-    assert_eq!(b.data.len(), k * n, "rhs length");
+    let (m, k, n) = product_shape(&a, &b);
     if m == 0 || n == 0 || k == 0 {
         return vec![T::default(); m * n];
     }
-    let (a_cs, a_rs) = a.strides();
-    let (b_cs, b_rs) = b.strides();
     let mut dst: Vec<T> = Vec::with_capacity(m * n);
-    // SAFETY: `dst` has capacity for m·n elements addressed with row stride
-    // n and column stride 1; with `read_dst = false` (and k > 0) `gemm`
+    // SAFETY: `dst` is a fresh allocation with capacity for m·n elements
+    // (so it aliases nothing); with `read_dst = false` and k > 0 `gemm`
     // writes each of them without reading it, so all are initialized when
-    // the length is set; `a` and `b` hold m·k and k·n elements addressed by
-    // the strides of their layouts (checked above) and do not alias `dst`,
-    // a fresh allocation.
+    // the length is set.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
+        gemm_raw(
             dst.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.data.as_ptr(),
-            a_cs,
-            a_rs,
-            b.data.as_ptr(),
-            b_cs,
-            b_rs,
-            T::ONE,
-            T::ONE,
-            false,
-            false,
+            a,
+            b,
             false,
             gemm::Parallelism::Rayon(rayon::current_num_threads()),
         );
@@ -296,11 +302,8 @@ unsafe fn par_gemm_columns_into<T: Element>(
     bias: Option<&[T]>,
 ) {
     use rayon::prelude::*;
-    let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(b.rows, k, "inner dimensions");
+    let (m, k, n) = product_shape(&a, &b);
     assert_eq!(len, m * n, "destination length");
-    assert_eq!(a.data.len(), m * k, "lhs length");
-    assert_eq!(b.data.len(), k * n, "rhs length");
     if let Some(bias) = bias {
         assert_eq!(bias.len(), n, "bias length");
     }
