@@ -32,8 +32,9 @@ use crate::{
 /// `(L, P)`, serves the whole-batch patch matrices, stored sample-major.
 struct Patches {
     index: Vec<u32>,
-    /// `index` transposed: position `l`'s `P` patch elements, in row order.
-    index_by_position: Vec<u32>,
+    /// `index` transposed: position `l`'s `P` patch elements, in row order;
+    /// built on first use (only the whole-batch paths need it).
+    index_by_position: std::sync::OnceLock<Vec<u32>>,
     /// Patch length `L = H_out·W_out`.
     len: usize,
 }
@@ -69,16 +70,21 @@ impl Patches {
                 }
             }
         }
-        let len = ho * wo;
-        let rows = g.patch_len();
-        let index_by_position = (0..len)
-            .flat_map(|l| (0..rows).map(move |r| (r, l)))
-            .map(|(r, l)| index[r * len + l])
-            .collect();
         Ok(Self {
             index,
-            index_by_position,
-            len,
+            index_by_position: std::sync::OnceLock::new(),
+            len: ho * wo,
+        })
+    }
+
+    /// [`Patches::index`] transposed to `(L, P)`.
+    fn by_position(&self) -> &[u32] {
+        self.index_by_position.get_or_init(|| {
+            let len = self.len;
+            let rows = self.index.len() / len.max(1);
+            (0..len)
+                .flat_map(|l| (0..rows).map(move |r| self.index[r * len + l]))
+                .collect()
         })
     }
 
@@ -128,14 +134,15 @@ impl Patches {
     /// product instead of `B` tiny ones. Samples in parallel, each gathered
     /// from its own (cache-resident) input into a contiguous block.
     fn patch_rows_batch<T: Element>(&self, x: &[T], b: usize) -> Vec<T> {
-        let per_sample = self.index_by_position.len();
+        let by_position = self.by_position();
+        let per_sample = by_position.len();
         let per_x = x.len() / b.max(1);
         if per_sample == 0 || b == 0 {
             return Vec::new();
         }
         let fill = |i: usize, rows: &mut [std::mem::MaybeUninit<T>]| {
             let x = &x[i * per_x..(i + 1) * per_x];
-            for (d, &k) in rows.iter_mut().zip(&self.index_by_position) {
+            for (d, &k) in rows.iter_mut().zip(by_position) {
                 d.write(if k == Self::PADDING {
                     T::default()
                 } else {
@@ -144,7 +151,7 @@ impl Patches {
             }
         };
         // SAFETY: each sample's block has `L·P` elements, as many as
-        // `index_by_position`, and the zip writes one per index.
+        // `by_position`, and the zip writes one per index.
         #[allow(unsafe_code)]
         unsafe {
             par_fill_rows(b, per_sample, fill)
@@ -152,9 +159,10 @@ impl Patches {
     }
 
     /// Adds one sample's block `(L, P)` of the sample-major patch gradients
-    /// (see [`Patches::patch_rows_batch`]) back into its `dx (C, H, W)`.
-    fn col2im_add_rows<T: Element>(&self, rows: &[T], dx: &mut [T]) {
-        for (&v, &k) in rows.iter().zip(&self.index_by_position) {
+    /// (see [`Patches::patch_rows_batch`]) back into its `dx (C, H, W)`;
+    /// `by_position` is [`Patches::by_position`].
+    fn col2im_add_rows<T: Element>(by_position: &[u32], rows: &[T], dx: &mut [T]) {
+        for (&v, &k) in rows.iter().zip(by_position) {
             if k != Self::PADDING {
                 dx[k as usize] = dx[k as usize] + v;
             }
@@ -497,9 +505,10 @@ impl SampleKernel for InputGrad {
                 let dyt = channel_major(dy_c, bc, o, l);
                 // Sample-major `(B·L, P)`: each sample's gradients in one block.
                 let drows = gemm_new_par(Mat::new(&dyt, o, bc * l).t(), Mat::new(w, o, p));
+                let by_position = patches.by_position();
                 dx_c.par_chunks_mut(per_x)
                     .zip(drows.par_chunks((l * p).max(1)))
-                    .for_each(|(dx_b, rows)| patches.col2im_add_rows(rows, dx_b));
+                    .for_each(|(dx_b, rows)| Patches::col2im_add_rows(by_position, rows, dx_b));
             }
             return Ok((dx, b));
         }
