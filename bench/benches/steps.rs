@@ -4,18 +4,44 @@
 use std::time::Duration;
 
 use criterion::Criterion;
-use sgbn_bench::{Iteration, adam_step, fgsm, gate_dense, masked_conv, matmul, train_step};
+use sgbn_bench::{
+    Iteration, PairedRound, adam_step, fgsm, gate_dense, masked_conv, matmul, paired_rounds,
+    train_step,
+};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Paired rounds per workload (see `sgbn_bench::paired_rounds`), and the
+/// time the workload runs in each.
+const PAIRED_ROUNDS: usize = 7;
+const PAIRED_MIN_WORKLOAD: Duration = Duration::from_millis(400);
+
+/// Runs workload `group/id` under criterion, then in paired rounds with the
+/// matmul; the rounds are kept in `paired` under `"group/id"`.
 fn run(
     c: &mut Criterion,
+    paired: &mut Vec<(String, Vec<PairedRound>)>,
     group: &str,
     id: &str,
     make: impl FnOnce() -> Result<Iteration, sgbn_bench::Error>,
 ) {
-    run_for(c, group, id, Duration::from_secs(8), make);
+    let mut f = run_for(c, group, id, Duration::from_secs(8), make);
+    let mut reference = match matmul(2048) {
+        Ok(m) => m,
+        Err(e) => panic!("setting up the matmul: {e}"),
+    };
+    let rounds = paired_rounds(
+        &mut f,
+        &mut reference,
+        PAIRED_ROUNDS,
+        PAIRED_MIN_WORKLOAD,
+        |f| sgbn_layers::on_worker_thread(f),
+    );
+    match rounds {
+        Ok(r) => paired.push((format!("{group}/{id}"), r)),
+        Err(e) => panic!("{group}/{id}, paired rounds: {e}"),
+    }
 }
 
 fn run_for(
@@ -24,7 +50,7 @@ fn run_for(
     id: &str,
     measurement: Duration,
     make: impl FnOnce() -> Result<Iteration, sgbn_bench::Error>,
-) {
+) -> Iteration {
     let mut f = match make() {
         Ok(f) => f,
         Err(e) => panic!("setting up {group}/{id}: {e}"),
@@ -44,6 +70,7 @@ fn run_for(
         })
     });
     g.finish();
+    f
 }
 
 /// The reference matmul, run between every two workloads: the machine's
@@ -51,7 +78,7 @@ fn run_for(
 /// each workload's rate by the matmul rates measured just before and after
 /// it (`matmul/2048_{i}` and `matmul/2048_{i+1}`).
 fn reference(c: &mut Criterion, i: usize) {
-    run_for(
+    let _ = run_for(
         c,
         "matmul",
         &format!("2048_{i}"),
@@ -60,7 +87,8 @@ fn reference(c: &mut Criterion, i: usize) {
     );
 }
 
-fn benches(c: &mut Criterion) {
+fn benches(c: &mut Criterion) -> Vec<(String, Vec<PairedRound>)> {
+    let mut paired = Vec::new();
     let mut i = 0;
     let mut next = |c: &mut Criterion| {
         reference(c, i);
@@ -68,23 +96,66 @@ fn benches(c: &mut Criterion) {
     };
     for model in ["cnn", "cnn-bin", "sgbn"] {
         next(c);
-        run(c, "train_step_b50", model, || train_step(model, 50));
+        run(c, &mut paired, "train_step_b50", model, || {
+            train_step(model, 50)
+        });
     }
     for model in ["cnn", "cnn-bin", "sgbn"] {
         next(c);
-        run(c, "fgsm_b500", model, || fgsm(model, 500));
+        run(c, &mut paired, "fgsm_b500", model, || fgsm(model, 500));
     }
     next(c);
-    run(c, "kernel", "masked_conv2_b50", || masked_conv(50));
+    run(c, &mut paired, "kernel", "masked_conv2_b50", || {
+        masked_conv(50)
+    });
     next(c);
-    run(c, "kernel", "gate_dense_b50", || gate_dense(50));
+    run(c, &mut paired, "kernel", "gate_dense_b50", || {
+        gate_dense(50)
+    });
     next(c);
-    run(c, "kernel", "adam_26m", || adam_step(26_214_400));
+    run(c, &mut paired, "kernel", "adam_26m", || {
+        adam_step(26_214_400)
+    });
     next(c);
+    paired
+}
+
+/// Writes the paired rounds as JSON to `$SGBN_PAIRED_OUT` (set by `cargo
+/// xtask bench`), atomically.
+fn write_paired(paired: &[(String, Vec<PairedRound>)]) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os("SGBN_PAIRED_OUT") else {
+        return Ok(());
+    };
+    let rounds: serde_json::Map<String, serde_json::Value> = paired
+        .iter()
+        .map(|(name, rounds)| {
+            let list = rounds
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "workload_seconds": r.workload_seconds,
+                        "matmul_before_seconds": r.matmul_before_seconds,
+                        "matmul_after_seconds": r.matmul_after_seconds,
+                    })
+                })
+                .collect();
+            (name.clone(), serde_json::Value::Array(list))
+        })
+        .collect();
+    let path = std::path::PathBuf::from(path);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(&serde_json::json!({ "rounds": rounds }))?,
+    )?;
+    std::fs::rename(&tmp, &path)
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    benches(&mut c);
+    let paired = benches(&mut c);
     c.final_summary();
+    if let Err(e) = write_paired(&paired) {
+        panic!("writing the paired rounds: {e}");
+    }
 }

@@ -12,6 +12,10 @@ use sgbn_estimators::SeededRng;
 use sgbn_layers::{DenseConfig, MaskedConv2dConfig, SeededVarMap, dense, masked_conv2d};
 use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
 
+mod paired;
+
+pub use paired::{PairedRound, median, paired_rounds};
+
 /// Boxed error of the workloads.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 /// One iteration of a workload.

@@ -7,6 +7,13 @@
 //! rate of the two matmuls around it (the machine's speed drifts within a
 //! run, by up to 1.6× between the start and the end on the 2-core machines),
 //! and also, more conservatively, against the fastest matmul of the run.
+//!
+//! After criterion has measured a workload, the same binary runs it in seven
+//! paired rounds (`sgbn_bench::paired_rounds`: matmul, workload for 0.4 s,
+//! matmul, …) and writes them to `criterion/paired.json` in the target
+//! directory; the **× paired** column is the median over the rounds of the
+//! workload's rate divided by the mean rate of the matmuls just before and
+//! after it, with the lowest and highest round beside it.
 
 use std::{
     path::{Path, PathBuf},
@@ -110,6 +117,41 @@ fn median_seconds(group: &str, id: &str) -> anyhow::Result<f64> {
         .with_context(|| format!("no median in {}", path.display()))
 }
 
+fn paired_path() -> PathBuf {
+    target_dir().join("criterion").join("paired.json")
+}
+
+/// Per-round ratios of workload `group/id` to the matmuls around it, from
+/// the paired rounds of the last bench run.
+fn paired_ratios(
+    paired: &serde_json::Value,
+    group: &str,
+    id: &str,
+    flops: f64,
+    matmul_flops: f64,
+) -> anyhow::Result<Vec<f64>> {
+    let name = format!("{group}/{id}");
+    let rounds = paired["rounds"][&name]
+        .as_array()
+        .with_context(|| format!("{}: no paired rounds for {name}", paired_path().display()))?;
+    rounds
+        .iter()
+        .map(|r| {
+            let field = |k: &str| {
+                r[k].as_f64()
+                    .filter(|v| v.is_finite() && *v > 0.0)
+                    .with_context(|| format!("{name}: bad {k} in {}", paired_path().display()))
+            };
+            Ok(sgbn_bench::PairedRound {
+                workload_seconds: field("workload_seconds")?,
+                matmul_before_seconds: field("matmul_before_seconds")?,
+                matmul_after_seconds: field("matmul_after_seconds")?,
+            }
+            .ratio(flops, matmul_flops))
+        })
+        .collect()
+}
+
 /// Peak resident memory of a short SGBN training run (VmHWM of the child).
 fn sgbn_peak_rss() -> anyhow::Result<f64> {
     let dir = std::env::temp_dir().join(format!("sgbn-bench-{}", std::process::id()));
@@ -145,6 +187,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let status = Command::new(cargo)
             .current_dir(workspace_root())
             .args(["bench", "-p", "sgbn-bench", "--bench", "steps"])
+            .env("SGBN_PAIRED_OUT", paired_path())
             .status()
             .context("running cargo bench")?;
         if !status.success() {
@@ -159,14 +202,30 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .map(|i| Ok(matmul_flops / median_seconds("matmul", &format!("2048_{i}"))?))
         .collect::<anyhow::Result<Vec<f64>>>()?;
     let best_rate = matmul_rates.iter().copied().fold(0.0, f64::max);
+    let paired_text = std::fs::read_to_string(paired_path()).with_context(|| {
+        format!(
+            "reading {} (run the benchmarks first)",
+            paired_path().display()
+        )
+    })?;
+    let paired: serde_json::Value = serde_json::from_str(&paired_text)
+        .with_context(|| format!("parsing {}", paired_path().display()))?;
     let mut rows = Vec::new();
     println!(
-        "| {:<52} | {:>9} | {:>7} | {:>8} | {:>14} | {:>11} | {:>11} |",
-        "workload", "ms", "GFLOP", "GFLOP/s", "matmul around", "× around", "× best"
+        "| {:<52} | {:>9} | {:>7} | {:>8} | {:>14} | {:>11} | {:>11} | {:>10} | {:>15} |",
+        "workload",
+        "ms",
+        "GFLOP",
+        "GFLOP/s",
+        "matmul around",
+        "× around",
+        "× best",
+        "× paired",
+        "paired range"
     );
     println!(
-        "|{:-<54}|{:-<11}|{:-<9}|{:-<10}|{:-<16}|{:-<13}|{:-<13}|",
-        "", "", "", "", "", "", ""
+        "|{:-<54}|{:-<11}|{:-<9}|{:-<10}|{:-<16}|{:-<13}|{:-<13}|{:-<12}|{:-<17}|",
+        "", "", "", "", "", "", "", "", ""
     );
     for (i, e) in entries.iter().enumerate() {
         let s = median_seconds(e.group, e.id)?;
@@ -175,9 +234,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let rate = e.flops.map(|f| f as f64 / s);
         let ratio = rate.map(|r| r / around);
         let ratio_best = rate.map(|r| r / best_rate);
+        let paired_ratios = e
+            .flops
+            .map(|f| paired_ratios(&paired, e.group, e.id, f as f64, matmul_flops))
+            .transpose()?;
+        let paired_median = paired_ratios.as_deref().and_then(sgbn_bench::median);
+        let paired_range = paired_ratios.as_deref().map(|r| {
+            let lo = r.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = r.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        });
         let percent = |r: Option<f64>| r.map_or("-".into(), |r| format!("{:.1} %", 100.0 * r));
         println!(
-            "| {:<52} | {:>9.2} | {:>7} | {:>8} | {:>14.1} | {:>11} | {:>11} |",
+            "| {:<52} | {:>9.2} | {:>7} | {:>8} | {:>14.1} | {:>11} | {:>11} | {:>10} | {:>15} |",
             e.what,
             s * 1e3,
             gflop.map_or("-".into(), |g| format!("{g:.3}")),
@@ -185,6 +254,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             around / 1e9,
             percent(ratio),
             percent(ratio_best),
+            percent(paired_median),
+            paired_range.map_or("-".into(), |(lo, hi)| format!(
+                "{:.1}–{:.1} %",
+                100.0 * lo,
+                100.0 * hi
+            )),
         );
         rows.push(serde_json::json!({
             "group": e.group, "id": e.id, "workload": e.what,
@@ -194,6 +269,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "matmul_after_gflop_per_s": matmul_rates[i + 1] / 1e9,
             "ratio_to_matmul": ratio,
             "ratio_to_best_matmul": ratio_best,
+            "paired_ratios": paired_ratios,
+            "paired_ratio_median": paired_median,
         }));
     }
     let shown: Vec<String> = matmul_rates
