@@ -9,11 +9,12 @@
 //! and also, more conservatively, against the fastest matmul of the run.
 //!
 //! After criterion has measured a workload, the same binary runs it in seven
-//! paired rounds (`sgbn_bench::paired_rounds`: matmul, workload for 0.4 s,
-//! matmul, …) and writes them to `criterion/paired.json` in the target
-//! directory; the **× paired** column is the median over the rounds of the
-//! workload's rate divided by the mean rate of the matmuls just before and
-//! after it, with the lowest and highest round beside it.
+//! paired rounds (`sgbn_bench::paired_rounds`: matmul ×3, workload for 0.4 s
+//! and at least 3 times, matmul ×3, …) and writes them to
+//! `criterion/paired.json` in the target directory; the **× paired** column
+//! is the median over the rounds of the workload's rate (its fastest
+//! iteration in the round) divided by the mean rate of the fastest matmuls
+//! just before and after it, with the lowest and highest round beside it.
 
 use std::{
     path::{Path, PathBuf},
