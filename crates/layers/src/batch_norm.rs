@@ -11,11 +11,10 @@
 //! The sums run in f64, channel by channel in a fixed order.
 
 use candle_core::{
-    CpuStorage, CustomOp1, CustomOp3, DType, Layout, ModuleT, Result, Shape, Tensor, Var,
-    WithDType, bail,
+    CpuStorage, CustomOp3, DType, Layout, ModuleT, Result, Shape, Tensor, Var, WithDType, bail,
 };
 
-use crate::cpu_kernel::{CpuKernel, run_cpu_kernel};
+use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
 use crate::small_gemm::Element;
 use candle_nn::{BatchNorm, BatchNormConfig};
 use rayon::prelude::*;
@@ -129,15 +128,7 @@ impl CpuKernel for ChannelMoments {
     }
 }
 
-impl CustomOp1 for ChannelMoments {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s, l)])
-    }
-}
+no_backward_cpu_op!(ChannelMoments, 1);
 
 /// `(x (B, C, ...), moments (2, C), affine (2, C) = [γ; β]) ↦ y`; backward
 /// to `x` (through the batch statistics too) and to `[γ; β]`.
@@ -326,20 +317,4 @@ impl CpuKernel for BatchNormGrad {
     }
 }
 
-impl CustomOp3 for BatchNormGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
-    }
-}
+no_backward_cpu_op!(BatchNormGrad, 3);

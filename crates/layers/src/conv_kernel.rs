@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::{
     ConvGeometry,
-    cpu_kernel::{CpuKernel, contiguous as slice, run_cpu_kernel},
+    cpu_kernel::{CpuKernel, contiguous as slice, no_backward_cpu_op},
     small_gemm::{Element, Mat, gemm_into, gemm_into_par, gemm_new_par, par_fill_rows},
 };
 
@@ -458,21 +458,7 @@ impl CpuKernel for WeightGrad {
     }
 }
 
-impl CustomOp2 for WeightGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
-    }
-}
+no_backward_cpu_op!(WeightGrad, 2);
 
 /// `(dy, w[, m]) ↦ dx (B, C, H, W)`: `col2im((w ⊙ m_b)ᵀ · dy_b)`.
 struct InputGrad(ConvForward);
@@ -700,20 +686,4 @@ impl CpuKernel for MaskedParamGrad {
     }
 }
 
-impl CustomOp3 for MaskedParamGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
-    }
-}
+no_backward_cpu_op!(MaskedParamGrad, 3);

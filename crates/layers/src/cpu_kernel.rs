@@ -61,3 +61,64 @@ pub(crate) fn run_cpu_kernel<K: CpuKernel>(
         other => bail!("{}: f32 or f64 only, got {:?}", K::NAME, other.dtype()),
     }
 }
+
+/// Implements candle's `CustomOp1`, `CustomOp2` or `CustomOp3` (by the
+/// number of inputs) for a [`CpuKernel`] that has no backward of its own (a
+/// gradient op, or an op whose gradient its caller builds): the op's name is
+/// the kernel's and its CPU forward is [`run_cpu_kernel`]. On any other
+/// device candle reports the op as unsupported.
+macro_rules! no_backward_cpu_op {
+    ($kernel:ty, 1) => {
+        impl candle_core::CustomOp1 for $kernel {
+            fn name(&self) -> &'static str {
+                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+            }
+
+            fn cpu_fwd(
+                &self,
+                s: &candle_core::CpuStorage,
+                l: &candle_core::Layout,
+            ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+                $crate::cpu_kernel::run_cpu_kernel(self, &[(s, l)])
+            }
+        }
+    };
+    ($kernel:ty, 2) => {
+        impl candle_core::CustomOp2 for $kernel {
+            fn name(&self) -> &'static str {
+                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+            }
+
+            fn cpu_fwd(
+                &self,
+                s1: &candle_core::CpuStorage,
+                l1: &candle_core::Layout,
+                s2: &candle_core::CpuStorage,
+                l2: &candle_core::Layout,
+            ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+                $crate::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
+            }
+        }
+    };
+    ($kernel:ty, 3) => {
+        impl candle_core::CustomOp3 for $kernel {
+            fn name(&self) -> &'static str {
+                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+            }
+
+            fn cpu_fwd(
+                &self,
+                s1: &candle_core::CpuStorage,
+                l1: &candle_core::Layout,
+                s2: &candle_core::CpuStorage,
+                l2: &candle_core::Layout,
+                s3: &candle_core::CpuStorage,
+                l3: &candle_core::Layout,
+            ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+                $crate::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
+            }
+        }
+    };
+}
+
+pub(crate) use no_backward_cpu_op;

@@ -10,10 +10,10 @@
 //! depends on (a frozen model under attack needs `dx` only).
 
 use candle_core::{
-    CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType, bail,
+    CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType, bail,
 };
 
-use crate::cpu_kernel::{CpuKernel, run_cpu_kernel};
+use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
 use crate::small_gemm::{Element, Mat, gemm_new_par, par_gemm_columns};
 
 /// Outputs from which the fast path is used: below, candle's single
@@ -180,21 +180,7 @@ impl CpuKernel for DenseInputGrad {
     }
 }
 
-impl CustomOp2 for DenseInputGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
-    }
-}
+no_backward_cpu_op!(DenseInputGrad, 2);
 
 /// `(x (B, in), dy (B, out)) ↦ dW = xᵀ·dy (in, out)`, in column blocks.
 struct DenseWeightGrad;
@@ -221,21 +207,7 @@ impl CpuKernel for DenseWeightGrad {
     }
 }
 
-impl CustomOp2 for DenseWeightGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
-    }
-}
+no_backward_cpu_op!(DenseWeightGrad, 2);
 
 /// `dy (B, out) ↦ Σ_rows dy (out)`, rows added in order (one pass,
 /// reproducible).
@@ -260,12 +232,4 @@ impl CpuKernel for ColumnSum {
     }
 }
 
-impl CustomOp1 for ColumnSum {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s, l)])
-    }
-}
+no_backward_cpu_op!(ColumnSum, 1);

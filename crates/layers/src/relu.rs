@@ -7,10 +7,10 @@
 //! `x ≥ 0` and 0 elsewhere: the same function and the same gradient as
 //! candle's (1 at `x = 0`; 0 at NaN).
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::cpu_kernel::{CpuKernel, run_cpu_kernel};
+use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
 use crate::small_gemm::Element;
 
 /// Elements per parallel chunk: below, one thread does the pass.
@@ -95,21 +95,7 @@ impl CpuKernel for ReluGrad {
     }
 }
 
-impl CustomOp2 for ReluGrad {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
-    }
-}
+no_backward_cpu_op!(ReluGrad, 2);
 
 #[cfg(test)]
 mod tests {
