@@ -14,7 +14,7 @@ use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
 
 mod paired;
 
-pub use paired::{PairedRound, median, paired_rounds};
+pub use paired::{MATMUL_RUNS, MIN_ITERATIONS, PairedRound, median, paired_rounds};
 
 /// Boxed error of the workloads.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
