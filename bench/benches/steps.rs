@@ -26,6 +26,7 @@ fn run(
     id: &str,
     make: impl FnOnce() -> Result<Iteration, sgbn_bench::Error>,
 ) {
+    sgbn_bench::keep_freed_memory();
     let mut f = run_for(c, group, id, Duration::from_secs(8), make);
     let mut reference = match matmul(2048) {
         Ok(m) => m,

@@ -7,6 +7,7 @@ use std::time::Instant;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), sgbn_bench::Error> {
+    sgbn_bench::keep_freed_memory();
     let model = std::env::args().nth(1).unwrap_or_else(|| "sgbn".into());
     let mut trainable = sgbn_bench::fgsm_with(&model, 500, false)?;
     let mut frozen = sgbn_bench::fgsm_with(&model, 500, true)?;

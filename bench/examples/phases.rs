@@ -6,6 +6,7 @@ use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> Result<(), sgbn_bench::Error> {
+    sgbn_bench::keep_freed_memory();
     let name = std::env::args().nth(1).unwrap_or("sgbn".into());
     let spec = ModelSpec::named(&name)?;
     let model = ConvNet::new(&spec, 0, &Device::Cpu)?;

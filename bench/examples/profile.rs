@@ -5,6 +5,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), sgbn_bench::Error> {
+    sgbn_bench::keep_freed_memory();
     // As `cargo xtask` and the bench run workloads: each iteration on a rayon
     // worker; `OFF_WORKER=1` runs them on the main thread, for A/B runs.
     let off_worker = std::env::var_os("OFF_WORKER").is_some();

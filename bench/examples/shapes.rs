@@ -21,6 +21,7 @@ fn time(
     Ok(())
 }
 fn main() -> Result<(), sgbn_bench::Error> {
+    sgbn_bench::keep_freed_memory();
     let u = sgbn_bench::uniform;
     let x = u(&[50, 512], -1.0, 1.0, 1)?;
     let w = u(&[512, 51200], -1.0, 1.0, 2)?;

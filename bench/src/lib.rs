@@ -12,8 +12,10 @@ use sgbn_estimators::SeededRng;
 use sgbn_layers::{DenseConfig, MaskedConv2dConfig, SeededVarMap, dense, masked_conv2d};
 use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
 
+mod allocator;
 mod paired;
 
+pub use allocator::{keep_freed_memory, purge_delay};
 pub use paired::{MATMUL_RUNS, MIN_ITERATIONS, PairedRound, median, paired_rounds};
 
 /// Boxed error of the workloads.

@@ -61,6 +61,8 @@ enum Command {
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
 fn main() -> anyhow::Result<()> {
+    // Freed memory stays with the allocator (`sgbn_bench::keep_freed_memory`).
+    sgbn_bench::keep_freed_memory();
     init_logging();
     let cli = Cli::parse();
     rayon::ThreadPoolBuilder::new()

@@ -185,14 +185,30 @@ impl Adam {
                 lookup(&format!("adam.v.{name}")),
             ) {
                 (Some(m), Some(v)) => {
-                    if m.dims() != var.as_tensor().dims() || v.dims() != var.as_tensor().dims() {
-                        return Err(TrainError::InvalidConfig(format!(
-                            "optimizer state of {name} has shape {:?}, the parameter {:?}",
-                            m.dims(),
-                            var.as_tensor().dims()
-                        )));
+                    let dims = var.as_tensor().dims();
+                    // Moments of a dense weight saved in the other layout
+                    // (`(in, out)` or column panels) are converted like the
+                    // weight: the update is elementwise.
+                    let fit = |t: Tensor| -> Result<Option<Tensor>> {
+                        if t.dims() == dims {
+                            return Ok(Some(t));
+                        }
+                        if !name.ends_with(".weight") {
+                            return Ok(None);
+                        }
+                        sgbn_layers::convert_dense_weight(&t, dims).map_err(|e| {
+                            TrainError::InvalidConfig(format!("optimizer state of {name}: {e}"))
+                        })
+                    };
+                    let shape = m.dims().to_vec();
+                    match (fit(m)?, fit(v)?) {
+                        (Some(m), Some(v)) => Some(Moments::Tensors(m, v)),
+                        _ => {
+                            return Err(TrainError::InvalidConfig(format!(
+                                "optimizer state of {name} has shape {shape:?}, the parameter {dims:?}"
+                            )));
+                        }
                     }
-                    Some(Moments::Tensors(m, v))
                 }
                 _ => None,
             };

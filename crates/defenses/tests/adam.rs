@@ -133,3 +133,46 @@ fn fused_state_restores_into_either_path() {
     );
     assert_close(&values(&a), &values(&c), "restored reference Adam");
 }
+
+/// Moments saved for a dense weight in the other layout (`(in, out)` or
+/// column panels, `sgbn_layers::to_column_panels`) are converted like the
+/// weight on restore; any other shape is an error naming the parameter.
+#[test]
+fn moments_of_a_dense_weight_in_the_other_layout_are_converted() {
+    let panels = Tensor::zeros((2, 3, 16), DType::F32, &Device::Cpu).expect("zeros");
+    let w = Var::from_tensor(&panels).expect("var");
+    let mut adam = Adam::new(vec![("l.weight".into(), w)], AdamConfig::default()).expect("adam");
+    let m = Tensor::arange(0f32, 96.0, &Device::Cpu)
+        .expect("arange")
+        .reshape((3, 32))
+        .expect("matrix");
+    let v = (&m * 2.0).expect("v");
+    let lookup = |name: &str| match name {
+        "adam.m.l.weight" => Some(m.clone()),
+        "adam.v.l.weight" => Some(v.clone()),
+        _ => None,
+    };
+    adam.restore(4, &lookup).expect("restore");
+    let (state, step) = adam.state();
+    assert_eq!(step, 4);
+    let flat = |t: &Tensor| {
+        t.flatten_all()
+            .expect("flat")
+            .to_vec1::<f32>()
+            .expect("vec")
+    };
+    let want = sgbn_layers::to_column_panels(&m).expect("panels");
+    assert_eq!(state[0].0, "adam.m.l.weight");
+    assert_eq!(state[0].1.dims(), &[2, 3, 16]);
+    assert_eq!(flat(&state[0].1), flat(&want));
+    assert_eq!(
+        flat(&state[1].1),
+        flat(&(want * 2.0).expect("v")),
+        "the second moment too"
+    );
+    let wrong = Tensor::zeros((4, 24), DType::F32, &Device::Cpu).expect("zeros");
+    let err = adam
+        .restore(4, &|_| Some(wrong.clone()))
+        .expect_err("another shape");
+    assert!(err.to_string().contains("l.weight"), "{err}");
+}

@@ -1,9 +1,11 @@
-//! Fully connected layer stored `(in, out)`.
+//! Fully connected layer stored `(in, out)`, or in column panels when it
+//! is wide and on the CPU.
 
 use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS};
+use crate::column_panels::{PANEL_WIDTH, from_column_panels};
+use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS, PanelDenseForward};
 use crate::{LayerError, Result, glorot_uniform};
 
 /// Settings of a [`Dense`] layer.
@@ -26,20 +28,34 @@ impl Default for DenseConfig {
     }
 }
 
-/// `y = x·W + b` with `W` stored `(in, out)`.
+/// `y = x·W + b` with `W` stored `(in, out)`, or as `(out / 16, in, 16)`
+/// column panels (see [`to_column_panels`](crate::to_column_panels)).
 ///
 /// candle-nn's `Linear` stores `(out, in)` and multiplies by `Wᵀ`; its
 /// backward then adds a transposed gradient with strided reads, which
 /// CANDLE-NOTES measured at 78 ms for the gate's 26 M-weight layer. Storing
-/// `(in, out)` keeps every product contiguous.
+/// `(in, out)` keeps every product contiguous; the panels let the products
+/// of a wide layer stream the weight without packing it.
 #[derive(Debug, Clone)]
 pub struct Dense {
     weight: Tensor,
     bias: Option<Tensor>,
 }
 
-/// Builds a [`Dense`] layer with parameters `weight` `(in, out)` and `bias`
-/// `(out,)` under `vb`.
+/// Whether [`dense`] stores a layer's weight in column panels: on the CPU,
+/// in f32 or f64, with at least 8,192 outputs, a multiple of 16 (the
+/// gate's 512 → 51,200 logits layer).
+pub fn stores_column_panels(out_dim: usize, dtype: DType, device: &candle_core::Device) -> bool {
+    device.is_cpu()
+        && matches!(dtype, DType::F32 | DType::F64)
+        && out_dim >= MIN_FAST_OUTPUTS
+        && out_dim % PANEL_WIDTH == 0
+}
+
+/// Builds a [`Dense`] layer with parameters `weight` and `bias` `(out,)`
+/// under `vb`: the weight `(in, out)`, or `(out / 16, in, 16)` in column
+/// panels where [`stores_column_panels`] says so. Its initial values are
+/// drawn in the order of the stored layout.
 pub fn dense(
     in_dim: usize,
     out_dim: usize,
@@ -62,7 +78,11 @@ pub fn dense(
         }
         None => glorot_uniform(in_dim, out_dim),
     };
-    let weight = vb.get_with_hints((in_dim, out_dim), "weight", init)?;
+    let weight = if stores_column_panels(out_dim, vb.dtype(), vb.device()) {
+        vb.get_with_hints((out_dim / PANEL_WIDTH, in_dim, PANEL_WIDTH), "weight", init)?
+    } else {
+        vb.get_with_hints((in_dim, out_dim), "weight", init)?
+    };
     let bias = if config.bias {
         Some(vb.get_with_hints(out_dim, "bias", candle_nn::Init::Const(0.0))?)
     } else {
@@ -72,14 +92,34 @@ pub fn dense(
 }
 
 impl Dense {
-    /// A layer over existing tensors: weight `(in, out)`, bias `(out,)`.
+    /// A layer over existing tensors: weight `(in, out)`, or of rank 3 in
+    /// column panels `(out / 16, in, 16)`; bias `(out,)`.
     pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
         Self { weight, bias }
     }
 
-    /// The weight, `(in, out)`.
+    /// The weight as stored: `(in, out)`, or `(out / 16, in, 16)` in
+    /// column panels.
     pub fn weight(&self) -> &Tensor {
         &self.weight
+    }
+
+    /// Whether the weight is stored in column panels.
+    pub fn in_column_panels(&self) -> bool {
+        self.weight.rank() == 3
+    }
+
+    /// The weight as the `(in, out)` matrix (a copy when it is stored in
+    /// column panels; differentiable).
+    pub fn weight_matrix(&self) -> candle_core::Result<Tensor> {
+        if self.in_column_panels() {
+            from_column_panels(&self.weight).map_err(|e| match e {
+                LayerError::Candle(e) => e,
+                other => candle_core::Error::Msg(other.to_string()),
+            })
+        } else {
+            Ok(self.weight.clone())
+        }
     }
 
     /// The bias.
@@ -91,22 +131,24 @@ impl Dense {
     /// path of [`Module::forward`] is tested against, and the path on every
     /// device but the CPU.
     pub fn forward_reference(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let y = x.matmul(&self.weight)?;
+        let y = x.matmul(&self.weight_matrix()?)?;
         match &self.bias {
             Some(b) => y.broadcast_add(b),
             None => Ok(y),
         }
     }
 
-    /// Whether `x` goes through the CPU fast path (custom ops whose
-    /// products are split over column blocks, bias fused): a wide layer
-    /// (at least 8,192 outputs) on a CPU matrix of f32 or f64.
+    /// Whether `x` goes through the CPU fast path (custom ops, bias
+    /// fused): a CPU matrix of f32 or f64, with a weight in column panels
+    /// (their own products) or a wide `(in, out)` one (at least 8,192
+    /// outputs: products split over column blocks).
     fn fast_path(&self, x: &Tensor) -> bool {
         x.device().is_cpu()
+            && self.weight.device().is_cpu()
             && x.rank() == 2
             && matches!(x.dtype(), DType::F32 | DType::F64)
             && self.weight.dtype() == x.dtype()
-            && self.weight.dim(1).is_ok_and(|o| o >= MIN_FAST_OUTPUTS)
+            && (self.in_column_panels() || self.weight.dim(1).is_ok_and(|o| o >= MIN_FAST_OUTPUTS))
     }
 }
 
@@ -117,9 +159,11 @@ impl Module for Dense {
         }
         let x = x.contiguous()?;
         let weight = self.weight.contiguous()?;
-        match &self.bias {
-            Some(b) => x.apply_op3(&weight, &b.contiguous()?, DenseForward),
-            None => x.apply_op2(&weight, DenseForward),
+        match (&self.bias, self.in_column_panels()) {
+            (Some(b), false) => x.apply_op3(&weight, &b.contiguous()?, DenseForward),
+            (None, false) => x.apply_op2(&weight, DenseForward),
+            (Some(b), true) => x.apply_op3(&weight, &b.contiguous()?, PanelDenseForward),
+            (None, true) => x.apply_op2(&weight, PanelDenseForward),
         }
     }
 }

@@ -13,7 +13,9 @@ use candle_core::{
     CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType, bail,
 };
 
+use crate::column_panels::PANEL_WIDTH;
 use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
+use crate::panel_gemm::{panel_forward, panel_input_grad, panel_weight_grad};
 use crate::small_gemm::{Element, Mat, gemm_new_par, par_gemm_columns};
 
 /// Outputs from which the fast path is used: below, candle's single
@@ -233,3 +235,180 @@ impl CpuKernel for ColumnSum {
 }
 
 no_backward_cpu_op!(ColumnSum, 1);
+
+/// `(panels, inputs)` of a weight in column panels `(out / 16, in, 16)`.
+fn panel_dims(l: &Layout, op: &str) -> Result<(usize, usize)> {
+    match l.dims() {
+        &[p, i, PANEL_WIDTH] => Ok((p, i)),
+        d => bail!("{op}: expected a weight in column panels (p, in, {PANEL_WIDTH}), got {d:?}"),
+    }
+}
+
+/// `y = x·W (+ b)` with `W` in column panels: `x (B, in)`,
+/// `W (out / 16, in, 16)`, `b (out)`; see `panel_gemm.rs`.
+pub(crate) struct PanelDenseForward;
+
+impl CpuKernel for PanelDenseForward {
+    const NAME: &'static str = "sgbn-panel-dense-forward";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let name = Self::NAME;
+        let ((rows, inner), (panels, w_in)) =
+            (dims2(layouts[0], name)?, panel_dims(layouts[1], name)?);
+        if inner != w_in {
+            bail!(
+                "{name}: input ({rows}, {inner}) and weight panels ({panels}, {w_in}, 16) disagree"
+            );
+        }
+        let out = panels * PANEL_WIDTH;
+        let bias = inputs.get(2).copied();
+        if let Some(bias) = bias
+            && bias.len() != out
+        {
+            bail!("{name}: bias of {} for {out} outputs", bias.len());
+        }
+        let y = panel_forward(inputs[0], inputs[1], bias, rows, inner, out);
+        Ok((y, Shape::from((rows, out))))
+    }
+}
+
+impl PanelDenseForward {
+    /// The gradients to `x`, `W` (in panels) and `b` that some variable
+    /// needs.
+    fn backward(
+        x: &Tensor,
+        w: &Tensor,
+        b: Option<&Tensor>,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dy = dy.contiguous()?;
+        let dx = if x.track_op() {
+            Some(dy.apply_op2_no_bwd(&w.contiguous()?, &PanelInputGrad)?)
+        } else {
+            None
+        };
+        let dw = if w.track_op() {
+            Some(x.contiguous()?.apply_op2_no_bwd(&dy, &PanelWeightGrad)?)
+        } else {
+            None
+        };
+        let db = match b {
+            Some(b) if b.track_op() => Some(dy.apply_op1_no_bwd(&ColumnSum)?),
+            _ => None,
+        };
+        Ok((dx, dw, db))
+    }
+}
+
+impl CustomOp2 for PanelDenseForward {
+    fn name(&self) -> &'static str {
+        "sgbn-panel-dense-forward"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
+        let (dx, dw, _) = Self::backward(x, w, None, dy)?;
+        Ok((dx, dw))
+    }
+}
+
+impl CustomOp3 for PanelDenseForward {
+    fn name(&self) -> &'static str {
+        "sgbn-panel-dense-forward-bias"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        Self::backward(x, w, Some(b), dy)
+    }
+}
+
+/// `(dy (B, out), W in panels) ↦ dx = dy·Wᵀ (B, in)`.
+struct PanelInputGrad;
+
+impl CpuKernel for PanelInputGrad {
+    const NAME: &'static str = "sgbn-panel-dense-input-grad";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let name = Self::NAME;
+        let ((rows, out), (panels, inner)) =
+            (dims2(layouts[0], name)?, panel_dims(layouts[1], name)?);
+        if out != panels * PANEL_WIDTH {
+            bail!(
+                "{name}: output gradient ({rows}, {out}) and weight panels ({panels}, {inner}, 16) disagree"
+            );
+        }
+        let dx = panel_input_grad(inputs[0], inputs[1], rows, inner, out);
+        Ok((dx, Shape::from((rows, inner))))
+    }
+}
+
+no_backward_cpu_op!(PanelInputGrad, 2);
+
+/// `(x (B, in), dy (B, out)) ↦ dW = xᵀ·dy` in column panels
+/// `(out / 16, in, 16)`.
+struct PanelWeightGrad;
+
+impl CpuKernel for PanelWeightGrad {
+    const NAME: &'static str = "sgbn-panel-dense-weight-grad";
+
+    fn run<T: Element + WithDType>(
+        &self,
+        inputs: &[&[T]],
+        layouts: &[&Layout],
+    ) -> Result<(Vec<T>, Shape)> {
+        let name = Self::NAME;
+        let ((rows, inner), (dy_rows, out)) = (dims2(layouts[0], name)?, dims2(layouts[1], name)?);
+        if rows != dy_rows {
+            bail!("{name}: {rows} inputs and {dy_rows} output gradients");
+        }
+        if out % PANEL_WIDTH != 0 {
+            bail!("{name}: {out} outputs, not a multiple of {PANEL_WIDTH}");
+        }
+        let dw = panel_weight_grad(inputs[0], inputs[1], rows, inner, out);
+        Ok((dw, Shape::from((out / PANEL_WIDTH, inner, PANEL_WIDTH))))
+    }
+}
+
+no_backward_cpu_op!(PanelWeightGrad, 2);

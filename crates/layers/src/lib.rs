@@ -39,6 +39,7 @@ mod batch_norm;
 mod bnn_binarization;
 mod bnn_conv2d;
 mod bnn_dense;
+mod column_panels;
 mod conv_kernel;
 mod cpu_kernel;
 mod dense;
@@ -47,6 +48,7 @@ mod error;
 mod gate_module;
 mod im2col;
 mod masked_conv2d;
+mod panel_gemm;
 mod random_weight_mask;
 mod relu;
 mod scaled_relu;
@@ -60,7 +62,8 @@ pub use batch_norm::{batch_norm_t, batch_norm_train};
 pub use bnn_binarization::{BnnBinarization, WeightBinarization};
 pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
 pub use bnn_dense::{BnnDense, bnn_dense};
-pub use dense::{Dense, DenseConfig, dense};
+pub use column_panels::{PANEL_WIDTH, convert_dense_weight, from_column_panels, to_column_panels};
+pub use dense::{Dense, DenseConfig, dense, stores_column_panels};
 pub use error::{LayerError, Result};
 pub use gate_module::{
     GateActivation, GateConfig, GateModule, GateOutput, GateTrace, asinh, gate_module,

@@ -12,6 +12,8 @@
 // before it.
 #![allow(unsafe_code)]
 
+use crate::panel_gemm::{PanelKernels, f32_kernels, portable_kernels};
+
 /// Element types the conv kernels run in.
 pub(crate) trait Element:
     Copy
@@ -28,6 +30,9 @@ pub(crate) trait Element:
 
     /// `max(self, 0)`, the expression of candle's `relu`.
     fn relu(self) -> Self;
+
+    /// The kernels of the column-panel products.
+    fn panel_kernels() -> PanelKernels<Self>;
 }
 
 impl Element for f32 {
@@ -36,6 +41,10 @@ impl Element for f32 {
     fn relu(self) -> Self {
         self.max(0.0)
     }
+
+    fn panel_kernels() -> PanelKernels<Self> {
+        f32_kernels()
+    }
 }
 
 impl Element for f64 {
@@ -43,6 +52,10 @@ impl Element for f64 {
 
     fn relu(self) -> Self {
         self.max(0.0)
+    }
+
+    fn panel_kernels() -> PanelKernels<Self> {
+        portable_kernels()
     }
 }
 

@@ -206,3 +206,100 @@ fn mismatched_shapes_are_errors() {
         .expect_err("5 inputs for a 6-input layer");
     assert!(err.to_string().contains("disagree"), "{err}");
 }
+
+/// A layer stored in column panels (`(out / 16, in, 16)`): its products
+/// (`panel_gemm.rs`) against candle's tensor ops on the `(in, out)` matrix,
+/// forward and every gradient, in f32 and f64, at batches that leave
+/// partial register tiles and span two row blocks, with an input width that
+/// is not a multiple of 16.
+#[test]
+fn column_panel_path_matches_tensor_ops_forward_and_every_gradient() {
+    const WIDE: usize = 8192 + 48;
+    // `dx` sums 8,240 products of terms in [−1, 1] in another order than
+    // candle's matmul (blocks of 256, fused multiply-adds): a random-walk
+    // rounding error of about √n·ε·‖terms‖₂ ≈ 91 × 6·10⁻⁸ × 30 ≈ 1.6·10⁻⁴ in
+    // f32 (observed up to 3.5·10⁻⁵), 3·10⁻¹³ in f64.
+    for (dtype, tol) in [(DType::F32, 3e-4), (DType::F64, 1e-11)] {
+        for (batch, inputs, bias) in [(5, 7, true), (50, 20, false), (70, 33, true)] {
+            let x = Var::from_tensor(&uniform(&[batch, inputs], dtype, 21)).expect("x");
+            let w = Var::from_tensor(&uniform(&[inputs, WIDE], dtype, 22)).expect("w");
+            let panels =
+                Var::from_tensor(&sgbn_layers::to_column_panels(w.as_tensor()).expect("p"))
+                    .expect("panels");
+            let b = Var::from_tensor(&uniform(&[WIDE], dtype, 23)).expect("b");
+            let bias_t = bias.then(|| b.as_tensor().clone());
+            let fast_layer = Dense::new(panels.as_tensor().clone(), bias_t.clone());
+            assert!(fast_layer.in_column_panels());
+            let reference_layer = Dense::new(w.as_tensor().clone(), bias_t);
+            let r = uniform(&[batch, WIDE], dtype, 24);
+            let yf = fast_layer.forward(x.as_tensor()).expect("fast");
+            let yr = reference_layer
+                .forward_reference(x.as_tensor())
+                .expect("reference");
+            let what = format!("{dtype:?} batch {batch} in {inputs} bias {bias}");
+            assert_close(&yf, &yr, tol, &format!("{what}: output"));
+            // The panel layer's own reference path (unpacking the panels).
+            assert_close(
+                &fast_layer.forward_reference(x.as_tensor()).expect("ref"),
+                &yr,
+                tol,
+                &format!("{what}: output through the unpacked panels"),
+            );
+            let gf = yf
+                .mul(&r)
+                .expect("m")
+                .sum_all()
+                .expect("s")
+                .backward()
+                .expect("b");
+            let gr = yr
+                .mul(&r)
+                .expect("m")
+                .sum_all()
+                .expect("s")
+                .backward()
+                .expect("b");
+            assert_close(
+                gf.get(x.as_tensor()).expect("dx"),
+                gr.get(x.as_tensor()).expect("dx"),
+                tol,
+                &format!("{what}: gradient to x"),
+            );
+            let dw_panels = gf.get(panels.as_tensor()).expect("dW");
+            assert_eq!(dw_panels.dims(), panels.as_tensor().dims());
+            assert_close(
+                dw_panels,
+                &sgbn_layers::to_column_panels(gr.get(w.as_tensor()).expect("dW")).expect("p"),
+                tol,
+                &format!("{what}: gradient to the weight"),
+            );
+            if bias {
+                assert_close(
+                    gf.get(b.as_tensor()).expect("db"),
+                    gr.get(b.as_tensor()).expect("db"),
+                    tol,
+                    &format!("{what}: gradient to the bias"),
+                );
+            }
+        }
+    }
+}
+
+/// `dense` stores a wide CPU layer in column panels and every other one
+/// `(in, out)`; `weight_matrix` gives `(in, out)` either way.
+#[test]
+fn dense_stores_wide_cpu_layers_in_column_panels() {
+    use sgbn_layers::{DenseConfig, SeededVarMap, dense, stores_column_panels};
+    let vars = SeededVarMap::new(3);
+    let vb = vars.var_builder(DType::F32, &Device::Cpu);
+    let wide = dense(12, 8192 + 16, DenseConfig::default(), vb.pp("wide")).expect("wide");
+    assert_eq!(wide.weight().dims(), &[513, 12, 16]);
+    assert_eq!(wide.weight_matrix().expect("m").dims(), &[12, 8192 + 16]);
+    let ragged = dense(12, 8192 + 8, DenseConfig::default(), vb.pp("ragged")).expect("ragged");
+    assert_eq!(ragged.weight().dims(), &[12, 8192 + 8]);
+    let narrow = dense(12, 64, DenseConfig::default(), vb.pp("narrow")).expect("narrow");
+    assert_eq!(narrow.weight().dims(), &[12, 64]);
+    assert!(stores_column_panels(8192, DType::F64, &Device::Cpu));
+    assert!(!stores_column_panels(8192, DType::BF16, &Device::Cpu));
+    assert!(!stores_column_panels(8176, DType::F32, &Device::Cpu));
+}

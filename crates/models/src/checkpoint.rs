@@ -78,6 +78,20 @@ pub fn save_checkpoint_with(
     write_atomic(path, &bytes)
 }
 
+/// `t`, saved as the state tensor `name`, in the shape `dims` of the
+/// model's variable: itself, a dense weight converted from the other layout
+/// (`(in, out)` or column panels, see [`sgbn_layers::convert_dense_weight`]),
+/// or `None` when the shapes disagree otherwise.
+pub(crate) fn in_layout(name: &str, t: &Tensor, dims: &[usize]) -> Result<Option<Tensor>> {
+    if t.dims() == dims {
+        return Ok(Some(t.clone()));
+    }
+    if !name.ends_with(".weight") {
+        return Ok(None);
+    }
+    Ok(sgbn_layers::convert_dense_weight(t, dims)?)
+}
+
 impl Checkpoint {
     /// Reads and checks a checkpoint file.
     pub fn read(path: &Path, device: &Device) -> Result<Self> {
@@ -137,8 +151,11 @@ impl Checkpoint {
                 found: self.spec.name.clone(),
             });
         }
-        // Check everything before changing anything.
+        // Check everything before changing anything. A dense weight saved
+        // in the other layout (`(in, out)` or column panels, see
+        // `sgbn_layers::convert_dense_weight`) is converted.
         let state = model.state();
+        let mut values = Vec::with_capacity(state.len());
         for (name, var) in &state {
             let t = self
                 .tensors
@@ -147,17 +164,16 @@ impl Checkpoint {
                     path: self.path.clone(),
                     name: name.clone(),
                 })?;
-            if t.dims() != var.as_tensor().dims() {
-                return Err(ModelError::WrongShape {
-                    path: self.path.clone(),
-                    name: name.clone(),
-                    expected: var.as_tensor().dims().to_vec(),
-                    found: t.dims().to_vec(),
-                });
-            }
+            let dims = var.as_tensor().dims();
+            let t = in_layout(name, t, dims)?.ok_or_else(|| ModelError::WrongShape {
+                path: self.path.clone(),
+                name: name.clone(),
+                expected: dims.to_vec(),
+                found: t.dims().to_vec(),
+            })?;
+            values.push(t);
         }
-        for (name, var) in &state {
-            let t = &self.tensors[name];
+        for ((_, var), t) in state.iter().zip(values) {
             var.set(&t.to_dtype(var.as_tensor().dtype())?)?;
         }
         Ok(())

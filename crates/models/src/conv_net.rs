@@ -252,13 +252,15 @@ impl ConvNet {
             let t = base.tensor(&name).ok_or_else(|| {
                 ModelError::InvalidSpec(format!("base checkpoint has no tensor {name}"))
             })?;
-            if t.dims() != var.as_tensor().dims() {
-                return Err(ModelError::InvalidSpec(format!(
-                    "base tensor {name} has shape {:?}, expected {:?}",
-                    t.dims(),
-                    var.as_tensor().dims()
-                )));
-            }
+            let t = crate::checkpoint::in_layout(&name, &t, var.as_tensor().dims())?.ok_or_else(
+                || {
+                    ModelError::InvalidSpec(format!(
+                        "base tensor {name} has shape {:?}, expected {:?}",
+                        t.dims(),
+                        var.as_tensor().dims()
+                    ))
+                },
+            )?;
             var.set(&t.to_dtype(var.dtype())?)?;
         }
         Ok(())

@@ -125,6 +125,53 @@ fn wrong_spec_missing_tensor_and_wrong_shape_are_errors() {
     assert_eq!(logits(&cnn), before, "a failed load changes nothing");
 }
 
+/// The gate's wide logits layer is stored in column panels on the CPU; a
+/// checkpoint holding it as the `(in, out)` matrix (written on another
+/// device, or before the panels) loads into the same function.
+#[test]
+fn a_dense_weight_saved_as_a_matrix_loads_into_column_panels() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let sgbn = build("sgbn", 5);
+    let panel_names: Vec<String> = sgbn
+        .state()
+        .into_iter()
+        .filter(|(_, v)| v.as_tensor().rank() == 3)
+        .map(|(n, _)| n)
+        .collect();
+    assert!(
+        !panel_names.is_empty(),
+        "the gate's logits layer is in panels"
+    );
+    let spec_json = serde_json::to_string(sgbn.spec()).expect("json");
+    let header = std::collections::HashMap::from([
+        (FORMAT_KEY.to_string(), FORMAT.to_string()),
+        (SPEC_KEY.to_string(), spec_json),
+    ]);
+    let state: Vec<(String, Tensor)> = sgbn
+        .state()
+        .into_iter()
+        .map(|(n, v)| {
+            let t = v.as_tensor().clone();
+            if panel_names.contains(&n) {
+                (n, sgbn_layers::from_column_panels(&t).expect("matrix"))
+            } else {
+                (n, t)
+            }
+        })
+        .collect();
+    let path = tmp.path().join("matrix.safetensors");
+    let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
+        .expect("serialize");
+    std::fs::write(&path, bytes).expect("write");
+    let other = build("sgbn", 6);
+    assert_ne!(logits(&other), logits(&sgbn));
+    Checkpoint::read(&path, &Device::Cpu)
+        .expect("read")
+        .load_into(&other)
+        .expect("load");
+    assert_eq!(logits(&other), logits(&sgbn));
+}
+
 #[test]
 fn files_that_are_not_sgbn_checkpoints_are_errors() {
     let tmp = tempfile::tempdir().expect("tmp");
