@@ -5,7 +5,7 @@ use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::column_panels::{PANEL_WIDTH, from_column_panels};
-use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS, PanelDenseForward};
+use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS, WeightLayout};
 use crate::{LayerError, Result, glorot_uniform};
 
 /// Settings of a [`Dense`] layer.
@@ -159,11 +159,14 @@ impl Module for Dense {
         }
         let x = x.contiguous()?;
         let weight = self.weight.contiguous()?;
-        match (&self.bias, self.in_column_panels()) {
-            (Some(b), false) => x.apply_op3(&weight, &b.contiguous()?, DenseForward),
-            (None, false) => x.apply_op2(&weight, DenseForward),
-            (Some(b), true) => x.apply_op3(&weight, &b.contiguous()?, PanelDenseForward),
-            (None, true) => x.apply_op2(&weight, PanelDenseForward),
+        let op = DenseForward(if self.in_column_panels() {
+            WeightLayout::ColumnPanels
+        } else {
+            WeightLayout::Matrix
+        });
+        match &self.bias {
+            Some(b) => x.apply_op3(&weight, &b.contiguous()?, op),
+            None => x.apply_op2(&weight, op),
         }
     }
 }

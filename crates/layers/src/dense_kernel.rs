@@ -30,8 +30,19 @@ fn dims2(l: &Layout, op: &str) -> Result<(usize, usize)> {
     }
 }
 
-/// `y = x·W (+ b)`: `x (B, in)`, `W (in, out)`, `b (out)`.
-pub(crate) struct DenseForward;
+/// How a dense weight is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WeightLayout {
+    /// `(in, out)`, row-major: products over column blocks
+    /// ([`par_gemm_columns`]).
+    Matrix,
+    /// `(out / 16, in, 16)` column panels: `panel_gemm.rs`.
+    ColumnPanels,
+}
+
+/// `y = x·W (+ b)`: `x (B, in)`, `W` `(in, out)` or in column panels,
+/// `b (out)`.
+pub(crate) struct DenseForward(pub WeightLayout);
 
 impl CpuKernel for DenseForward {
     const NAME: &'static str = "sgbn-dense-forward";
@@ -42,9 +53,16 @@ impl CpuKernel for DenseForward {
         layouts: &[&Layout],
     ) -> Result<(Vec<T>, Shape)> {
         let name = Self::NAME;
-        let ((rows, inner), (w_in, out)) = (dims2(layouts[0], name)?, dims2(layouts[1], name)?);
+        let (rows, inner) = dims2(layouts[0], name)?;
+        let (w_in, out) = match self.0 {
+            WeightLayout::Matrix => dims2(layouts[1], name)?,
+            WeightLayout::ColumnPanels => {
+                let (panels, w_in) = panel_dims(layouts[1], name)?;
+                (w_in, panels * PANEL_WIDTH)
+            }
+        };
         if inner != w_in {
-            bail!("{name}: input ({rows}, {inner}) and weight ({w_in}, {out}) disagree");
+            bail!("{name}: input ({rows}, {inner}) and weight ({w_in} → {out}) disagree");
         }
         let bias = inputs.get(2).copied();
         if let Some(bias) = bias
@@ -52,33 +70,48 @@ impl CpuKernel for DenseForward {
         {
             bail!("{name}: bias of {} for {out} outputs", bias.len());
         }
-        let y = par_gemm_columns(
-            Mat::new(inputs[0], rows, inner),
-            Mat::new(inputs[1], inner, out),
-            bias,
-        );
+        let y = match self.0 {
+            WeightLayout::Matrix => par_gemm_columns(
+                Mat::new(inputs[0], rows, inner),
+                Mat::new(inputs[1], inner, out),
+                bias,
+            ),
+            WeightLayout::ColumnPanels => {
+                panel_forward(inputs[0], inputs[1], bias, rows, inner, out)
+            }
+        };
         Ok((y, Shape::from((rows, out))))
     }
 }
 
 impl DenseForward {
-    /// The gradients to `x`, `W` and `b` that some variable needs.
+    /// The gradients to `x`, `W` (in its layout) and `b` that some variable
+    /// needs.
     fn backward(
+        &self,
         x: &Tensor,
         w: &Tensor,
         b: Option<&Tensor>,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dy = dy.contiguous()?;
-        let dx = if x.track_op() {
-            Some(dy.apply_op2_no_bwd(&w.contiguous()?, &DenseInputGrad)?)
-        } else {
-            None
+        let dx = match (x.track_op(), self.0) {
+            (false, _) => None,
+            (true, WeightLayout::Matrix) => {
+                Some(dy.apply_op2_no_bwd(&w.contiguous()?, &DenseInputGrad)?)
+            }
+            (true, WeightLayout::ColumnPanels) => {
+                Some(dy.apply_op2_no_bwd(&w.contiguous()?, &PanelInputGrad)?)
+            }
         };
-        let dw = if w.track_op() {
-            Some(x.contiguous()?.apply_op2_no_bwd(&dy, &DenseWeightGrad)?)
-        } else {
-            None
+        let dw = match (w.track_op(), self.0) {
+            (false, _) => None,
+            (true, WeightLayout::Matrix) => {
+                Some(x.contiguous()?.apply_op2_no_bwd(&dy, &DenseWeightGrad)?)
+            }
+            (true, WeightLayout::ColumnPanels) => {
+                Some(x.contiguous()?.apply_op2_no_bwd(&dy, &PanelWeightGrad)?)
+            }
         };
         let db = match b {
             Some(b) if b.track_op() => Some(dy.apply_op1_no_bwd(&ColumnSum)?),
@@ -110,7 +143,7 @@ impl CustomOp2 for DenseForward {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (dx, dw, _) = Self::backward(x, w, None, dy)?;
+        let (dx, dw, _) = self.backward(x, w, None, dy)?;
         Ok((dx, dw))
     }
 }
@@ -140,7 +173,7 @@ impl CustomOp3 for DenseForward {
         _res: &Tensor,
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        Self::backward(x, w, Some(b), dy)
+        self.backward(x, w, Some(b), dy)
     }
 }
 
@@ -241,122 +274,6 @@ fn panel_dims(l: &Layout, op: &str) -> Result<(usize, usize)> {
     match l.dims() {
         &[p, i, PANEL_WIDTH] => Ok((p, i)),
         d => bail!("{op}: expected a weight in column panels (p, in, {PANEL_WIDTH}), got {d:?}"),
-    }
-}
-
-/// `y = x·W (+ b)` with `W` in column panels: `x (B, in)`,
-/// `W (out / 16, in, 16)`, `b (out)`; see `panel_gemm.rs`.
-pub(crate) struct PanelDenseForward;
-
-impl CpuKernel for PanelDenseForward {
-    const NAME: &'static str = "sgbn-panel-dense-forward";
-
-    fn run<T: Element + WithDType>(
-        &self,
-        inputs: &[&[T]],
-        layouts: &[&Layout],
-    ) -> Result<(Vec<T>, Shape)> {
-        let name = Self::NAME;
-        let ((rows, inner), (panels, w_in)) =
-            (dims2(layouts[0], name)?, panel_dims(layouts[1], name)?);
-        if inner != w_in {
-            bail!(
-                "{name}: input ({rows}, {inner}) and weight panels ({panels}, {w_in}, 16) disagree"
-            );
-        }
-        let out = panels * PANEL_WIDTH;
-        let bias = inputs.get(2).copied();
-        if let Some(bias) = bias
-            && bias.len() != out
-        {
-            bail!("{name}: bias of {} for {out} outputs", bias.len());
-        }
-        let y = panel_forward(inputs[0], inputs[1], bias, rows, inner, out);
-        Ok((y, Shape::from((rows, out))))
-    }
-}
-
-impl PanelDenseForward {
-    /// The gradients to `x`, `W` (in panels) and `b` that some variable
-    /// needs.
-    fn backward(
-        x: &Tensor,
-        w: &Tensor,
-        b: Option<&Tensor>,
-        dy: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let dy = dy.contiguous()?;
-        let dx = if x.track_op() {
-            Some(dy.apply_op2_no_bwd(&w.contiguous()?, &PanelInputGrad)?)
-        } else {
-            None
-        };
-        let dw = if w.track_op() {
-            Some(x.contiguous()?.apply_op2_no_bwd(&dy, &PanelWeightGrad)?)
-        } else {
-            None
-        };
-        let db = match b {
-            Some(b) if b.track_op() => Some(dy.apply_op1_no_bwd(&ColumnSum)?),
-            _ => None,
-        };
-        Ok((dx, dw, db))
-    }
-}
-
-impl CustomOp2 for PanelDenseForward {
-    fn name(&self) -> &'static str {
-        "sgbn-panel-dense-forward"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        _res: &Tensor,
-        dy: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let (dx, dw, _) = Self::backward(x, w, None, dy)?;
-        Ok((dx, dw))
-    }
-}
-
-impl CustomOp3 for PanelDenseForward {
-    fn name(&self) -> &'static str {
-        "sgbn-panel-dense-forward-bias"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        w: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        dy: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        Self::backward(x, w, Some(b), dy)
     }
 }
 

@@ -9,10 +9,13 @@
 //! packing. `gemm` instead gathers 64-byte pieces from 512 rows that lie
 //! 200 KB apart (one L1 set: the rows are a multiple of 4 KB apart), and
 //! its 16-row tile covers a 50-row batch in 16 + 16 + 16 + 2. Measured in a
-//! standalone program on the gate's 512 → 51,200 layer at batch 50 (best
-//! of 8, four rounds, the two alternating): forward 18.1–19.1 ms against
-//! `gemm`'s 26.6–31.8 ms; the same tile on blocks packed on the fly from
-//! the `(in, out)` layout, 23–31 ms.
+//! standalone program on the gate's 512 → 51,200 layer at batch 50, this
+//! file's code against `gemm` 0.19 on the `(in, out)` weight as
+//! `dense_kernel.rs` calls it (best of 8, four rounds, alternating, in a slow
+//! phase of the machine): forward 23.0–23.8 ms against 30.8–34.8 ms; `dx`
+//! 28.0–29.4 against 28.2–29.3; `dW` 22.8–23.3 against 20.0–23.1. The same
+//! tile on blocks packed on the fly from the `(in, out)` layout: 23–31 ms
+//! for the forward.
 //!
 //! Every output element is summed by one tile in a fixed order, whatever
 //! the thread count: the results are reproducible.
@@ -24,9 +27,8 @@
 
 use rayon::prelude::*;
 
-use crate::small_gemm::Element;
-
 use crate::column_panels::PANEL_WIDTH;
+use crate::small_gemm::Element;
 
 /// Most rows of one register tile.
 pub(crate) const TILE_ROWS: usize = 6;
@@ -332,6 +334,13 @@ struct Shared<T>(*mut T);
 unsafe impl<T: Send> Send for Shared<T> {}
 unsafe impl<T: Send> Sync for Shared<T> {}
 
+impl<T> Shared<T> {
+    /// The pointer (a method, so that closures capture the whole `Shared`).
+    fn get(&self) -> *mut T {
+        self.0
+    }
+}
+
 /// A new vector of `len` elements, every one written by `fill` (given the
 /// uninitialized buffer's pointer).
 ///
@@ -343,6 +352,26 @@ unsafe fn new_filled<T>(len: usize, fill: impl FnOnce(*mut T)) -> Vec<T> {
     // SAFETY: the capacity holds `len` elements, all written by `fill`.
     unsafe { v.set_len(len) };
     v
+}
+
+/// A new vector of `len` elements written by `tasks` parallel tasks:
+/// `task(t, out)` writes its own elements through `out`.
+///
+/// # Safety
+/// The tasks together must write each of the `len` elements, and no two of
+/// them the same element.
+unsafe fn par_tasks_new<T: Send>(
+    len: usize,
+    tasks: usize,
+    task: impl Fn(usize, *mut T) + Sync,
+) -> Vec<T> {
+    // SAFETY: the caller's contract: every element written, by one task.
+    unsafe {
+        new_filled(len, |out: *mut T| {
+            let out = Shared(out);
+            (0..tasks).into_par_iter().for_each(|t| task(t, out.get()));
+        })
+    }
 }
 
 /// `y (B, out) = x (B, in) · W + bias`, `W` in panels.
@@ -377,48 +406,46 @@ pub(crate) fn panel_forward<T: Element>(
     // its rows; the first inner block overwrites, the rest accumulate onto
     // what it wrote), so all `batch·outputs` elements are written.
     unsafe {
-        new_filled(batch * outputs, |y: *mut T| {
-            let y = Shared(y);
-            (0..n_panels.div_ceil(PANELS_PER_TASK))
-                .into_par_iter()
-                .for_each(|task| {
-                    let y = &y;
-                    let first = task * PANELS_PER_TASK;
-                    let last = (first + PANELS_PER_TASK).min(n_panels);
-                    for rows0 in (0..batch).step_by(ROW_BLOCK) {
-                        let rows = ROW_BLOCK.min(batch - rows0);
-                        let tiles = row_tiles(rows);
-                        for panel in first..last {
-                            let w = panels[panel * inputs * PANEL_WIDTH..].as_ptr();
-                            for k0 in (0..inputs).step_by(K_BLOCK) {
-                                let start = match (k0, bias) {
-                                    (0, Some(b)) => Start::Row(b[panel * PANEL_WIDTH..].as_ptr()),
-                                    (0, None) => Start::Zero,
-                                    _ => Start::Destination,
-                                };
-                                for &(i0, r) in &tiles {
-                                    let i = rows0 + i0;
-                                    // SAFETY: rows i..i+r < batch of x
-                                    // (row stride `inputs`) at columns
-                                    // k0..k0+k; panel rows k0..k0+k; y's
-                                    // rows i..i+r at this panel's columns.
-                                    (kernels.tiles[r - 1])(&Tile {
-                                        k: K_BLOCK.min(inputs - k0),
-                                        a: x.as_ptr().add(i * inputs + k0),
-                                        a_row: inputs,
-                                        a_k: 1,
-                                        b: w.add(k0 * PANEL_WIDTH),
-                                        b_k: PANEL_WIDTH,
-                                        c: y.0.add(i * outputs + panel * PANEL_WIDTH),
-                                        c_row: outputs,
-                                        start,
-                                    });
-                                }
+        par_tasks_new(
+            batch * outputs,
+            n_panels.div_ceil(PANELS_PER_TASK),
+            |task, y: *mut T| {
+                let first = task * PANELS_PER_TASK;
+                let last = (first + PANELS_PER_TASK).min(n_panels);
+                for rows0 in (0..batch).step_by(ROW_BLOCK) {
+                    let rows = ROW_BLOCK.min(batch - rows0);
+                    let tiles = row_tiles(rows);
+                    for panel in first..last {
+                        let w = panels[panel * inputs * PANEL_WIDTH..].as_ptr();
+                        for k0 in (0..inputs).step_by(K_BLOCK) {
+                            let start = match (k0, bias) {
+                                (0, Some(b)) => Start::Row(b[panel * PANEL_WIDTH..].as_ptr()),
+                                (0, None) => Start::Zero,
+                                _ => Start::Destination,
+                            };
+                            for &(i0, r) in &tiles {
+                                let i = rows0 + i0;
+                                // SAFETY: rows i..i+r < batch of x
+                                // (row stride `inputs`) at columns
+                                // k0..k0+k; panel rows k0..k0+k; y's
+                                // rows i..i+r at this panel's columns.
+                                (kernels.tiles[r - 1])(&Tile {
+                                    k: K_BLOCK.min(inputs - k0),
+                                    a: x.as_ptr().add(i * inputs + k0),
+                                    a_row: inputs,
+                                    a_k: 1,
+                                    b: w.add(k0 * PANEL_WIDTH),
+                                    b_k: PANEL_WIDTH,
+                                    c: y.add(i * outputs + panel * PANEL_WIDTH),
+                                    c_row: outputs,
+                                    start,
+                                });
                             }
                         }
                     }
-                });
-        })
+                }
+            },
+        )
     }
 }
 
@@ -446,41 +473,39 @@ pub(crate) fn panel_weight_grad<T: Element>(
     // SAFETY: every panel's `(in, 16)` block is written in full by its row
     // tiles, each starting from zero.
     unsafe {
-        new_filled(inputs * outputs, |dw: *mut T| {
-            let dw = Shared(dw);
-            (0..n_panels.div_ceil(PANELS_PER_TASK))
-                .into_par_iter()
-                .for_each(|task| {
-                    let dw = &dw;
-                    // This panel's columns of dy, contiguous: its rows lie
-                    // `out` apart, a multiple of 4 KB for the gate layer,
-                    // which would put all of them in one L1 set.
-                    let mut dy_panel = vec![T::default(); batch * PANEL_WIDTH];
-                    let first = task * PANELS_PER_TASK;
-                    for panel in first..(first + PANELS_PER_TASK).min(n_panels) {
-                        for (b, row) in dy_panel.chunks_exact_mut(PANEL_WIDTH).enumerate() {
-                            let at = b * outputs + panel * PANEL_WIDTH;
-                            row.copy_from_slice(&dy[at..at + PANEL_WIDTH]);
-                        }
-                        for &(r0, r) in &tiles {
-                            // SAFETY: x's columns r0..r0+r in rows < batch
-                            // (A[i][p] = x[p·in + r0 + i]); dy_panel's
-                            // batch × 16; the panel's rows r0..r0+r.
-                            (kernels.tiles[r - 1])(&Tile {
-                                k: batch,
-                                a: x.as_ptr().add(r0),
-                                a_row: 1,
-                                a_k: inputs,
-                                b: dy_panel.as_ptr(),
-                                b_k: PANEL_WIDTH,
-                                c: dw.0.add((panel * inputs + r0) * PANEL_WIDTH),
-                                c_row: PANEL_WIDTH,
-                                start: Start::Zero,
-                            });
-                        }
+        par_tasks_new(
+            inputs * outputs,
+            n_panels.div_ceil(PANELS_PER_TASK),
+            |task, dw: *mut T| {
+                // This panel's columns of dy, contiguous: its rows lie
+                // `out` apart, a multiple of 4 KB for the gate layer,
+                // which would put all of them in one L1 set.
+                let mut dy_panel = vec![T::default(); batch * PANEL_WIDTH];
+                let first = task * PANELS_PER_TASK;
+                for panel in first..(first + PANELS_PER_TASK).min(n_panels) {
+                    for (b, row) in dy_panel.chunks_exact_mut(PANEL_WIDTH).enumerate() {
+                        let at = b * outputs + panel * PANEL_WIDTH;
+                        row.copy_from_slice(&dy[at..at + PANEL_WIDTH]);
                     }
-                });
-        })
+                    for &(r0, r) in &tiles {
+                        // SAFETY: x's columns r0..r0+r in rows < batch
+                        // (A[i][p] = x[p·in + r0 + i]); dy_panel's
+                        // batch × 16; the panel's rows r0..r0+r.
+                        (kernels.tiles[r - 1])(&Tile {
+                            k: batch,
+                            a: x.as_ptr().add(r0),
+                            a_row: 1,
+                            a_k: inputs,
+                            b: dy_panel.as_ptr(),
+                            b_k: PANEL_WIDTH,
+                            c: dw.add((panel * inputs + r0) * PANEL_WIDTH),
+                            c_row: PANEL_WIDTH,
+                            start: Start::Zero,
+                        });
+                    }
+                }
+            },
+        )
     }
 }
 
@@ -516,82 +541,79 @@ pub(crate) fn panel_input_grad<T: Element>(
     // SAFETY: each task's 16-column groups of the padded dx are written in
     // every row by the first block's tiles (from zero), then accumulated.
     let dx = unsafe {
-        new_filled(batch * padded, |dx: *mut T| {
-            let dx = Shared(dx);
-            (0..padded.div_ceil(DX_ROWS))
-                .into_par_iter()
-                .for_each(|task| {
-                    let dx = &dx;
-                    let r_first = task * DX_ROWS;
-                    let r_groups = (DX_ROWS.min(padded - r_first)) / PANEL_WIDTH;
-                    let mut t =
-                        vec![T::default(); r_groups * DX_PANELS * PANEL_WIDTH * PANEL_WIDTH];
-                    let mut dy_block = vec![T::default(); batch * DX_PANELS * PANEL_WIDTH];
-                    for p0 in (0..n_panels).step_by(DX_PANELS) {
-                        let block = DX_PANELS.min(n_panels - p0);
-                        let cols = block * PANEL_WIDTH;
-                        // This block's columns of dy, contiguous: dy's
-                        // rows lie `out` apart, all in one L1 set for the
-                        // gate layer.
-                        for (b, row) in dy_block.chunks_exact_mut(cols).take(batch).enumerate() {
-                            row.copy_from_slice(&dy[b * outputs + p0 * PANEL_WIDTH..][..cols]);
-                        }
-                        // The task's rows of each panel, transposed into
-                        // its groups (each panel's rows read in order).
-                        for q in 0..block {
-                            let panel =
-                                &panels[(p0 + q) * inputs * PANEL_WIDTH..][..inputs * PANEL_WIDTH];
-                            for g in 0..r_groups {
-                                let r0 = r_first + g * PANEL_WIDTH;
-                                let dst = &mut t[(g * cols + q * PANEL_WIDTH) * PANEL_WIDTH..]
-                                    [..PANEL_WIDTH * PANEL_WIDTH];
-                                if r0 + PANEL_WIDTH <= inputs {
-                                    // SAFETY: 16 rows of 16 from row r0 of
-                                    // the panel, and 256 elements of `t`.
-                                    (kernels.transpose)(
-                                        panel[r0 * PANEL_WIDTH..].as_ptr(),
-                                        dst.as_mut_ptr(),
-                                    );
-                                    continue;
-                                }
-                                for rr in 0..PANEL_WIDTH {
-                                    for j in 0..PANEL_WIDTH {
-                                        dst[j * PANEL_WIDTH + rr] = if r0 + rr < inputs {
-                                            panel[(r0 + rr) * PANEL_WIDTH + j]
-                                        } else {
-                                            T::default()
-                                        };
-                                    }
-                                }
-                            }
-                        }
+        par_tasks_new(
+            batch * padded,
+            padded.div_ceil(DX_ROWS),
+            |task, dx: *mut T| {
+                let r_first = task * DX_ROWS;
+                let r_groups = (DX_ROWS.min(padded - r_first)) / PANEL_WIDTH;
+                let mut t = vec![T::default(); r_groups * DX_PANELS * PANEL_WIDTH * PANEL_WIDTH];
+                let mut dy_block = vec![T::default(); batch * DX_PANELS * PANEL_WIDTH];
+                for p0 in (0..n_panels).step_by(DX_PANELS) {
+                    let block = DX_PANELS.min(n_panels - p0);
+                    let cols = block * PANEL_WIDTH;
+                    // This block's columns of dy, contiguous: dy's
+                    // rows lie `out` apart, all in one L1 set for the
+                    // gate layer.
+                    for (b, row) in dy_block.chunks_exact_mut(cols).take(batch).enumerate() {
+                        row.copy_from_slice(&dy[b * outputs + p0 * PANEL_WIDTH..][..cols]);
+                    }
+                    // The task's rows of each panel, transposed into
+                    // its groups (each panel's rows read in order).
+                    for q in 0..block {
+                        let panel =
+                            &panels[(p0 + q) * inputs * PANEL_WIDTH..][..inputs * PANEL_WIDTH];
                         for g in 0..r_groups {
-                            let group = &t[g * cols * PANEL_WIDTH..(g + 1) * cols * PANEL_WIDTH];
-                            for &(i0, r) in &tiles {
-                                // SAFETY: dy_block's rows i0..i0+r (row
-                                // stride cols); the group's cols × 16;
-                                // dx's rows i0..i0+r at this group's columns
-                                // (padded width).
-                                (kernels.tiles[r - 1])(&Tile {
-                                    k: cols,
-                                    a: dy_block.as_ptr().add(i0 * cols),
-                                    a_row: cols,
-                                    a_k: 1,
-                                    b: group.as_ptr(),
-                                    b_k: PANEL_WIDTH,
-                                    c: dx.0.add(i0 * padded + r_first + g * PANEL_WIDTH),
-                                    c_row: padded,
-                                    start: if p0 == 0 {
-                                        Start::Zero
+                            let r0 = r_first + g * PANEL_WIDTH;
+                            let dst = &mut t[(g * cols + q * PANEL_WIDTH) * PANEL_WIDTH..]
+                                [..PANEL_WIDTH * PANEL_WIDTH];
+                            if r0 + PANEL_WIDTH <= inputs {
+                                // SAFETY: 16 rows of 16 from row r0 of
+                                // the panel, and 256 elements of `t`.
+                                (kernels.transpose)(
+                                    panel[r0 * PANEL_WIDTH..].as_ptr(),
+                                    dst.as_mut_ptr(),
+                                );
+                                continue;
+                            }
+                            for rr in 0..PANEL_WIDTH {
+                                for j in 0..PANEL_WIDTH {
+                                    dst[j * PANEL_WIDTH + rr] = if r0 + rr < inputs {
+                                        panel[(r0 + rr) * PANEL_WIDTH + j]
                                     } else {
-                                        Start::Destination
-                                    },
-                                });
+                                        T::default()
+                                    };
+                                }
                             }
                         }
                     }
-                });
-        })
+                    for g in 0..r_groups {
+                        let group = &t[g * cols * PANEL_WIDTH..(g + 1) * cols * PANEL_WIDTH];
+                        for &(i0, r) in &tiles {
+                            // SAFETY: dy_block's rows i0..i0+r (row
+                            // stride cols); the group's cols × 16;
+                            // dx's rows i0..i0+r at this group's columns
+                            // (padded width).
+                            (kernels.tiles[r - 1])(&Tile {
+                                k: cols,
+                                a: dy_block.as_ptr().add(i0 * cols),
+                                a_row: cols,
+                                a_k: 1,
+                                b: group.as_ptr(),
+                                b_k: PANEL_WIDTH,
+                                c: dx.add(i0 * padded + r_first + g * PANEL_WIDTH),
+                                c_row: padded,
+                                start: if p0 == 0 {
+                                    Start::Zero
+                                } else {
+                                    Start::Destination
+                                },
+                            });
+                        }
+                    }
+                }
+            },
+        )
     };
     if padded == inputs {
         return dx;
