@@ -54,13 +54,7 @@ impl CpuKernel for DenseForward {
     ) -> Result<(Vec<T>, Shape)> {
         let name = Self::NAME;
         let (rows, inner) = dims2(layouts[0], name)?;
-        let (w_in, out) = match self.0 {
-            WeightLayout::Matrix => dims2(layouts[1], name)?,
-            WeightLayout::ColumnPanels => {
-                let (panels, w_in) = panel_dims(layouts[1], name)?;
-                (w_in, panels * PANEL_WIDTH)
-            }
-        };
+        let (w_in, out) = weight_dims(self.0, layouts[1], name)?;
         if inner != w_in {
             bail!("{name}: input ({rows}, {inner}) and weight ({w_in} → {out}) disagree");
         }
@@ -95,23 +89,18 @@ impl DenseForward {
         dy: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let dy = dy.contiguous()?;
-        let dx = match (x.track_op(), self.0) {
-            (false, _) => None,
-            (true, WeightLayout::Matrix) => {
-                Some(dy.apply_op2_no_bwd(&w.contiguous()?, &DenseInputGrad)?)
-            }
-            (true, WeightLayout::ColumnPanels) => {
-                Some(dy.apply_op2_no_bwd(&w.contiguous()?, &PanelInputGrad)?)
-            }
+        let dx = if x.track_op() {
+            Some(dy.apply_op2_no_bwd(&w.contiguous()?, &DenseInputGrad(self.0))?)
+        } else {
+            None
         };
-        let dw = match (w.track_op(), self.0) {
-            (false, _) => None,
-            (true, WeightLayout::Matrix) => {
-                Some(x.contiguous()?.apply_op2_no_bwd(&dy, &DenseWeightGrad)?)
-            }
-            (true, WeightLayout::ColumnPanels) => {
-                Some(x.contiguous()?.apply_op2_no_bwd(&dy, &PanelWeightGrad)?)
-            }
+        let dw = if w.track_op() {
+            Some(
+                x.contiguous()?
+                    .apply_op2_no_bwd(&dy, &DenseWeightGrad(self.0))?,
+            )
+        } else {
+            None
         };
         let db = match b {
             Some(b) if b.track_op() => Some(dy.apply_op1_no_bwd(&ColumnSum)?),
@@ -187,7 +176,8 @@ impl CustomOp3 for DenseForward {
 /// 50, in one process (`gemm` 0.19 called directly, four rounds): 26.6–26.7
 /// ms against 22.1–22.3 ms in the rounds where the machine held still. The
 /// final transpose moves `B·in` floats (100 KB at batch 50).
-struct DenseInputGrad;
+/// With the weight in column panels, `panel_gemm.rs`'s product instead.
+struct DenseInputGrad(WeightLayout);
 
 impl CpuKernel for DenseInputGrad {
     const NAME: &'static str = "sgbn-dense-input-grad";
@@ -198,9 +188,16 @@ impl CpuKernel for DenseInputGrad {
         layouts: &[&Layout],
     ) -> Result<(Vec<T>, Shape)> {
         let name = Self::NAME;
-        let ((rows, out), (inner, w_out)) = (dims2(layouts[0], name)?, dims2(layouts[1], name)?);
+        let (rows, out) = dims2(layouts[0], name)?;
+        let (inner, w_out) = weight_dims(self.0, layouts[1], name)?;
         if out != w_out {
-            bail!("{name}: output gradient ({rows}, {out}) and weight ({inner}, {w_out}) disagree");
+            bail!(
+                "{name}: output gradient ({rows}, {out}) and weight ({inner} → {w_out}) disagree"
+            );
+        }
+        if self.0 == WeightLayout::ColumnPanels {
+            let dx = panel_input_grad(inputs[0], inputs[1], rows, inner, out);
+            return Ok((dx, Shape::from((rows, inner))));
         }
         // dxᵀ (in, B) = W (in, out) · dyᵀ (out, B).
         let dx_t = gemm_new_par(
@@ -217,8 +214,9 @@ impl CpuKernel for DenseInputGrad {
 
 no_backward_cpu_op!(DenseInputGrad, 2);
 
-/// `(x (B, in), dy (B, out)) ↦ dW = xᵀ·dy (in, out)`, in column blocks.
-struct DenseWeightGrad;
+/// `(x (B, in), dy (B, out)) ↦ dW = xᵀ·dy (in, out)`, in column blocks; or
+/// in column panels `(out / 16, in, 16)` by `panel_gemm.rs`.
+struct DenseWeightGrad(WeightLayout);
 
 impl CpuKernel for DenseWeightGrad {
     const NAME: &'static str = "sgbn-dense-weight-grad";
@@ -232,6 +230,13 @@ impl CpuKernel for DenseWeightGrad {
         let ((rows, inner), (dy_rows, out)) = (dims2(layouts[0], name)?, dims2(layouts[1], name)?);
         if rows != dy_rows {
             bail!("{name}: {rows} inputs and {dy_rows} output gradients");
+        }
+        if self.0 == WeightLayout::ColumnPanels {
+            if out % PANEL_WIDTH != 0 {
+                bail!("{name}: {out} outputs, not a multiple of {PANEL_WIDTH}");
+            }
+            let dw = panel_weight_grad(inputs[0], inputs[1], rows, inner, out);
+            return Ok((dw, Shape::from((out / PANEL_WIDTH, inner, PANEL_WIDTH))));
         }
         let dw = par_gemm_columns(
             Mat::new(inputs[0], rows, inner).t(),
@@ -269,63 +274,13 @@ impl CpuKernel for ColumnSum {
 
 no_backward_cpu_op!(ColumnSum, 1);
 
-/// `(panels, inputs)` of a weight in column panels `(out / 16, in, 16)`.
-fn panel_dims(l: &Layout, op: &str) -> Result<(usize, usize)> {
-    match l.dims() {
-        &[p, i, PANEL_WIDTH] => Ok((p, i)),
-        d => bail!("{op}: expected a weight in column panels (p, in, {PANEL_WIDTH}), got {d:?}"),
+/// `(in, out)` of a weight stored in `layout`, or an error naming the op.
+fn weight_dims(layout: WeightLayout, l: &Layout, op: &str) -> Result<(usize, usize)> {
+    match (layout, l.dims()) {
+        (WeightLayout::Matrix, _) => dims2(l, op),
+        (WeightLayout::ColumnPanels, &[p, i, PANEL_WIDTH]) => Ok((i, p * PANEL_WIDTH)),
+        (WeightLayout::ColumnPanels, d) => {
+            bail!("{op}: expected a weight in column panels (p, in, {PANEL_WIDTH}), got {d:?}")
+        }
     }
 }
-
-/// `(dy (B, out), W in panels) ↦ dx = dy·Wᵀ (B, in)`.
-struct PanelInputGrad;
-
-impl CpuKernel for PanelInputGrad {
-    const NAME: &'static str = "sgbn-panel-dense-input-grad";
-
-    fn run<T: Element + WithDType>(
-        &self,
-        inputs: &[&[T]],
-        layouts: &[&Layout],
-    ) -> Result<(Vec<T>, Shape)> {
-        let name = Self::NAME;
-        let ((rows, out), (panels, inner)) =
-            (dims2(layouts[0], name)?, panel_dims(layouts[1], name)?);
-        if out != panels * PANEL_WIDTH {
-            bail!(
-                "{name}: output gradient ({rows}, {out}) and weight panels ({panels}, {inner}, 16) disagree"
-            );
-        }
-        let dx = panel_input_grad(inputs[0], inputs[1], rows, inner, out);
-        Ok((dx, Shape::from((rows, inner))))
-    }
-}
-
-no_backward_cpu_op!(PanelInputGrad, 2);
-
-/// `(x (B, in), dy (B, out)) ↦ dW = xᵀ·dy` in column panels
-/// `(out / 16, in, 16)`.
-struct PanelWeightGrad;
-
-impl CpuKernel for PanelWeightGrad {
-    const NAME: &'static str = "sgbn-panel-dense-weight-grad";
-
-    fn run<T: Element + WithDType>(
-        &self,
-        inputs: &[&[T]],
-        layouts: &[&Layout],
-    ) -> Result<(Vec<T>, Shape)> {
-        let name = Self::NAME;
-        let ((rows, inner), (dy_rows, out)) = (dims2(layouts[0], name)?, dims2(layouts[1], name)?);
-        if rows != dy_rows {
-            bail!("{name}: {rows} inputs and {dy_rows} output gradients");
-        }
-        if out % PANEL_WIDTH != 0 {
-            bail!("{name}: {out} outputs, not a multiple of {PANEL_WIDTH}");
-        }
-        let dw = panel_weight_grad(inputs[0], inputs[1], rows, inner, out);
-        Ok((dw, Shape::from((out / PANEL_WIDTH, inner, PANEL_WIDTH))))
-    }
-}
-
-no_backward_cpu_op!(PanelWeightGrad, 2);
