@@ -142,17 +142,12 @@ impl AdamArithmetic {
     }
 }
 
-/// Whether the AVX2 build of the update can run here (checked once).
+/// Whether the AVX2 build of the update can run here: the workspace's one
+/// CPU-feature check (`sgbn_layers::kernels::avx2_fma_available`). The
+/// update needs only AVX2; a CPU with AVX2 and no FMA runs the portable
+/// update, which gives the same bits (tested below).
 fn avx2_available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2"))
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    sgbn_layers::kernels::avx2_fma_available()
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::column_panels::{PANEL_WIDTH, from_column_panels};
-use crate::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS, WeightLayout};
+use crate::kernels::column_panels::{PANEL_WIDTH, from_column_panels};
+use crate::kernels::dense_kernel::{DenseForward, MIN_FAST_OUTPUTS, WeightLayout};
 use crate::{LayerError, Result, glorot_uniform};
 
 /// Settings of a [`Dense`] layer.

@@ -7,8 +7,8 @@ use candle_nn::{BatchNorm, BatchNormConfig, VarBuilder};
 use rand::Rng;
 use sgbn_estimators::{bernoulli_hard_ste, stochastic_sign_ste, uniform_like};
 
-use crate::batch_norm::batch_norm_t;
-use crate::relu::relu;
+use crate::kernels::batch_norm::batch_norm_t;
+use crate::kernels::relu::relu;
 use crate::{
     ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig, Result, dense,
     masked_conv2d,

@@ -31,48 +31,44 @@
 //! - [`relu`]: candle's ReLU with a one-pass backward;
 //! - [`on_worker_thread`]: run a whole step on a rayon worker (see
 //!   `docs/performance.md`).
+//!
+//! The fast CPU paths these layers run on (custom ops, products, the one
+//! AVX2/FMA detection of the workspace) live in [`kernels`].
 
 #![deny(missing_docs)]
 
 mod adaptive_dropout;
-mod batch_norm;
 mod bnn_binarization;
 mod bnn_conv2d;
 mod bnn_dense;
-mod column_panels;
-mod conv_kernel;
-mod cpu_kernel;
 mod dense;
-mod dense_kernel;
 mod error;
 mod gate_module;
-mod im2col;
+pub mod kernels;
 mod masked_conv2d;
-mod panel_gemm;
 mod random_weight_mask;
-mod relu;
 mod scaled_relu;
 mod seeded_var_map;
-mod small_gemm;
 mod stochastic_activation_pruning;
-mod worker_thread;
 
 pub use adaptive_dropout::{AdaptiveDropout, AdaptiveDropoutMode, adaptive_dropout};
-pub use batch_norm::{batch_norm_t, batch_norm_train};
 pub use bnn_binarization::{BnnBinarization, WeightBinarization};
 pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
 pub use bnn_dense::{BnnDense, bnn_dense};
-pub use column_panels::{PANEL_WIDTH, convert_dense_weight, from_column_panels, to_column_panels};
 pub use dense::{Dense, DenseConfig, dense, stores_column_panels};
 pub use error::{LayerError, Result};
 pub use gate_module::{
     GateActivation, GateConfig, GateModule, GateOutput, GateTrace, asinh, gate_module,
 };
-pub use im2col::ConvGeometry;
+pub use kernels::batch_norm::{batch_norm_t, batch_norm_train};
+pub use kernels::column_panels::{
+    PANEL_WIDTH, convert_dense_weight, from_column_panels, to_column_panels,
+};
+pub use kernels::im2col::ConvGeometry;
+pub use kernels::relu::relu;
+pub use kernels::worker_thread::on_worker_thread;
 pub use masked_conv2d::{ConvImplementation, MaskedConv2d, MaskedConv2dConfig, masked_conv2d};
 pub use random_weight_mask::RandomWeightMask;
-pub use relu::relu;
 pub use scaled_relu::{SCALED_RELU_INIT, ScaledRelu, scaled_relu};
 pub use seeded_var_map::{SeededVarMap, glorot_uniform};
 pub use stochastic_activation_pruning::stochastic_activation_pruning;
-pub use worker_thread::on_worker_thread;

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use candle_core::{DType, Module, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::{ConvGeometry, LayerError, Result, conv_kernel::ConvForward, glorot_uniform};
+use crate::{ConvGeometry, LayerError, Result, glorot_uniform, kernels::conv_kernel::ConvForward};
 
 /// Settings of a [`MaskedConv2d`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

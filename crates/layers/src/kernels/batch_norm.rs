@@ -14,8 +14,8 @@ use candle_core::{
     CpuStorage, CustomOp3, DType, Layout, ModuleT, Result, Shape, Tensor, Var, WithDType, bail,
 };
 
-use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
-use crate::small_gemm::Element;
+use crate::kernels::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
+use crate::kernels::element::Element;
 use candle_nn::{BatchNorm, BatchNormConfig};
 use rayon::prelude::*;
 

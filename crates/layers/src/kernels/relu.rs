@@ -10,8 +10,8 @@
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
-use crate::small_gemm::Element;
+use crate::kernels::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
+use crate::kernels::element::Element;
 
 /// Elements per parallel chunk: below, one thread does the pass.
 const CHUNK: usize = 32 * 1024;

@@ -19,8 +19,9 @@ use rayon::prelude::*;
 
 use crate::{
     ConvGeometry,
-    cpu_kernel::{CpuKernel, contiguous as slice, no_backward_cpu_op},
-    small_gemm::{Element, Mat, gemm_into, gemm_into_par, gemm_new_par, par_fill_rows},
+    kernels::cpu_kernel::{CpuKernel, contiguous as slice, no_backward_cpu_op},
+    kernels::element::Element,
+    kernels::small_gemm::{Mat, gemm_into, gemm_into_par, gemm_new_par, par_fill_rows},
 };
 
 /// Where every patch element of one sample comes from: for row

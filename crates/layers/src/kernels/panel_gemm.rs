@@ -1,5 +1,5 @@
 //! Products over a weight stored in column panels (see
-//! [`column_panels`](crate::column_panels)): the three products of a wide
+//! [`column_panels`](crate::kernels::column_panels)): the three products of a wide
 //! [`Dense`](crate::Dense) layer, `y = x·W + b`, `dx = dy·Wᵀ` and
 //! `dW = xᵀ·dy`, on one register tile of up to 6 rows × 16 columns.
 //!
@@ -27,8 +27,10 @@
 
 use rayon::prelude::*;
 
-use crate::column_panels::PANEL_WIDTH;
-use crate::small_gemm::Element;
+use super::column_panels::PANEL_WIDTH;
+#[cfg(target_arch = "x86_64")]
+use super::cpu_features::avx2_fma_available;
+use super::element::Element;
 
 /// Most rows of one register tile.
 pub(crate) const TILE_ROWS: usize = 6;
@@ -76,7 +78,7 @@ pub(crate) struct Tile<T> {
     start: Start<T>,
 }
 
-/// A tile kernel for one row count ([`Element::panel_kernels`] gives them:
+/// A tile kernel for one row count ([`kernels_for`] gives them:
 /// the portable ones, or for `f32` the AVX2/FMA ones where the CPU has
 /// them).
 pub(crate) type TileFn<T> = unsafe fn(&Tile<T>);
@@ -91,6 +93,16 @@ pub(crate) struct PanelKernels<T> {
     pub tiles: [TileFn<T>; TILE_ROWS],
     /// The 16 × 16 transpose of the input gradient.
     pub transpose: TransposeFn<T>,
+}
+
+/// The kernels for element type `T`: [`f32_kernels`] for f32, the portable
+/// ones otherwise (chosen by type, without `unsafe`).
+pub(crate) fn kernels_for<T: Element>() -> PanelKernels<T> {
+    let f32s = f32_kernels();
+    (&f32s as &dyn std::any::Any)
+        .downcast_ref::<PanelKernels<T>>()
+        .copied()
+        .unwrap_or_else(portable_kernels)
 }
 
 /// The f32 kernels: AVX2/FMA where the CPU has them.
@@ -131,15 +143,6 @@ unsafe fn transpose_portable<T: Copy>(src: *const T, dst: *mut T) {
             unsafe { *dst.add(j * PANEL_WIDTH + i) = *src.add(i * PANEL_WIDTH + j) };
         }
     }
-}
-
-/// Whether the AVX2/FMA kernels can run here (checked once).
-#[cfg(target_arch = "x86_64")]
-fn avx2_fma_available() -> bool {
-    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    })
 }
 
 /// The tile in plain Rust (the compiler vectorizes the 16 columns).
@@ -202,7 +205,7 @@ mod avx2 {
     ///
     /// # Safety
     /// As [`super::transpose_portable`], and only where
-    /// [`super::avx2_fma_available`] holds (it is handed out only then).
+    /// [`crate::kernels::cpu_features::avx2_fma_available`] holds (it is handed out only then).
     pub(super) unsafe fn transpose_entry(src: *const f32, dst: *mut f32) {
         // SAFETY: the caller's contract, and the CPU has AVX2.
         unsafe {
@@ -258,7 +261,7 @@ mod avx2 {
     }
 
     /// # Safety
-    /// As [`tile`], and only where [`super::avx2_fma_available`] holds
+    /// As [`tile`], and only where [`crate::kernels::cpu_features::avx2_fma_available`] holds
     /// (`KERNELS` is handed out only then).
     unsafe fn tile_entry<const R: usize>(t: &Tile<f32>) {
         // SAFETY: the caller's contract, and the CPU has AVX2 and FMA.
@@ -399,7 +402,7 @@ pub(crate) fn panel_forward<T: Element>(
             None => vec![T::default(); batch * outputs],
         };
     }
-    let kernels = T::panel_kernels();
+    let kernels = kernels_for::<T>();
     let n_panels = outputs / PANEL_WIDTH;
     // SAFETY: every panel task below writes, for each of its panels, the
     // 16 columns of that panel in every row (each row block's tiles cover
@@ -467,7 +470,7 @@ pub(crate) fn panel_weight_grad<T: Element>(
     if batch == 0 {
         return vec![T::default(); inputs * outputs];
     }
-    let kernels = T::panel_kernels();
+    let kernels = kernels_for::<T>();
     let n_panels = outputs / PANEL_WIDTH;
     let tiles = row_tiles(inputs);
     // SAFETY: every panel's `(in, 16)` block is written in full by its row
@@ -534,7 +537,7 @@ pub(crate) fn panel_input_grad<T: Element>(
     if outputs == 0 || batch == 0 {
         return vec![T::default(); batch * inputs];
     }
-    let kernels = T::panel_kernels();
+    let kernels = kernels_for::<T>();
     let n_panels = outputs / PANEL_WIDTH;
     let padded = inputs.next_multiple_of(PANEL_WIDTH);
     let tiles = row_tiles(batch);

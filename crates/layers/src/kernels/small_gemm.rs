@@ -12,52 +12,7 @@
 // before it.
 #![allow(unsafe_code)]
 
-use crate::panel_gemm::{PanelKernels, f32_kernels, portable_kernels};
-
-/// Element types the conv kernels run in.
-pub(crate) trait Element:
-    Copy
-    + Default
-    + PartialOrd
-    + Send
-    + Sync
-    + 'static
-    + std::ops::Add<Output = Self>
-    + std::ops::Mul<Output = Self>
-{
-    /// One.
-    const ONE: Self;
-
-    /// `max(self, 0)`, the expression of candle's `relu`.
-    fn relu(self) -> Self;
-
-    /// The kernels of the column-panel products.
-    fn panel_kernels() -> PanelKernels<Self>;
-}
-
-impl Element for f32 {
-    const ONE: Self = 1.0;
-
-    fn relu(self) -> Self {
-        self.max(0.0)
-    }
-
-    fn panel_kernels() -> PanelKernels<Self> {
-        f32_kernels()
-    }
-}
-
-impl Element for f64 {
-    const ONE: Self = 1.0;
-
-    fn relu(self) -> Self {
-        self.max(0.0)
-    }
-
-    fn panel_kernels() -> PanelKernels<Self> {
-        portable_kernels()
-    }
-}
+use super::element::Element;
 
 /// A logical `rows × cols` matrix in a slice: row-major, or (when
 /// `transposed`) the transpose of a row-major `cols × rows` matrix.

@@ -3,7 +3,7 @@
 
 use candle_core::{CpuStorage, Layout, Result, Shape, WithDType, backend::BackendStorage, bail};
 
-use crate::small_gemm::Element;
+use crate::kernels::element::Element;
 
 /// The contiguous slice of a storage, or an error naming the op.
 pub(crate) fn contiguous<'a, T: WithDType>(
@@ -71,7 +71,7 @@ macro_rules! no_backward_cpu_op {
     ($kernel:ty, 1) => {
         impl candle_core::CustomOp1 for $kernel {
             fn name(&self) -> &'static str {
-                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+                <$kernel as $crate::kernels::cpu_kernel::CpuKernel>::NAME
             }
 
             fn cpu_fwd(
@@ -79,14 +79,14 @@ macro_rules! no_backward_cpu_op {
                 s: &candle_core::CpuStorage,
                 l: &candle_core::Layout,
             ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-                $crate::cpu_kernel::run_cpu_kernel(self, &[(s, l)])
+                $crate::kernels::cpu_kernel::run_cpu_kernel(self, &[(s, l)])
             }
         }
     };
     ($kernel:ty, 2) => {
         impl candle_core::CustomOp2 for $kernel {
             fn name(&self) -> &'static str {
-                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+                <$kernel as $crate::kernels::cpu_kernel::CpuKernel>::NAME
             }
 
             fn cpu_fwd(
@@ -96,14 +96,14 @@ macro_rules! no_backward_cpu_op {
                 s2: &candle_core::CpuStorage,
                 l2: &candle_core::Layout,
             ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-                $crate::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
+                $crate::kernels::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2)])
             }
         }
     };
     ($kernel:ty, 3) => {
         impl candle_core::CustomOp3 for $kernel {
             fn name(&self) -> &'static str {
-                <$kernel as $crate::cpu_kernel::CpuKernel>::NAME
+                <$kernel as $crate::kernels::cpu_kernel::CpuKernel>::NAME
             }
 
             fn cpu_fwd(
@@ -115,7 +115,7 @@ macro_rules! no_backward_cpu_op {
                 s3: &candle_core::CpuStorage,
                 l3: &candle_core::Layout,
             ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-                $crate::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
+                $crate::kernels::cpu_kernel::run_cpu_kernel(self, &[(s1, l1), (s2, l2), (s3, l3)])
             }
         }
     };

@@ -13,10 +13,11 @@ use candle_core::{
     CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, WithDType, bail,
 };
 
-use crate::column_panels::PANEL_WIDTH;
-use crate::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
-use crate::panel_gemm::{panel_forward, panel_input_grad, panel_weight_grad};
-use crate::small_gemm::{Element, Mat, gemm_new_par, par_gemm_columns};
+use crate::kernels::column_panels::PANEL_WIDTH;
+use crate::kernels::cpu_kernel::{CpuKernel, no_backward_cpu_op, run_cpu_kernel};
+use crate::kernels::element::Element;
+use crate::kernels::panel_gemm::{panel_forward, panel_input_grad, panel_weight_grad};
+use crate::kernels::small_gemm::{Mat, gemm_new_par, par_gemm_columns};
 
 /// Outputs from which the fast path is used: below, candle's single
 /// product (already parallel) plus a broadcast add costs no more.
