@@ -4,6 +4,7 @@
 use candle_core::Tensor;
 use rand::Rng;
 use sgbn_estimators::SeededRng;
+use sgbn_models::PixelBox;
 
 use crate::{
     Attack, AttackError, Batch, Goal, Perturbed, Result, Victim, batch::judge, example_rng,
@@ -208,12 +209,9 @@ impl Attack for GradientAttack {
         let x = if c.eps == 0.0 {
             x0.clone()
         } else {
-            let (lo, hi) = match c.projection {
-                Projection::EpsBallAndPixelRange => (
-                    (&x0 - c.eps)?.clamp(0f32, 1f32)?,
-                    (&x0 + c.eps)?.clamp(0f32, 1f32)?,
-                ),
-                Projection::PixelRangeOnly => (x0.zeros_like()?, x0.ones_like()?),
+            let bounds = match c.projection {
+                Projection::EpsBallAndPixelRange => PixelBox::linf_ball(&x0, c.eps)?,
+                Projection::PixelRangeOnly => PixelBox::pixel_range(&x0)?,
             };
             let aim = match &targets {
                 Some(t) => Tensor::from_slice(t, b, x0.device())?,
@@ -221,15 +219,14 @@ impl Attack for GradientAttack {
             };
             let mut x = if c.random_start {
                 let noise = uniform_ball(&x0, c.eps, c.seed, batch.first_index)?;
-                (&x0 + noise)?.maximum(&lo)?.minimum(&hi)?
+                bounds.project(&(&x0 + noise)?)?
             } else {
                 x0.clone()
             };
             for _ in 0..c.steps {
                 let g =
                     objective_gradient(victim, &x, &aim, targets.is_some(), c.eot_samples, rng)?;
-                x = (x + (g.sign()? * c.step_size)?)?;
-                x = x.maximum(&lo)?.minimum(&hi)?.detach();
+                x = bounds.sign_step(&x, &g, c.step_size)?;
                 passes += c.eot_samples;
             }
             x

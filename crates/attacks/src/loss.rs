@@ -1,18 +1,19 @@
 //! Per-example losses the attacks climb or descend.
 
-use candle_core::{D, DType, Tensor};
+use candle_core::{DType, Tensor};
 
 use crate::{AttackError, Result};
 
 /// Cross-entropy `−log softmax(z)_y` of each row of `logits` `(B, K)` at the
-/// u32 `labels` `(B,)`: a `(B,)` tensor, differentiable in `logits`.
+/// u32 `labels` `(B,)`: a `(B,)` tensor, differentiable in `logits`. The
+/// same function training minimizes
+/// ([`sgbn_models::cross_entropy_per_example`]); here its shape errors are
+/// [`AttackError::InvalidInput`].
 pub fn cross_entropy_per_example(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
-    check(logits, labels)?;
-    let logp = candle_nn::ops::log_softmax(logits, D::Minus1)?;
-    let picked = logp
-        .gather(&labels.to_dtype(DType::U32)?.unsqueeze(1)?, 1)?
-        .squeeze(1)?;
-    Ok(picked.neg()?)
+    sgbn_models::cross_entropy_per_example(logits, labels).map_err(|e| match e {
+        sgbn_models::ModelError::ShapeMismatch(m) => AttackError::InvalidInput(m),
+        other => other.into(),
+    })
 }
 
 /// The margin `z_y − max_{j≠y} z_j` of each row of `logits` `(B, K)` (f32
@@ -46,16 +47,4 @@ pub fn margins(logits: &Tensor, labels: &[u32]) -> Result<Vec<f32>> {
             Ok(row[y] - other)
         })
         .collect()
-}
-
-fn check(logits: &Tensor, labels: &Tensor) -> Result<()> {
-    let (b, _) = logits.dims2()?;
-    if labels.dims() != [b] {
-        return Err(AttackError::InvalidInput(format!(
-            "logits {:?} and labels {:?} disagree",
-            logits.dims(),
-            labels.dims()
-        )));
-    }
-    Ok(())
 }

@@ -3,7 +3,9 @@
 
 use candle_core::{Tensor, Var};
 use sgbn_estimators::{SeededRng, uniform_like};
-use sgbn_models::{AdversarialTraining, Classifier, ForwardContext};
+use sgbn_models::{
+    AdversarialTraining, Classifier, ForwardContext, PixelBox, cross_entropy_per_example,
+};
 
 use crate::Result;
 
@@ -14,9 +16,11 @@ use crate::Result;
 ///
 /// The model runs in evaluation mode (batch-norm running statistics, which
 /// crafting must not update; stochastic units keep sampling from `rng`).
-/// The evaluation attacks live in `sgbn-attacks`; this copy of the PGD step
-/// serves training only, so that the defence crate does not depend on the
-/// attack crate (docs/ARCHITECTURE.md).
+/// The loss and the projected sign step are the attacks' own
+/// ([`cross_entropy_per_example`], [`PixelBox`], in `sgbn-models`); this
+/// loop differs from `sgbn-attacks`' PGD in what training needs: the
+/// batch-mean loss through `Classifier::forward` at the training slope, and
+/// a random start drawn from the training generator.
 pub fn pgd_training_examples(
     model: &dyn Classifier,
     x: &Tensor,
@@ -26,22 +30,22 @@ pub fn pgd_training_examples(
     rng: &mut SeededRng,
 ) -> Result<Tensor> {
     let eps = adversarial.eps;
-    let lo = (x - eps)?.clamp(0.0, 1.0)?;
-    let hi = (x + eps)?.clamp(0.0, 1.0)?;
+    let bounds = PixelBox::linf_ball(x, eps)?;
     let start = ((uniform_like(x, rng)? * (2.0 * eps))? - eps)?;
-    let mut adv = (x + start)?.clamp(0.0, 1.0)?;
+    // The start lies in the ε-ball, so only the pixel range clips it.
+    let mut adv = bounds.project(&(x + start)?)?;
     for _ in 0..adversarial.steps {
         let var = Var::from_tensor(&adv.detach())?;
         let logits = model.forward(var.as_tensor(), ForwardContext::eval(slope), rng)?;
-        let loss = candle_nn::loss::cross_entropy(&logits, y)?;
+        let loss = cross_entropy_per_example(&logits, y)?.mean(0)?;
         let grads = loss.backward()?;
         // No gradient at all (e.g. a model whose output ignores its input):
         // the step is zero.
-        let step = match grads.get(var.as_tensor()) {
-            Some(g) => (g.sign()? * adversarial.step)?,
+        let gradient = match grads.get(var.as_tensor()) {
+            Some(g) => g.clone(),
             None => adv.zeros_like()?,
         };
-        adv = (var.as_tensor() + step)?.maximum(&lo)?.minimum(&hi)?;
+        adv = bounds.sign_step(var.as_tensor(), &gradient, adversarial.step)?;
     }
     Ok(adv.detach())
 }

@@ -8,7 +8,8 @@ use rand::SeedableRng;
 use sgbn_data::{Dataset, MiniBatches};
 use sgbn_estimators::{ReinforceBaseline, ReinforceBaselineConfig, SeededRng, SlopeSchedule};
 use sgbn_models::{
-    Checkpoint, Classifier, ForwardContext, accuracy, count_correct, save_checkpoint_with,
+    Checkpoint, Classifier, ForwardContext, accuracy, count_correct, cross_entropy_per_example,
+    save_checkpoint_with,
 };
 
 use crate::{Adam, AdamConfig, Result, TrainError, pgd_training_examples};
@@ -264,13 +265,13 @@ pub fn train(
             let mut rng = batch_rng(config.seed, epoch, b as u64);
             slope = config.slope.slope(epoch as u64, adam.steps());
             let logits = model.forward(&x, ForwardContext::train(slope), &mut rng)?;
-            let per_example = per_example_cross_entropy(&logits, &y)?;
+            let per_example = cross_entropy_per_example(&logits, &y)?;
             let mut loss = per_example.mean(0)?;
             let reinforce = model.take_reinforce_sample();
             if let Some(adv) = &adversarial {
                 let x_adv = pgd_training_examples(model, &x, &y, adv, slope, &mut rng)?;
                 let logits_adv = model.forward(&x_adv, ForwardContext::train(slope), &mut rng)?;
-                let adv_loss = candle_nn::loss::cross_entropy(&logits_adv, &y)?;
+                let adv_loss = cross_entropy_per_example(&logits_adv, &y)?.mean(0)?;
                 loss = ((loss * adv.tau)? + (adv_loss * (1.0 - adv.tau))?)?;
             }
             if let Some(p) = penalties(model, config.l1, config.l2)? {
@@ -349,13 +350,6 @@ pub fn train(
         observer.epoch(&log);
     }
     Ok(report)
-}
-
-/// Cross-entropy of each example, `(B,)`.
-fn per_example_cross_entropy(logits: &Tensor, y: &Tensor) -> Result<Tensor> {
-    let log_p = candle_nn::ops::log_softmax(logits, 1)?;
-    let picked = log_p.gather(&y.to_dtype(DType::U32)?.unsqueeze(1)?, 1)?;
-    Ok(picked.squeeze(1)?.neg()?)
 }
 
 /// True when the best validation accuracy lies more than `patience` epochs back.

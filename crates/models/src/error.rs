@@ -22,6 +22,9 @@ pub enum ModelError {
         /// The known names, comma-separated.
         known: String,
     },
+    /// Tensors whose shapes do not fit together (logits and labels).
+    #[error("shape mismatch: {0}")]
+    ShapeMismatch(String),
     /// A spec whose values cannot build a model.
     #[error("invalid model spec: {0}")]
     InvalidSpec(String),

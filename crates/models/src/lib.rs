@@ -13,6 +13,9 @@
 //! "(add params)" and CIFAR-10 sizes. [`ToyNet`] holds the toy regression
 //! networks of §4.6.5. Checkpoints: [`save_checkpoint`] / [`Checkpoint`].
 //!
+//! Shared by training and attacks: [`cross_entropy_per_example`] and the
+//! projected sign step of FGSM / BIM / PGD ([`PixelBox`]).
+//!
 //! SGBN with shuffled masks is an evaluation option
 //! ([`ForwardContext::with_shuffled_gate_masks`]).
 
@@ -25,7 +28,9 @@ mod conv_net;
 mod error;
 mod evaluate;
 mod flops;
+mod loss;
 mod mode;
+mod pixel_box;
 mod spec;
 mod toy_net;
 
@@ -38,7 +43,9 @@ pub use conv_net::{ConvNet, derangement, is_buffer};
 pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use flops::FlopCount;
+pub use loss::cross_entropy_per_example;
 pub use mode::{ForwardContext, Mode};
+pub use pixel_box::PixelBox;
 pub use spec::{
     AdversarialTraining, ConvSpec, DenseUnit, GateProbe, GateSpec, MODEL_HELP, MODEL_NAMES,
     ModelSpec, RandomMaskSpec,
