@@ -6,15 +6,15 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
-use sgbn_attacks::{
-    Attack, EvalClassifier, GradientAttack, SquareAttack, SquareAttackConfig, attack_dataset,
-};
+use sgbn_attacks::EvalClassifier;
 use sgbn_data::{load_mnist, resolve_mnist_dir};
 use sgbn_defenses::trained_slope;
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{
-    AttackAccuracy, Distortion, GradientStats, RepeatedAccuracy, RunSummary, SanityFlags,
+use sgbn_eval::{
+    AttackCost, AttackSpec, CleanConfig, DEFAULT_PGD_STEPS, EvalConfig, THESIS_ITERATIVE_STEPS,
+    clean_check, default_iterative_step, default_pgd_step, evaluate_with_progress,
 };
+use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
 use sgbn_models::{Checkpoint, Classifier, write_atomic};
 
 /// The attacks the command knows.
@@ -31,12 +31,6 @@ pub enum AttackKind {
     Pgd,
     /// Square attack: gradient-free, score-based.
     Square,
-}
-
-impl AttackKind {
-    fn is_gradient_based(self) -> bool {
-        self != Self::Square
-    }
 }
 
 /// Arguments of `cargo xtask attack`.
@@ -100,61 +94,65 @@ pub struct AttackArgs {
 struct Row {
     attack: AttackKind,
     name: String,
+    spec: AttackSpec,
     eps: f64,
     /// Accuracy of the single judging pass the attack made.
     accuracy_one_pass: f64,
-    /// Accuracy over `repeats` passes over the adversarial images.
-    accuracy_repeated: RepeatedAccuracy,
-    success_rate: f64,
-    mean_l1: f64,
-    mean_linf: f64,
-    max_linf: f64,
-    mean_forward_passes: f64,
+    /// Accuracy over `repeats` further passes over the adversarial images
+    /// (absent with `--repeats 1`: the judging pass is then the result).
+    accuracy_repeated: Option<RepeatedAccuracy>,
+    /// The accuracy reported: over the repeated passes when there were any.
+    accuracy: f64,
+    #[serde(flatten)]
+    cost: AttackCost,
     seconds: f64,
 }
 
-/// The settings of one attack at budget `eps`.
-fn build_attack(kind: AttackKind, eps: f64, args: &AttackArgs) -> anyhow::Result<Box<dyn Attack>> {
-    let thesis_default = |steps: usize| {
-        if 0.01 * steps as f64 >= eps - 1e-12 {
-            0.01f64.min(eps)
-        } else {
-            2.5 * eps / steps as f64
-        }
-    };
-    let attack: Box<dyn Attack> = match kind {
-        AttackKind::Fgsm => Box::new(GradientAttack::fgsm(eps)?.with_eot(args.eot)?),
+/// The settings of one attack at budget `eps`, with the defaults of
+/// `sgbn_eval` for what the user left out.
+fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
+    match kind {
+        AttackKind::Fgsm => AttackSpec::Fgsm { eps, eot: args.eot },
         AttackKind::Bim | AttackKind::Ill => {
-            let steps = args.steps.unwrap_or(10);
-            let step = args.step_size.unwrap_or_else(|| thesis_default(steps));
-            let a = if kind == AttackKind::Bim {
-                GradientAttack::bim(eps, step, steps)?
-            } else {
-                GradientAttack::ill(eps, step, steps)?
-            };
-            let a = a.with_eot(args.eot)?.with_seed(args.seed);
-            Box::new(if args.literal { a.literal() } else { a })
-        }
-        AttackKind::Pgd => {
-            let steps = args.steps.unwrap_or(40);
+            let steps = args.steps.unwrap_or(THESIS_ITERATIVE_STEPS);
             let step = args
                 .step_size
-                .unwrap_or((2.5 * eps / steps as f64).min(eps));
-            Box::new(
-                GradientAttack::pgd(eps, step, steps)?
-                    .with_eot(args.eot)?
-                    .with_seed(args.seed),
-            )
+                .unwrap_or_else(|| default_iterative_step(eps, steps));
+            if kind == AttackKind::Bim {
+                AttackSpec::Bim {
+                    eps,
+                    step,
+                    steps,
+                    eot: args.eot,
+                    literal: args.literal,
+                }
+            } else {
+                AttackSpec::Ill {
+                    eps,
+                    step,
+                    steps,
+                    eot: args.eot,
+                    literal: args.literal,
+                }
+            }
         }
-        AttackKind::Square => Box::new(SquareAttack::new(SquareAttackConfig {
+        AttackKind::Pgd => {
+            let steps = args.steps.unwrap_or(DEFAULT_PGD_STEPS);
+            AttackSpec::Pgd {
+                eps,
+                step: args
+                    .step_size
+                    .unwrap_or_else(|| default_pgd_step(eps, steps)),
+                steps,
+                eot: args.eot,
+            }
+        }
+        AttackKind::Square => AttackSpec::Square {
             eps,
             queries: args.queries,
-            eot_samples: args.eot,
-            seed: args.seed,
-            ..SquareAttackConfig::default()
-        })?),
-    };
-    Ok(attack)
+            eot: args.eot,
+        },
+    }
 }
 
 /// A generator for one labelled stage, independent of the order of stages.
@@ -176,12 +174,14 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     // Validate every attack before the expensive work.
     for &kind in &args.attack {
         for &eps in &args.eps {
-            build_attack(kind, eps, args).with_context(|| {
-                format!(
-                    "--attack {} at --eps {eps}",
-                    format!("{kind:?}").to_lowercase()
-                )
-            })?;
+            attack_spec(kind, eps, args)
+                .build(args.seed)
+                .with_context(|| {
+                    format!(
+                        "--attack {} at --eps {eps}",
+                        format!("{kind:?}").to_lowercase()
+                    )
+                })?;
         }
     }
     let device = crate::compute_device()?;
@@ -202,21 +202,16 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
 
     // Clean accuracy over at least two passes (to detect randomness), and
     // the input gradients for the sanity flags.
-    let clean = RepeatedAccuracy::measure(
+    let clean = clean_check(
         &victim,
         test.images(),
         test.labels(),
-        args.repeats.max(2),
-        args.batch_size,
+        &CleanConfig {
+            repeats: args.repeats,
+            eot: args.eot,
+            batch_size: args.batch_size,
+        },
         &mut stage_rng(args.seed, "clean"),
-    )?;
-    let gradients = GradientStats::measure(
-        &victim,
-        test.images(),
-        test.labels(),
-        args.eot,
-        args.batch_size,
-        &mut stage_rng(args.seed, "gradients"),
     )?;
 
     let total = (args.attack.len() * args.eps.len() * n) as u64;
@@ -224,23 +219,25 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
         ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let labels: Vec<u32> = test.labels().to_vec1()?;
     let mut rows = Vec::new();
     for &kind in &args.attack {
         for &eps in &args.eps {
-            let attack = build_attack(kind, eps, args)?;
-            let label = attack.name();
+            let spec = attack_spec(kind, eps, args);
+            let label = spec.build(args.seed)?.name();
             bar.set_prefix(label.clone());
-            let t0 = Instant::now();
             let done_before = bar.position();
-            let mut rng = stage_rng(args.seed, &label);
-            let out = attack_dataset(
-                attack.as_ref(),
+            let config = EvalConfig {
+                batch_size: args.batch_size,
+                repeats: args.repeats,
+                attack_seed: args.seed,
+            };
+            let result = evaluate_with_progress(
                 &victim,
+                &spec,
+                &config,
                 test.images(),
                 test.labels(),
-                args.batch_size,
-                &mut rng,
+                &mut stage_rng(args.seed, &label),
                 &mut |done, _| {
                     bar.set_position(done_before + done as u64);
                     if bar.is_hidden() {
@@ -248,27 +245,18 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
                     }
                 },
             )?;
-            let repeated = RepeatedAccuracy::measure(
-                &victim,
-                &out.adversarial,
-                test.labels(),
-                args.repeats,
-                args.batch_size,
-                &mut rng,
-            )?;
-            let d = Distortion::between(test.images(), &out.adversarial)?;
             let row = Row {
                 attack: kind,
                 name: label.clone(),
                 eps,
-                accuracy_one_pass: out.correct(&labels) as f64 / n as f64,
-                accuracy_repeated: repeated,
-                success_rate: out.success.iter().filter(|s| **s).count() as f64 / n as f64,
-                mean_l1: d.mean_l1(),
-                mean_linf: d.mean_linf(),
-                max_linf: d.max_linf(),
-                mean_forward_passes: out.forward_passes.iter().sum::<usize>() as f64 / n as f64,
-                seconds: t0.elapsed().as_secs_f64(),
+                accuracy_one_pass: result.accuracy,
+                accuracy: result.headline(),
+                accuracy_repeated: result.repeated.clone(),
+                cost: result
+                    .cost
+                    .context("the evaluation measured no distortion")?,
+                seconds: result.seconds,
+                spec,
             };
             tracing::info!(attack = %label, accuracy = row.accuracy_one_pass,
                 seconds = row.seconds, "attack done");
@@ -283,16 +271,16 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     for &eps in &args.eps {
         let at = |gradient: bool| {
             rows.iter()
-                .filter(|r| r.eps == eps && r.attack.is_gradient_based() == gradient)
-                .map(|r| r.accuracy_repeated.summary.mean)
+                .filter(|r| r.eps == eps && r.spec.is_gradient_based() == gradient)
+                .map(|r| r.accuracy)
                 .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.min(a))))
                 .map(|accuracy| AttackAccuracy { accuracy, n })
         };
-        let flags = SanityFlags::check(Some(&clean), Some(&gradients), at(true), at(false));
+        let flags = SanityFlags::check(&clean.evidence().with_attacks(at(true), at(false)));
         sanity_per_eps.push((eps, flags));
     }
 
-    print_table(&name, n, &clean, &rows, args.repeats);
+    print_table(&name, n, &clean.repeated, &rows, args.repeats);
     let mut warnings: Vec<String> = Vec::new();
     for (eps, flags) in &sanity_per_eps {
         for w in flags.warnings() {
@@ -321,9 +309,9 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
         "seed": args.seed,
         "eot": args.eot,
         "repeats": args.repeats,
-        "clean": clean,
-        "clean_summary": RunSummary::of(&clean.per_pass)?,
-        "input_gradients": gradients,
+        "clean": clean.repeated,
+        "clean_summary": RunSummary::of(&clean.repeated.per_pass)?,
+        "input_gradients": clean.gradients,
         "rows": rows,
         "sanity": sanity_per_eps.iter().map(|(eps, f)| serde_json::json!({"eps": eps, "flags": f, "warnings": f.warnings()})).collect::<Vec<_>>(),
         "data": mnist.files.iter().map(|f| serde_json::json!({
@@ -370,17 +358,22 @@ fn print_table(model: &str, n: usize, clean: &RepeatedAccuracy, rows: &[Row], re
         "", "", "", "", "", "", "", "", ""
     );
     for r in rows {
-        let s = &r.accuracy_repeated.summary;
+        let (mean, std, vote) = r
+            .accuracy_repeated
+            .as_ref()
+            .map_or((r.accuracy_one_pass, 0.0, r.accuracy_one_pass), |a| {
+                (a.summary.mean, a.summary.std, a.majority_vote)
+            });
         println!(
             "| {:<40} | {:>5} | {:>9} | {:>16} | {:>8} | {:>7.4} | {:>7.4} | {:>7.1} | {:>7.1} |",
             r.name,
             r.eps,
             pct(r.accuracy_one_pass),
-            format!("{} ± {}", pct(s.mean), pct(s.std)),
-            pct(r.accuracy_repeated.majority_vote),
-            r.mean_l1,
-            r.max_linf,
-            r.mean_forward_passes,
+            format!("{} ± {}", pct(mean), pct(std)),
+            pct(vote),
+            r.cost.mean_l1,
+            r.cost.max_linf,
+            r.cost.mean_forward_passes,
             r.seconds
         );
     }

@@ -33,4 +33,4 @@ pub use gradient_stats::GradientStats;
 pub use histogram::Histogram;
 pub use repeated_accuracy::RepeatedAccuracy;
 pub use run_summary::{RunSummary, train_test_gap};
-pub use sanity::{AttackAccuracy, SanityFlags, significantly_lower};
+pub use sanity::{AttackAccuracy, SanityEvidence, SanityFlags, significantly_lower};

@@ -32,27 +32,82 @@ pub struct AttackAccuracy {
     pub n: usize,
 }
 
-impl SanityFlags {
-    /// Flags from whatever was measured; each input is optional.
-    pub fn check(
-        clean_repeats: Option<&RepeatedAccuracy>,
-        gradients: Option<&GradientStats>,
+/// What was measured, for [`SanityFlags::check`]: every field is optional,
+/// and named so that no two can be swapped.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SanityEvidence {
+    /// Share of examples whose prediction changed across repeated clean
+    /// passes ([`RepeatedAccuracy::unstable_fraction`]).
+    pub unstable_fraction: Option<f64>,
+    /// Share of examples whose input gradient is exactly zero.
+    pub zero_gradient_examples: Option<f64>,
+    /// Non-finite input-gradient components.
+    pub non_finite_gradients: Option<u64>,
+    /// The lowest accuracy any gradient attack left, at one ε.
+    pub best_gradient_attack: Option<AttackAccuracy>,
+    /// The accuracy a gradient-free attack left, at the same ε.
+    pub gradient_free_attack: Option<AttackAccuracy>,
+}
+
+impl SanityEvidence {
+    /// The evidence of a clean check: repeated passes and input gradients.
+    pub fn clean(repeats: &RepeatedAccuracy, gradients: &GradientStats) -> Self {
+        Self {
+            unstable_fraction: Some(repeats.unstable_fraction),
+            zero_gradient_examples: Some(
+                gradients.zero_examples as f64 / gradients.examples.max(1) as f64,
+            ),
+            non_finite_gradients: Some(gradients.non_finite),
+            ..Self::default()
+        }
+    }
+
+    /// The same evidence with the attacks at one ε.
+    pub fn with_attacks(
+        mut self,
         best_gradient_attack: Option<AttackAccuracy>,
         gradient_free_attack: Option<AttackAccuracy>,
     ) -> Self {
-        let unstable_fraction = clean_repeats.map(|r| r.unstable_fraction);
-        let gradient_free_beats_gradient = match (best_gradient_attack, gradient_free_attack) {
-            (Some(g), Some(f)) => Some(significantly_lower(f, g)),
-            _ => None,
-        };
+        self.best_gradient_attack = best_gradient_attack;
+        self.gradient_free_attack = gradient_free_attack;
+        self
+    }
+}
+
+impl SanityFlags {
+    /// The flags the evidence raises: the one place where flag rules live.
+    pub fn check(evidence: &SanityEvidence) -> Self {
+        let gradient_free_beats_gradient =
+            match (evidence.best_gradient_attack, evidence.gradient_free_attack) {
+                (Some(g), Some(f)) => Some(significantly_lower(f, g)),
+                _ => None,
+            };
         Self {
-            randomness_detected: unstable_fraction.is_some_and(|u| u > 0.0),
-            unstable_fraction,
-            zero_gradient_examples: gradients
-                .map(|g| g.zero_examples as f64 / g.examples.max(1) as f64),
-            non_finite_gradients: gradients.map(|g| g.non_finite),
+            randomness_detected: evidence.unstable_fraction.is_some_and(|u| u > 0.0),
+            unstable_fraction: evidence.unstable_fraction,
+            zero_gradient_examples: evidence.zero_gradient_examples,
+            non_finite_gradients: evidence.non_finite_gradients,
             gradient_free_beats_gradient,
         }
+    }
+
+    /// Short labels of the raised flags about the model (randomness, zero
+    /// or non-finite gradients), for a table cell.
+    pub fn model_labels(&self) -> Vec<String> {
+        let mut l = Vec::new();
+        if self.randomness_detected {
+            l.push(format!(
+                "random ({:.1} % unstable)",
+                100.0 * self.unstable_fraction.unwrap_or(0.0)
+            ));
+        }
+        if let Some(z) = self.zero_gradient_examples.filter(|z| *z > 0.0) {
+            l.push(format!("zero ∇ on {:.1} %", 100.0 * z));
+        }
+        if self.non_finite_gradients.is_some_and(|n| n > 0) {
+            l.push("non-finite ∇".into());
+        }
+        l
     }
 
     /// One line per raised flag, for reports.

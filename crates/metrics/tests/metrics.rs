@@ -118,7 +118,13 @@ fn repeated_accuracy_of_a_deterministic_model_is_stable() {
     assert_eq!(r.unstable_fraction, 0.0);
     assert_eq!(r.summary.std, 0.0);
     assert_eq!(r.majority_vote, r.per_pass[0]);
-    assert!(!SanityFlags::check(Some(&r), None, None, None).randomness_detected);
+    assert!(
+        !SanityFlags::check(&SanityEvidence {
+            unstable_fraction: Some(r.unstable_fraction),
+            ..SanityEvidence::default()
+        })
+        .randomness_detected
+    );
 }
 
 #[test]
@@ -135,7 +141,10 @@ fn repeated_accuracy_of_a_stochastic_model_sees_the_randomness() {
     .expect("repeats");
     assert!(r.unstable_fraction > 0.0);
     assert_eq!(r.per_pass.len(), 7);
-    let flags = SanityFlags::check(Some(&r), None, None, None);
+    let flags = SanityFlags::check(&SanityEvidence {
+        unstable_fraction: Some(r.unstable_fraction),
+        ..SanityEvidence::default()
+    });
     assert!(flags.randomness_detected && flags.any());
     assert!(
         RepeatedAccuracy::measure(
@@ -193,7 +202,11 @@ fn gradient_stats_flag_a_model_that_ignores_its_input() {
         (g.zero_examples, g.zero_fraction, g.variance),
         (6, 1.0, 0.0)
     );
-    let flags = SanityFlags::check(None, Some(&g), None, None);
+    let flags = SanityFlags::check(&SanityEvidence {
+        zero_gradient_examples: Some(g.zero_examples as f64 / g.examples as f64),
+        non_finite_gradients: Some(g.non_finite),
+        ..SanityEvidence::default()
+    });
     assert_eq!(flags.zero_gradient_examples, Some(1.0));
     assert!(flags.any());
 
@@ -252,12 +265,16 @@ fn gate_stats_count_masks_and_probabilities() {
 fn gradient_free_attack_beating_gradient_attacks_is_flagged_beyond_noise() {
     let acc = |accuracy, n| AttackAccuracy { accuracy, n };
     // 1000 examples: 60 % vs 30 % is far beyond two standard errors.
-    let f = SanityFlags::check(None, None, Some(acc(0.6, 1000)), Some(acc(0.3, 1000)));
+    let f = SanityFlags::check(
+        &SanityEvidence::default().with_attacks(Some(acc(0.6, 1000)), Some(acc(0.3, 1000))),
+    );
     assert_eq!(f.gradient_free_beats_gradient, Some(true));
     // 50 % vs 48 % on 100 examples is noise.
     assert!(!significantly_lower(acc(0.48, 100), acc(0.5, 100)));
     // Gradient attack stronger: no flag.
-    let f = SanityFlags::check(None, None, Some(acc(0.2, 1000)), Some(acc(0.6, 1000)));
+    let f = SanityFlags::check(
+        &SanityEvidence::default().with_attacks(Some(acc(0.2, 1000)), Some(acc(0.6, 1000))),
+    );
     assert_eq!(f.gradient_free_beats_gradient, Some(false));
     assert!(!f.any());
 }

@@ -1,11 +1,10 @@
-//! `cargo xtask reproduce` and `cargo xtask report`: the experiment
-//! registry, profiles, resumable cached runs, and the report beside the
-//! thesis. See docs/reproduction.md.
+//! `cargo xtask reproduce` and `cargo xtask report`: the command line,
+//! the run over the plan with its progress bar, the cache on disk
+//! ([`cache`]), and the files of the report ([`report`], [`svg`]). The
+//! experiments, profiles and the evaluation protocol are `sgbn-eval`'s.
+//! See docs/reproduction.md.
 
-mod jobs;
-mod plan;
-mod profile;
-mod registry;
+mod cache;
 mod report;
 mod svg;
 
@@ -14,8 +13,11 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use sgbn_data::{Mnist, load_mnist, resolve_mnist_dir};
+use sgbn_eval::Results;
 
-use self::{profile::Profile, registry::select};
+use sgbn_eval::{Plan, PlanContext, Profile, available, experiments::select};
+
+use self::cache::Cache;
 
 /// What `reproduce` and `report` share: which results, and where.
 #[derive(Debug, clap::Args)]
@@ -104,16 +106,16 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     if args.list {
         for e in &experiments {
             let missing: Vec<&str> = e
-                .models
+                .models()
                 .iter()
                 .copied()
-                .filter(|m| !registry::available(m))
+                .filter(|m| !available(m))
                 .collect();
             println!(
                 "{:<10} {} [{}]{}",
-                e.id,
-                e.title,
-                e.models.join(", "),
+                e.id(),
+                e.title(),
+                e.models().join(", "),
                 if missing.is_empty() {
                     String::new()
                 } else {
@@ -123,10 +125,15 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let cache = out.join("cache");
-    std::fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let cache = Cache::open(&out.join("cache"), crate::compute_device()?)?;
     let sums: Vec<String> = data.iter().map(|(_, s)| s.clone()).collect();
-    let plan = plan::build(&experiments, &profile, &sums)?;
+    let plan = Plan::build(
+        &experiments,
+        &PlanContext {
+            profile: &profile,
+            data: &sums,
+        },
+    )?;
     let train_images = profile
         .train_size
         .unwrap_or(mnist.train.len())
@@ -136,26 +143,26 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     // Cost of what is left, in GFLOP, for the progress bar's ETA.
     let mut todo = 0.0;
     for t in &plan.trains {
-        if !t.dir(&cache)?.join("done.json").exists() {
+        if !cache.is_trained(t)? {
             todo += t.cost(train_images);
         }
     }
     todo += plan
         .evals
         .iter()
-        .filter(|e| e.load(&cache).is_none())
+        .filter(|e| Results::eval(&cache, e).is_none())
         .map(|e| e.cost())
         .sum::<f64>();
     todo += plan
         .cleans
         .iter()
-        .filter(|e| e.load(&cache).is_none())
+        .filter(|e| Results::clean(&cache, e).is_none())
         .map(|e| e.cost())
         .sum::<f64>();
     todo += plan
         .transfers
         .iter()
-        .filter(|e| e.load(&cache).is_none())
+        .filter(|e| Results::transfer(&cache, e).is_none())
         .map(|e| e.cost())
         .sum::<f64>();
     println!(
@@ -186,44 +193,44 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         }
     };
     for t in &plan.trains {
-        let done = t.dir(&cache)?.join("done.json").exists();
+        let done = cache.is_trained(t)?;
         let finish = step(
             format!("train {} run {}", t.model, t.run),
             t.cost(train_images),
             done,
         );
-        jobs::train_model(t, &cache, &mnist.train)?;
+        cache.train(t, &mnist.train)?;
         finish(&bar);
     }
     for e in &plan.evals {
         let finish = step(
             format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
             e.cost(),
-            e.load(&cache).is_some(),
+            Results::eval(&cache, e).is_some(),
         );
-        e.run(&cache, &mnist.test)?;
+        cache.eval(e, &mnist.test)?;
         finish(&bar);
     }
     for t in &plan.transfers {
         let finish = step(
             format!("transfer from {} run {}", t.source.model, t.source.run),
             t.cost(),
-            t.load(&cache).is_some(),
+            Results::transfer(&cache, t).is_some(),
         );
-        t.run(&cache, &mnist.test)?;
+        cache.transfer(t, &mnist.test)?;
         finish(&bar);
     }
     for c in &plan.cleans {
         let finish = step(
             format!("clean passes {} run {}", c.model.model, c.model.run),
             c.cost(),
-            c.load(&cache).is_some(),
+            Results::clean(&cache, c).is_some(),
         );
-        c.run(&cache, &mnist.test)?;
+        cache.clean(c, &mnist.test)?;
         finish(&bar);
     }
     bar.finish_and_clear();
-    let path = report::write(&report::ReportContext {
+    let path = report::write(&report::ReportFiles {
         profile: &profile,
         experiments: &experiments,
         cache: &cache,
@@ -242,8 +249,8 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let experiments = select(&args.selection.only, args.selection.profile == "full")?;
     let (profile, _, data, out) = setup(&args.selection)?;
-    let cache = out.join("cache");
-    let path = report::write(&report::ReportContext {
+    let cache = Cache::open(&out.join("cache"), crate::compute_device()?)?;
+    let path = report::write(&report::ReportFiles {
         profile: &profile,
         experiments: &experiments,
         cache: &cache,

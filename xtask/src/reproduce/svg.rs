@@ -4,16 +4,9 @@
 
 use std::fmt::Write;
 
-/// One line of a plot.
-pub struct Series {
-    pub label: String,
-    /// `(x, y, error)`; error bars are drawn when `error > 0`.
-    pub points: Vec<(f64, f64, f64)>,
-    /// Dashed with hollow markers (the thesis's numbers).
-    pub dashed: bool,
-    pub color: &'static str,
-}
+use sgbn_eval::{Figure, Series};
 
+/// The colours of the series, by [`Series::color`] index.
 pub const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
@@ -22,6 +15,25 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// The SVG of a figure.
+pub fn render(figure: &Figure) -> String {
+    match figure {
+        Figure::Line {
+            title,
+            x_label,
+            series,
+        } => line_plot(title, x_label, series),
+        Figure::Heat {
+            title,
+            rows,
+            cols,
+            values,
+            row_label,
+            col_label,
+        } => heat_map(title, rows, cols, values, row_label, col_label),
+    }
 }
 
 /// Accuracy (%) against ε.
@@ -82,6 +94,7 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
         top + ph / 2.0
     );
     for (k, se) in series.iter().enumerate() {
+        let color = PALETTE[se.color % PALETTE.len()];
         let dash = if se.dashed {
             r#" stroke-dasharray="6 4""#
         } else {
@@ -97,7 +110,7 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
                 s,
                 r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
                 pts.join(" "),
-                se.color
+                color
             );
         }
         for &(x, y, e) in &se.points {
@@ -108,16 +121,16 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
                     sx(x),
                     sy(y - e),
                     sy(y + e),
-                    se.color
+                    color
                 );
             }
-            let fill = if se.dashed { "white" } else { se.color };
+            let fill = if se.dashed { "white" } else { color };
             let _ = writeln!(
                 s,
                 r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{fill}" stroke="{}"/>"#,
                 sx(x),
                 sy(y),
-                se.color
+                color
             );
         }
         let ly = top + 14.0 + 18.0 * k as f64;
@@ -126,7 +139,7 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
             s,
             r#"<line x1="{lx}" x2="{}" y1="{ly}" y2="{ly}" stroke="{}" stroke-width="2"{dash}/><text x="{}" y="{}">{}</text>"#,
             lx + 24.0,
-            se.color,
+            color,
             lx + 30.0,
             ly + 4.0,
             esc(&se.label)
@@ -226,13 +239,13 @@ mod tests {
                     label: "ours".into(),
                     points: vec![(0.0, 99.0, 0.5), (0.3, 20.0, 5.0)],
                     dashed: false,
-                    color: PALETTE[0],
+                    color: 0,
                 },
                 Series {
                     label: "thesis".into(),
                     points: vec![(0.0, 98.0, 0.1), (0.3, 93.0, 1.2)],
                     dashed: true,
-                    color: PALETTE[0],
+                    color: 0,
                 },
             ],
         );

@@ -1,18 +1,29 @@
-//! Profiles: how big each experiment is (SPEC §6).
+//! Profiles: how big each experiment is. `smoke` checks the pipeline end to
+//! end in seconds (CI), `quick` is the default headline run on a 2-core
+//! machine, `full` is the thesis's protocol (§4.3.1: 10 runs, 25 epochs on
+//! all of MNIST with early stopping, all 10,000 test images). Profiles are
+//! data: every size an experiment uses is a field here.
 
 use serde::Serialize;
+
+use crate::{EvalError, Result};
 
 /// The sizes of one profile.
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
+    /// Its name (`smoke`, `quick`, `full`).
     pub name: &'static str,
+    /// What it is for, in one line.
     pub purpose: &'static str,
     /// Training images (`None`: all 60,000).
     pub train_size: Option<usize>,
+    /// Training epochs (the most, with early stopping).
     pub epochs: usize,
     /// Held-out training images for early stopping (0: none).
     pub validation_size: usize,
+    /// Epochs without a better validation accuracy before stopping.
     pub patience: usize,
+    /// Mini-batch size of training.
     pub batch_size: usize,
     /// Independent runs (training seed = run index).
     pub runs: usize,
@@ -20,22 +31,31 @@ pub struct Profile {
     pub fgsm_test: usize,
     /// Test images for BIM / ILL.
     pub iterative_test: usize,
+    /// FGSM budgets ε of the curves.
     pub fgsm_eps: Vec<f64>,
+    /// BIM / ILL budgets ε.
     pub iterative_eps: Vec<f64>,
+    /// BIM / ILL iterations T.
     pub iterative_steps: usize,
+    /// BIM / ILL step α (capped at ε).
     pub iterative_step: f64,
-    /// PGD adversarial training (BNN with PGD): steps, and in how many of
-    /// the last epochs (thesis: 40 steps, the last 5 of 25 epochs).
+    /// PGD adversarial training (BNN with PGD): PGD steps (thesis: 40).
     pub pgd_train_steps: usize,
+    /// PGD adversarial training in how many of the last epochs (thesis: 5).
     pub pgd_train_epochs: usize,
-    /// Adaptive evaluation: runs, test images, budgets, PGD steps, EOT draws
-    /// (stochastic models), Square queries, repeated passes.
+    /// Adaptive evaluation: runs.
     pub adaptive_runs: usize,
+    /// Adaptive evaluation: test images.
     pub adaptive_test: usize,
+    /// Adaptive evaluation: budgets ε.
     pub adaptive_eps: Vec<f64>,
+    /// Adaptive evaluation: PGD steps.
     pub pgd_steps: usize,
+    /// Adaptive evaluation: EOT draws per PGD gradient (stochastic models).
     pub eot: usize,
+    /// Adaptive evaluation: Square queries per image.
     pub square_queries: usize,
+    /// Adaptive evaluation: passes whose accuracy is averaged.
     pub repeats: usize,
 }
 
@@ -47,8 +67,11 @@ fn grid(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 }
 
 impl Profile {
+    /// The names of the profiles, smallest first.
+    pub const NAMES: [&'static str; 3] = ["smoke", "quick", "full"];
+
     /// The named profile.
-    pub fn named(name: &str) -> anyhow::Result<Self> {
+    pub fn named(name: &str) -> Result<Self> {
         Ok(match name {
             "smoke" => Self {
                 name: "smoke",
@@ -125,7 +148,7 @@ impl Profile {
                 square_queries: 1000,
                 repeats: 10,
             },
-            other => anyhow::bail!("unknown profile {other:?} (smoke, quick, full)"),
+            other => return Err(EvalError::UnknownProfile(other.into())),
         })
     }
 

@@ -1,0 +1,276 @@
+//! [`AttackSpec`]: an attack and its settings as data: serializable (part of
+//! every cached result's key), buildable, with the thesis's defaults in one
+//! place. `cargo xtask attack` and every experiment build attacks from it.
+
+use serde::{Deserialize, Serialize};
+use sgbn_attacks::{Attack, GradientAttack, SquareAttack, SquareAttackConfig};
+
+use crate::Result;
+
+/// The thesis's BIM / ILL step α (§4.4: 0.01).
+pub const THESIS_ITERATIVE_STEP: f64 = 0.01;
+/// The thesis's BIM / ILL iterations T (§4.4: 10).
+pub const THESIS_ITERATIVE_STEPS: usize = 10;
+/// PGD iterations when none are given (Madry et al.'s MNIST setting).
+pub const DEFAULT_PGD_STEPS: usize = 40;
+
+/// An attack as data. Fields left at their defaults (EOT 1, projected) are
+/// not serialized, so keys written before a field existed stay valid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "attack", rename_all = "kebab-case")]
+pub enum AttackSpec {
+    /// FGSM (eq. 2.26): one step of ε along sign(∇ₓ loss).
+    Fgsm {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Draws of the model's randomness per gradient (EOT).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        eot: usize,
+    },
+    /// BIM (eq. 2.27): `steps` sign steps of size `step`, projected.
+    Bim {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Step α (≤ ε).
+        step: f64,
+        /// Iterations T.
+        steps: usize,
+        /// Draws of the model's randomness per gradient (EOT).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        eot: usize,
+        /// Project onto `[0, 1]` only (the literal equation), not the ε-ball.
+        #[serde(default, skip_serializing_if = "is_false")]
+        literal: bool,
+    },
+    /// ILL (eq. 2.28): BIM towards the least-likely class.
+    Ill {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Step α (≤ ε).
+        step: f64,
+        /// Iterations T.
+        steps: usize,
+        /// Draws of the model's randomness per gradient (EOT).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        eot: usize,
+        /// Project onto `[0, 1]` only (the literal equation), not the ε-ball.
+        #[serde(default, skip_serializing_if = "is_false")]
+        literal: bool,
+    },
+    /// PGD with a random start (Madry et al. 2018), with EOT.
+    Pgd {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Step α (≤ ε).
+        step: f64,
+        /// Iterations.
+        steps: usize,
+        /// Draws of the model's randomness per gradient (EOT).
+        eot: usize,
+    },
+    /// The Square attack (gradient-free, score-based).
+    Square {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Queries per image.
+        queries: usize,
+        /// Draws of the model's randomness per query.
+        eot: usize,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+/// The default BIM / ILL step for budget `eps` and `steps` iterations: the
+/// thesis's 0.01 while `steps · 0.01` reaches ε, else `2.5 · ε / steps`
+/// (Madry et al.'s rule), never above ε.
+pub fn default_iterative_step(eps: f64, steps: usize) -> f64 {
+    if THESIS_ITERATIVE_STEP * steps as f64 >= eps - 1e-12 {
+        THESIS_ITERATIVE_STEP.min(eps)
+    } else {
+        default_pgd_step(eps, steps)
+    }
+}
+
+/// The default PGD step, `2.5 · ε / steps` (Madry et al.), never above ε.
+pub fn default_pgd_step(eps: f64, steps: usize) -> f64 {
+    (2.5 * eps / steps.max(1) as f64).min(eps)
+}
+
+impl AttackSpec {
+    /// FGSM at `eps` (no EOT).
+    pub fn fgsm(eps: f64) -> Self {
+        Self::Fgsm { eps, eot: 1 }
+    }
+
+    /// The ℓ∞ budget.
+    pub fn eps(&self) -> f64 {
+        match *self {
+            Self::Fgsm { eps, .. }
+            | Self::Bim { eps, .. }
+            | Self::Ill { eps, .. }
+            | Self::Pgd { eps, .. }
+            | Self::Square { eps, .. } => eps,
+        }
+    }
+
+    /// Whether the attack follows gradients (every attack but Square).
+    pub fn is_gradient_based(&self) -> bool {
+        !matches!(self, Self::Square { .. })
+    }
+
+    /// The attack, with `seed` for its own random choices (PGD's start,
+    /// ILL's ties, Square's squares).
+    ///
+    /// # Errors
+    /// A value the attack refuses (ε outside `[0, 1]`, a step above ε, zero
+    /// steps, queries or EOT draws), named.
+    pub fn build(&self, seed: u64) -> Result<Box<dyn Attack>> {
+        let iterative = |a: GradientAttack, eot: usize, literal: bool| -> Result<GradientAttack> {
+            let a = if eot == 1 { a } else { a.with_eot(eot)? };
+            Ok(if literal { a.literal() } else { a })
+        };
+        Ok(match *self {
+            Self::Fgsm { eps, eot } => {
+                let a = GradientAttack::fgsm(eps)?;
+                Box::new(if eot == 1 { a } else { a.with_eot(eot)? })
+            }
+            Self::Bim {
+                eps,
+                step,
+                steps,
+                eot,
+                literal,
+            } => Box::new(iterative(
+                GradientAttack::bim(eps, step, steps)?,
+                eot,
+                literal,
+            )?),
+            Self::Ill {
+                eps,
+                step,
+                steps,
+                eot,
+                literal,
+            } => Box::new(
+                iterative(GradientAttack::ill(eps, step, steps)?, eot, literal)?.with_seed(seed),
+            ),
+            Self::Pgd {
+                eps,
+                step,
+                steps,
+                eot,
+            } => Box::new(
+                GradientAttack::pgd(eps, step, steps)?
+                    .with_eot(eot)?
+                    .with_seed(seed),
+            ),
+            Self::Square { eps, queries, eot } => {
+                Box::new(SquareAttack::new(SquareAttackConfig {
+                    eps,
+                    queries,
+                    eot_samples: eot,
+                    seed,
+                    ..SquareAttackConfig::default()
+                })?)
+            }
+        })
+    }
+
+    /// Forward-pass equivalents per image (a gradient counts 3), for
+    /// progress estimates.
+    pub fn passes(&self) -> f64 {
+        match *self {
+            Self::Fgsm { eot, .. } => 3.0 * eot as f64,
+            Self::Bim { steps, eot, .. } | Self::Ill { steps, eot, .. } => {
+                3.0 * (steps * eot) as f64 + 1.0
+            }
+            Self::Pgd { steps, eot, .. } => 3.0 * (steps * eot) as f64 + 1.0,
+            Self::Square { queries, eot, .. } => (queries * eot) as f64 * 0.3 + 1.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_not_serialized_so_older_keys_stay_valid() {
+        // The form every result cached before EOT / literal existed has.
+        let json = serde_json::to_string(&AttackSpec::fgsm(0.3)).expect("json");
+        assert_eq!(json, r#"{"attack":"fgsm","eps":0.3}"#);
+        let bim = AttackSpec::Bim {
+            eps: 0.1,
+            step: 0.01,
+            steps: 10,
+            eot: 1,
+            literal: false,
+        };
+        assert_eq!(
+            serde_json::to_string(&bim).expect("json"),
+            r#"{"attack":"bim","eps":0.1,"step":0.01,"steps":10}"#
+        );
+        let eot = AttackSpec::Fgsm { eps: 0.3, eot: 4 };
+        let text = serde_json::to_string(&eot).expect("json");
+        assert!(text.contains(r#""eot":4"#));
+        assert_eq!(
+            serde_json::from_str::<AttackSpec>(&text).expect("back"),
+            eot
+        );
+        let old: AttackSpec = serde_json::from_str(r#"{"attack":"fgsm","eps":0.3}"#).expect("old");
+        assert_eq!(old, AttackSpec::fgsm(0.3));
+    }
+
+    #[test]
+    fn default_steps_follow_the_thesis_and_never_exceed_eps() {
+        assert_eq!(default_iterative_step(0.1, 10), 0.01);
+        assert_eq!(default_iterative_step(0.005, 10), 0.005);
+        // T · 0.01 < ε: Madry's rule, capped at ε.
+        assert!((default_iterative_step(0.3, 10) - 0.075).abs() < 1e-12);
+        assert_eq!(default_iterative_step(0.3, 1), 0.3);
+        assert!((default_pgd_step(0.3, 40) - 0.01875).abs() < 1e-12);
+        assert_eq!(default_pgd_step(0.3, 2), 0.3);
+    }
+
+    #[test]
+    fn build_names_the_attack_and_refuses_bad_values() {
+        let a = AttackSpec::fgsm(0.3).build(0).expect("fgsm");
+        assert_eq!(a.name(), "fgsm(eps=0.3)");
+        let too_far = AttackSpec::Bim {
+            eps: 0.1,
+            step: 0.2,
+            steps: 10,
+            eot: 1,
+            literal: false,
+        };
+        let e = too_far.build(0).err().expect("step above ε");
+        assert!(e.to_string().contains("0.2"), "{e}");
+        assert!(AttackSpec::fgsm(1.5).build(0).is_err());
+        let pgd = AttackSpec::Pgd {
+            eps: 0.3,
+            step: 0.01,
+            steps: 40,
+            eot: 0,
+        };
+        assert!(pgd.build(0).is_err(), "EOT 0 is refused");
+        assert!(
+            !AttackSpec::Square {
+                eps: 0.3,
+                queries: 10,
+                eot: 1
+            }
+            .is_gradient_based()
+        );
+    }
+}

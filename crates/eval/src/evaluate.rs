@@ -1,0 +1,156 @@
+//! [`evaluate`]: the one white-box evaluation protocol. It crafts
+//! adversarial examples for a whole test set with one [`AttackSpec`], judges
+//! them in one pass, and, for a stochastic model, measures accuracy again
+//! over repeated passes. `cargo xtask attack` and every experiment call it.
+
+use std::time::Instant;
+
+use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
+use sgbn_attacks::{Victim, attack_dataset};
+use sgbn_estimators::SeededRng;
+use sgbn_metrics::{Distortion, RepeatedAccuracy};
+
+use crate::{AttackSpec, EvalError, Result};
+
+/// How an evaluation runs, besides the attack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalConfig {
+    /// Images per attack batch (results do not depend on it: every example
+    /// draws the attack's random choices from its own generator).
+    pub batch_size: usize,
+    /// Passes over the adversarial images whose accuracy is averaged (the
+    /// headline of a stochastic model). With 1, the judging pass is the
+    /// result and no further pass is made.
+    pub repeats: usize,
+    /// Seed of the attack's own random choices ([`AttackSpec::build`]).
+    pub attack_seed: u64,
+}
+
+impl Default for EvalConfig {
+    /// Batches of 100, one pass, seed 0.
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            repeats: 1,
+            attack_seed: 0,
+        }
+    }
+}
+
+/// How far the adversarial images moved and what the attack spent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AttackCost {
+    /// Share of examples the attack made misclassified (or sent to their
+    /// target), by the judging pass.
+    pub success_rate: f64,
+    /// Mean ℓ1 distortion per pixel (eq. 2.31).
+    pub mean_l1: f64,
+    /// Mean ℓ∞ distortion.
+    pub mean_linf: f64,
+    /// Largest ℓ∞ distortion.
+    pub max_linf: f64,
+    /// Mean forward passes spent per example.
+    pub mean_forward_passes: f64,
+}
+
+/// The outcome of [`evaluate`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalResult {
+    /// Accuracy of the judging pass right after the attack.
+    pub accuracy: f64,
+    /// Examples evaluated.
+    pub total: usize,
+    /// Accuracy over `repeats` further passes (when `repeats > 1`).
+    pub repeated: Option<RepeatedAccuracy>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Distortion and attack cost (absent from results cached before they
+    /// were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<AttackCost>,
+}
+
+impl EvalResult {
+    /// The accuracy this evaluation reports: the mean over the repeated
+    /// passes when there were any, else the judging pass.
+    pub fn headline(&self) -> f64 {
+        self.repeated
+            .as_ref()
+            .map_or(self.accuracy, |r| r.summary.mean)
+    }
+}
+
+/// Attacks `images` / u32 `labels` of `victim` with `attack` and measures
+/// the accuracy left: the protocol of every white-box number sgbn reports.
+///
+/// The attack is built with `config.attack_seed`; the model's randomness
+/// (during the attack, the judging pass and the repeated passes, in that
+/// order) comes from `rng`.
+pub fn evaluate(
+    victim: &dyn Victim,
+    attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+) -> Result<EvalResult> {
+    evaluate_with_progress(victim, attack, config, images, labels, rng, &mut |_, _| {})
+}
+
+/// [`evaluate`], calling `progress(done, total)` after each attack batch.
+pub fn evaluate_with_progress(
+    victim: &dyn Victim,
+    attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EvalResult> {
+    if config.repeats == 0 {
+        return Err(EvalError::InvalidConfig(
+            "repeats must be ≥ 1 (1: the judging pass only)".into(),
+        ));
+    }
+    let start = Instant::now();
+    let built = attack.build(config.attack_seed)?;
+    let out = attack_dataset(
+        built.as_ref(),
+        victim,
+        images,
+        labels,
+        config.batch_size,
+        rng,
+        progress,
+    )?;
+    let truth: Vec<u32> = labels.to_vec1()?;
+    let n = truth.len();
+    let repeated = if config.repeats > 1 {
+        Some(RepeatedAccuracy::measure(
+            victim,
+            &out.adversarial,
+            labels,
+            config.repeats,
+            config.batch_size,
+            rng,
+        )?)
+    } else {
+        None
+    };
+    let d = Distortion::between(images, &out.adversarial)?;
+    let share = |k: usize| k as f64 / n.max(1) as f64;
+    Ok(EvalResult {
+        accuracy: share(out.correct(&truth)),
+        total: n,
+        repeated,
+        seconds: start.elapsed().as_secs_f64(),
+        cost: Some(AttackCost {
+            success_rate: share(out.success.iter().filter(|s| **s).count()),
+            mean_l1: d.mean_l1(),
+            mean_linf: d.mean_linf(),
+            max_linf: d.max_linf(),
+            mean_forward_passes: out.forward_passes.iter().sum::<usize>() as f64 / n.max(1) as f64,
+        }),
+    })
+}

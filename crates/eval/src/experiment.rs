@@ -1,0 +1,130 @@
+//! The [`Experiment`] trait: one thesis figure or table (or one study
+//! beyond the thesis) as the jobs it needs and the report section it writes
+//! from their results.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::{
+    CleanJob, CleanResult, EvalError, EvalJob, EvalResult, Profile, Result, Section, TrainJob,
+    TrainedModel, TransferJob, TransferResult,
+};
+
+/// What planning needs: the profile and the data's checksums (part of every
+/// training job's key).
+#[derive(Debug, Clone, Copy)]
+pub struct PlanContext<'a> {
+    /// The sizes.
+    pub profile: &'a Profile,
+    /// SHA-256 of each data file.
+    pub data: &'a [String],
+}
+
+impl PlanContext<'_> {
+    /// Run `run` of the named model.
+    pub fn train_job(&self, model: &str, run: usize) -> Result<TrainJob> {
+        TrainJob::new(model, run, self.profile, self.data)
+    }
+}
+
+/// The jobs of one experiment, in the order they should run.
+#[derive(Debug, Default, Clone)]
+pub struct Jobs {
+    /// Training runs.
+    pub trains: Vec<TrainJob>,
+    /// White-box evaluations.
+    pub evals: Vec<EvalJob>,
+    /// Clean checks.
+    pub cleans: Vec<CleanJob>,
+    /// Transfer sets.
+    pub transfers: Vec<TransferJob>,
+}
+
+/// Where finished results are looked up (the on-disk cache of `cargo xtask
+/// reproduce`, or a map in tests). `None`: not computed (yet).
+pub trait Results {
+    /// A finished training run.
+    fn trained(&self, job: &TrainJob) -> Option<TrainedModel>;
+    /// A finished evaluation.
+    fn eval(&self, job: &EvalJob) -> Option<EvalResult>;
+    /// A finished clean check.
+    fn clean(&self, job: &CleanJob) -> Option<CleanResult>;
+    /// A finished transfer set.
+    fn transfer(&self, job: &TransferJob) -> Option<TransferResult>;
+}
+
+/// What a report section needs.
+pub struct ReportContext<'a> {
+    /// The sizes the results were computed with.
+    pub profile: &'a Profile,
+    /// SHA-256 of each data file.
+    pub data: &'a [String],
+    /// The finished results.
+    pub results: &'a dyn Results,
+    /// The folder of the thesis's numbers (`data/thesis/`).
+    pub thesis_dir: &'a Path,
+}
+
+impl std::fmt::Debug for ReportContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportContext")
+            .field("profile", &self.profile.name)
+            .field("thesis_dir", &self.thesis_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReportContext<'_> {
+    /// The planning context of the same profile and data.
+    pub fn plan(&self) -> PlanContext<'_> {
+        PlanContext {
+            profile: self.profile,
+            data: self.data,
+        }
+    }
+
+    /// The thesis's numbers in `data/thesis/<file>`, parsed.
+    pub fn thesis<T: DeserializeOwned>(&self, file: &str) -> Result<T> {
+        let path = self.thesis_dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| EvalError::ThesisData {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| EvalError::ThesisData {
+            path,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// One experiment: a thesis figure or table, or a study beyond the thesis.
+///
+/// Implementations live one per file in [`crate::experiments`] and are
+/// listed in its registry; see docs/ARCHITECTURE.md, "How to add an
+/// experiment".
+pub trait Experiment: Sync {
+    /// Its id on the command line and in the report (`fig4.3`).
+    fn id(&self) -> &'static str;
+    /// One line saying what it shows.
+    fn title(&self) -> &'static str;
+    /// Where in the thesis (or the literature) it comes from.
+    fn reference(&self) -> &'static str;
+    /// The models it uses ([`sgbn_models::ModelSpec::named`] names).
+    fn models(&self) -> &'static [&'static str];
+    /// Whether `smoke` and `quick` run it by default (`full` runs every
+    /// experiment; `--only` picks any).
+    fn in_default_set(&self) -> bool {
+        true
+    }
+    /// The jobs it needs under a profile.
+    fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs>;
+    /// Its report section, from whatever results are finished.
+    fn report(&self, ctx: &ReportContext<'_>) -> Result<Section>;
+}
+
+impl std::fmt::Debug for dyn Experiment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Experiment({})", self.id())
+    }
+}

@@ -1,0 +1,196 @@
+//! `adaptive` (beyond the thesis): does the headline models' robustness
+//! survive attacks built to get past gradient masking? FGSM, PGD with EOT on
+//! the stochastic models (Athalye et al. 2018), and the gradient-free Square
+//! attack (Andriushchenko et al. 2020), each at the profile's ε, with
+//! accuracy over repeated passes and the sanity flags of `sgbn-metrics`.
+
+use std::fmt::Write;
+
+use sgbn_metrics::{AttackAccuracy, SanityEvidence, SanityFlags};
+
+use crate::{
+    AttackSpec, CleanJob, EvalJob, Experiment, Jobs, PlanContext, ReportContext, Result, Section,
+    TrainJob, available, eps_eq, summary,
+};
+
+/// The experiment.
+pub static ADAPTIVE: Adaptive = Adaptive;
+
+/// The adaptive evaluation.
+#[derive(Debug)]
+pub struct Adaptive;
+
+const MODELS: &[&str] = &["sgbn", "sgbn-dt", "bnn-pgd", "sap", "cnn-bin", "cnn"];
+
+/// The attacks at one ε: FGSM, PGD (EOT on stochastic models, step
+/// 2.5 · ε / steps), Square.
+fn attacks(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64) -> [AttackSpec; 3] {
+    let p = ctx.profile;
+    let eot = if job.spec.is_stochastic() { p.eot } else { 1 };
+    [
+        AttackSpec::fgsm(eps),
+        AttackSpec::Pgd {
+            eps,
+            step: 2.5 * eps / p.pgd_steps as f64,
+            steps: p.pgd_steps,
+            eot,
+        },
+        AttackSpec::Square {
+            eps,
+            queries: p.square_queries,
+            eot: 1,
+        },
+    ]
+}
+
+fn evals(ctx: &PlanContext<'_>, job: &TrainJob) -> Vec<EvalJob> {
+    let p = ctx.profile;
+    p.adaptive_eps
+        .iter()
+        .flat_map(|&eps| attacks(ctx, job, eps))
+        .map(|a| EvalJob::new(job, a, p.adaptive_test, p.repeats))
+        .collect()
+}
+
+fn clean(ctx: &PlanContext<'_>, job: &TrainJob) -> CleanJob {
+    CleanJob::new(job, ctx.profile.adaptive_test, ctx.profile.repeats)
+}
+
+impl Experiment for Adaptive {
+    fn id(&self) -> &'static str {
+        "adaptive"
+    }
+
+    fn title(&self) -> &'static str {
+        "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes"
+    }
+
+    fn reference(&self) -> &'static str {
+        "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020"
+    }
+
+    fn models(&self) -> &'static [&'static str] {
+        MODELS
+    }
+
+    fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
+        let mut jobs = Jobs::default();
+        for run in 0..ctx.profile.adaptive_runs {
+            for m in MODELS.iter().copied().filter(|m| available(m)) {
+                let job = ctx.train_job(m, run)?;
+                jobs.evals.extend(evals(ctx, &job));
+                jobs.cleans.push(clean(ctx, &job));
+                jobs.trains.push(job);
+            }
+        }
+        Ok(jobs)
+    }
+
+    fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
+        let plan = ctx.plan();
+        let p = ctx.profile;
+        let mut s = Section::default();
+        let md = &mut s.markdown;
+        let _ = writeln!(
+            md,
+            "Accuracy (%) over {} stochastic passes per image (mean over passes; majority vote in report.json), run 0{}. PGD uses EOT {} on stochastic models; Square {} queries.\n",
+            p.repeats,
+            if p.adaptive_runs > 1 {
+                format!("..{}", p.adaptive_runs - 1)
+            } else {
+                String::new()
+            },
+            p.eot,
+            p.square_queries
+        );
+        let _ = write!(md, "| model | clean |");
+        for e in &p.adaptive_eps {
+            let _ = write!(md, " FGSM {e} | PGD {e} | Square {e} |");
+        }
+        let _ = writeln!(
+            md,
+            " flags |\n|---|---|{}---|",
+            "---|---|---|".repeat(p.adaptive_eps.len())
+        );
+        let mut notes = Vec::new();
+        // Images × passes behind each accuracy, for the significance test.
+        let n = p.adaptive_test * p.repeats.max(1);
+        for m in MODELS.iter().copied().filter(|m| available(m)) {
+            let run0 = plan.train_job(m, 0)?;
+            let clean = ctx.results.clean(&clean(&plan, &run0));
+            let _ = write!(
+                md,
+                "| {m} | {} |",
+                clean.as_ref().map_or("–".into(), |c| format!(
+                    "{:.1}",
+                    100.0 * c.repeated.summary.mean
+                ))
+            );
+            let evidence = clean
+                .as_ref()
+                .map_or_else(SanityEvidence::default, |c| c.evidence());
+            let mut flags = SanityFlags::check(&evidence).model_labels();
+            for &e in &p.adaptive_eps {
+                // Mean over the runs that finished, per attack (FGSM, PGD, Square).
+                let mut means = [None; 3];
+                for (i, mean) in means.iter_mut().enumerate() {
+                    let mut vals = Vec::new();
+                    for run in 0..p.adaptive_runs {
+                        let job = plan.train_job(m, run)?;
+                        let spec = attacks(&plan, &job, e)[i].clone();
+                        debug_assert!(eps_eq(spec.eps(), e));
+                        let eval = EvalJob::new(&job, spec, p.adaptive_test, p.repeats);
+                        if let Some(r) = ctx.results.eval(&eval) {
+                            vals.push(100.0 * r.headline());
+                        }
+                    }
+                    *mean = summary(&vals).map(|s| s.mean);
+                }
+                let [f, pgd, sq] = means;
+                let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
+                let _ = write!(md, " {} | {} | {} |", show(f), show(pgd), show(sq));
+                let best_gradient = [f, pgd]
+                    .into_iter()
+                    .flatten()
+                    .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))));
+                let at = |v: Option<f64>| {
+                    v.map(|v| AttackAccuracy {
+                        accuracy: v / 100.0,
+                        n,
+                    })
+                };
+                let flags_e = SanityFlags::check(&evidence.with_attacks(at(best_gradient), at(sq)));
+                if flags_e.gradient_free_beats_gradient == Some(true) {
+                    flags.push(format!("Square beats gradients at ε {e}"));
+                }
+                s.json.insert(
+                    format!("{m}/{e}"),
+                    serde_json::json!({"fgsm": f, "pgd": pgd, "square": sq}),
+                );
+            }
+            let _ = writeln!(
+                md,
+                " {} |",
+                if flags.is_empty() {
+                    "none".to_string()
+                } else {
+                    flags.join("; ")
+                }
+            );
+            if flags.iter().any(|f| f.starts_with("Square")) {
+                notes.push(format!("{m}: a gradient-free attack does better than the gradient attacks, a sign of gradient masking"));
+            }
+        }
+        let _ = writeln!(
+            md,
+            "\n**Verdict:** {}.\n",
+            if notes.is_empty() {
+                "no gradient-free attack beat the gradient attacks by more than two standard errors"
+                    .to_string()
+            } else {
+                notes.join("; ")
+            }
+        );
+        Ok(s)
+    }
+}

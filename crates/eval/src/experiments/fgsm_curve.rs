@@ -1,0 +1,262 @@
+//! White-box FGSM accuracy against ε beside Table 4.11: the building block
+//! of `fig4.3`, `fig4.13`, `table4.11` and `table4.11-more` (each of those
+//! files only says which models and which ε grid).
+
+use std::fmt::Write;
+
+use serde::Deserialize;
+
+use crate::{
+    AttackSpec, Cell, EvalJob, Experiment, Figure, Jobs, PlanContext, ReportContext, Result,
+    Section, Series, available, eps_eq, fmt_summary, summary, verdict,
+};
+
+/// The budgets of Table 4.11.
+pub const TABLE_EPS: [f64; 4] = [0.0, 0.1, 0.2, 0.3];
+
+/// The file of Table 4.11's MNIST rows under `data/thesis/`.
+pub const TABLE_4_11: &str = "table4_11.json";
+
+/// One row of Table 4.11.
+#[derive(Debug, Deserialize)]
+pub struct ThesisRow {
+    /// The model's name in sgbn.
+    pub model: String,
+    /// The row's label in the thesis.
+    pub label: String,
+    /// Mean accuracy (%) per ε.
+    pub mean: Vec<f64>,
+    /// Std (%) per ε.
+    pub std: Vec<f64>,
+}
+
+/// Table 4.11 (MNIST rows), as `data/thesis/table4_11.json` holds it.
+#[derive(Debug, Deserialize)]
+pub struct ThesisTable {
+    /// Where in the thesis.
+    pub source: String,
+    /// The budgets of the columns.
+    pub eps: Vec<f64>,
+    /// The rows.
+    pub rows: Vec<ThesisRow>,
+}
+
+impl ThesisTable {
+    /// The thesis's `(mean, std)` of `model` at `eps`.
+    pub fn at(&self, model: &str, eps: f64) -> Option<(f64, f64)> {
+        let row = self.rows.iter().find(|r| r.model == model)?;
+        let i = self.eps.iter().position(|e| eps_eq(*e, eps))?;
+        Some((row.mean[i], row.std[i]))
+    }
+}
+
+/// Which budgets a curve shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grid {
+    /// The profile's FGSM grid (a figure).
+    Profile,
+    /// Table 4.11's ε 0, 0.1, 0.2, 0.3 (a table).
+    Table,
+}
+
+/// White-box FGSM against ε for some models, beside Table 4.11.
+#[derive(Debug)]
+pub struct FgsmCurve {
+    /// The experiment's id.
+    pub id: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// Its place in the thesis.
+    pub reference: &'static str,
+    /// Its models.
+    pub models: &'static [&'static str],
+    /// Its budgets.
+    pub grid: Grid,
+    /// In the default set.
+    pub default_set: bool,
+}
+
+impl FgsmCurve {
+    fn grid(&self, ctx: &PlanContext<'_>) -> Vec<f64> {
+        match self.grid {
+            Grid::Profile => ctx.profile.fgsm_eps.clone(),
+            Grid::Table => TABLE_EPS.to_vec(),
+        }
+    }
+
+    fn models(&self) -> impl Iterator<Item = &'static str> {
+        self.models.iter().copied().filter(|m| available(m))
+    }
+
+    fn eval(&self, ctx: &PlanContext<'_>, model: &str, run: usize, eps: f64) -> Result<EvalJob> {
+        Ok(EvalJob::new(
+            &ctx.train_job(model, run)?,
+            AttackSpec::fgsm(eps),
+            ctx.profile.fgsm_test,
+            1,
+        ))
+    }
+}
+
+impl Experiment for FgsmCurve {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn title(&self) -> &'static str {
+        self.title
+    }
+
+    fn reference(&self) -> &'static str {
+        self.reference
+    }
+
+    fn models(&self) -> &'static [&'static str] {
+        self.models
+    }
+
+    fn in_default_set(&self) -> bool {
+        self.default_set
+    }
+
+    fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
+        let mut jobs = Jobs::default();
+        for run in 0..ctx.profile.runs {
+            for m in self.models() {
+                jobs.trains.push(ctx.train_job(m, run)?);
+                for eps in self.grid(ctx) {
+                    jobs.evals.push(self.eval(ctx, m, run, eps)?);
+                }
+            }
+        }
+        Ok(jobs)
+    }
+
+    fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
+        let plan = ctx.plan();
+        let table: ThesisTable = ctx.thesis(TABLE_4_11)?;
+        let grid = self.grid(&plan);
+        let models: Vec<&str> = self.models().collect();
+        let mut s = Section::default();
+        let md = &mut s.markdown;
+        let _ = write!(md, "| model |");
+        for e in &grid {
+            let _ = write!(md, " ε = {e} |");
+        }
+        let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+        let mut series = Vec::new();
+        let mut cells = Vec::new();
+        let mut ours_03: Vec<(String, f64)> = Vec::new();
+        let mut thesis_03: Vec<(String, f64)> = Vec::new();
+        let mut cmp = String::new();
+        for (k, m) in models.iter().enumerate() {
+            let _ = write!(md, "| {m} |");
+            let mut pts = Vec::new();
+            let mut row_json = Vec::new();
+            for &e in &grid {
+                let mut vals = Vec::new();
+                for run in 0..ctx.profile.runs {
+                    if let Some(r) = ctx.results.eval(&self.eval(&plan, m, run, e)?) {
+                        vals.push(100.0 * r.headline());
+                    }
+                }
+                match summary(&vals) {
+                    Some(sm) => {
+                        let _ = write!(md, " {} |", fmt_summary(&sm));
+                        pts.push((e, sm.mean, sm.std));
+                        if let Some(t) = table.at(m, e) {
+                            let c = Cell {
+                                ours: sm,
+                                thesis: t,
+                            };
+                            let _ = writeln!(
+                                cmp,
+                                "| {m} | {e} | {} | {:.1} ± {:.1} | {:+.1} | {} |",
+                                fmt_summary(&c.ours),
+                                t.0,
+                                t.1,
+                                c.ours.mean - t.0,
+                                if c.within() { "yes" } else { "no" }
+                            );
+                            if eps_eq(e, 0.3) {
+                                ours_03.push((m.to_string(), sm.mean));
+                                thesis_03.push((m.to_string(), t.0));
+                            }
+                            cells.push(c);
+                        }
+                        row_json.push(serde_json::json!({"eps": e, "summary": sm, "runs": vals}));
+                    }
+                    None => {
+                        let _ = write!(md, " – |");
+                    }
+                }
+            }
+            let _ = writeln!(md);
+            series.push(Series {
+                label: m.to_string(),
+                points: pts,
+                dashed: false,
+                color: k,
+            });
+            if let Some(row) = table.rows.iter().find(|r| r.model == *m) {
+                let tp: Vec<(f64, f64, f64)> = table
+                    .eps
+                    .iter()
+                    .zip(&row.mean)
+                    .zip(&row.std)
+                    .filter(|((e, _), _)| grid.iter().any(|g| eps_eq(*g, **e)))
+                    .map(|((e, mu), sd)| (*e, *mu, *sd))
+                    .collect();
+                series.push(Series {
+                    label: format!("{m} (thesis)"),
+                    points: tp,
+                    dashed: true,
+                    color: k,
+                });
+            }
+            s.json
+                .insert(m.to_string(), serde_json::Value::Array(row_json));
+        }
+        if !cmp.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nBeside the thesis ({}):\n\n| model | ε | ours | thesis | difference | within 2σ |\n|---|---|---|---|---|---|\n{cmp}",
+                table.source
+            );
+        }
+        if self.grid == Grid::Table {
+            let absent: Vec<&str> = table
+                .rows
+                .iter()
+                .filter(|r| !models.contains(&r.model.as_str()))
+                .map(|r| r.label.as_str())
+                .collect();
+            let _ = writeln!(
+                md,
+                "\nThesis rows of Table 4.11 not in this experiment: {}.",
+                absent.join("; ")
+            );
+        }
+        let order = |v: &mut Vec<(String, f64)>| {
+            v.sort_by(|a, b| b.1.total_cmp(&a.1));
+            v.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()
+        };
+        let ordering = (!ours_03.is_empty()).then(|| (order(&mut ours_03), order(&mut thesis_03)));
+        let name = format!("{}.svg", self.id);
+        let _ = writeln!(
+            md,
+            "\n![{}](figures/{name})\n\n**Verdict:** {}.\n",
+            self.id,
+            verdict(&cells, ordering)
+        );
+        s.figures.push((
+            name,
+            Figure::Line {
+                title: format!("{}: FGSM, white box", self.id),
+                x_label: "ε".into(),
+                series,
+            },
+        ));
+        Ok(s)
+    }
+}

@@ -1,0 +1,14 @@
+//! `fig4.3`: white-box FGSM accuracy against ε on MNIST (Fig. 4.3, §4.4),
+//! beside the numbers of Table 4.11.
+
+use super::fgsm_curve::{FgsmCurve, Grid};
+
+/// The experiment.
+pub static FIG4_3: FgsmCurve = FgsmCurve {
+    id: "fig4.3",
+    title: "White-box FGSM on MNIST",
+    reference: "Fig. 4.3, §4.4; numbers of Table 4.11",
+    models: &["cnn", "cnn-bin", "sap", "bnn-pgd", "bnn", "sgbn"],
+    grid: Grid::Profile,
+    default_set: true,
+};

@@ -1,0 +1,224 @@
+//! Black-box FGSM transfer: examples crafted on each source model, judged by
+//! each target model; the building block of `fig4.6` and `fig4.15`, beside
+//! Table 4.8 where the thesis gives numbers.
+
+use std::{collections::BTreeMap, fmt::Write};
+
+use serde::Deserialize;
+
+use crate::{
+    Cell, Experiment, Figure, Jobs, PlanContext, RESULTS_VERSION, ReportContext, Result, Section,
+    TransferJob, available, fmt_summary, summary, verdict,
+};
+
+/// The budget of the transfer experiments (§4.4).
+pub const TRANSFER_EPS: f64 = 0.3;
+
+/// The file of Table 4.8 under `data/thesis/`.
+pub const TABLE_4_8: &str = "table4_8.json";
+
+/// One target row of Table 4.8.
+#[derive(Debug, Deserialize)]
+pub struct ThesisTransferRow {
+    /// The target model's name in sgbn.
+    pub target: String,
+    /// Mean accuracy (%) per source.
+    pub mean: Vec<f64>,
+    /// Std (%) per source.
+    pub std: Vec<f64>,
+}
+
+/// Table 4.8, as `data/thesis/table4_8.json` holds it.
+#[derive(Debug, Deserialize)]
+pub struct ThesisTransfer {
+    /// Where in the thesis.
+    pub source: String,
+    /// The source models of the columns.
+    pub sources: Vec<String>,
+    /// The target rows.
+    pub rows: Vec<ThesisTransferRow>,
+}
+
+/// FGSM (ε = 0.3) examples of each source on each target.
+#[derive(Debug)]
+pub struct TransferMatrix {
+    /// The experiment's id.
+    pub id: &'static str,
+    /// Its title.
+    pub title: &'static str,
+    /// Its place in the thesis.
+    pub reference: &'static str,
+    /// Every model it trains.
+    pub models: &'static [&'static str],
+    /// The models the examples are crafted on (rows).
+    pub sources: &'static [&'static str],
+    /// The models that judge them (columns).
+    pub targets: &'static [&'static str],
+}
+
+impl TransferMatrix {
+    /// The transfer jobs of one run.
+    fn transfers(&self, ctx: &PlanContext<'_>, run: usize) -> Result<Vec<TransferJob>> {
+        let targets = self
+            .targets
+            .iter()
+            .filter(|m| available(m))
+            .map(|m| ctx.train_job(m, run))
+            .collect::<Result<Vec<_>>>()?;
+        self.sources
+            .iter()
+            .filter(|m| available(m))
+            .map(|m| {
+                Ok(TransferJob {
+                    version: RESULTS_VERSION,
+                    source: ctx.train_job(m, run)?,
+                    targets: targets.clone(),
+                    eps: TRANSFER_EPS,
+                    test_size: ctx.profile.fgsm_test,
+                })
+            })
+            .collect()
+    }
+}
+
+impl Experiment for TransferMatrix {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn title(&self) -> &'static str {
+        self.title
+    }
+
+    fn reference(&self) -> &'static str {
+        self.reference
+    }
+
+    fn models(&self) -> &'static [&'static str] {
+        self.models
+    }
+
+    fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
+        let mut jobs = Jobs::default();
+        for run in 0..ctx.profile.runs {
+            for m in self.models.iter().filter(|m| available(m)) {
+                jobs.trains.push(ctx.train_job(m, run)?);
+            }
+            jobs.transfers.extend(self.transfers(ctx, run)?);
+        }
+        Ok(jobs)
+    }
+
+    fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
+        let plan = ctx.plan();
+        let thesis: ThesisTransfer = ctx.thesis(TABLE_4_8)?;
+        let srcs: Vec<&str> = self
+            .sources
+            .iter()
+            .copied()
+            .filter(|m| available(m))
+            .collect();
+        let tgts: Vec<&str> = self
+            .targets
+            .iter()
+            .copied()
+            .filter(|m| available(m))
+            .collect();
+        let mut acc: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+        for run in 0..ctx.profile.runs {
+            for job in self.transfers(&plan, run)? {
+                if let Some(r) = ctx.results.transfer(&job) {
+                    for (t, a) in r.accuracy {
+                        acc.entry((job.source.model.clone(), t))
+                            .or_default()
+                            .push(100.0 * a);
+                    }
+                }
+            }
+        }
+        let mut s = Section::default();
+        let md = &mut s.markdown;
+        let _ = writeln!(
+            md,
+            "FGSM, ε = {TRANSFER_EPS}, crafted on the row's model, evaluated on the column's (the diagonal is white box):\n"
+        );
+        let _ = write!(md, "| source \\ target |");
+        for t in &tgts {
+            let _ = write!(md, " {t} |");
+        }
+        let _ = writeln!(md, "\n|---|{}", "---|".repeat(tgts.len()));
+        let mut grid = Vec::new();
+        let mut cells = Vec::new();
+        let mut cmp = String::new();
+        for src in &srcs {
+            let _ = write!(md, "| {src} |");
+            let mut row = Vec::new();
+            for t in &tgts {
+                match acc
+                    .get(&(src.to_string(), t.to_string()))
+                    .and_then(|v| summary(v))
+                {
+                    Some(sm) => {
+                        let _ = write!(md, " {} |", fmt_summary(&sm));
+                        row.push(Some(sm.mean));
+                        if let (Some(ci), Some(tr)) = (
+                            thesis.sources.iter().position(|x| x == src),
+                            thesis.rows.iter().find(|r| r.target == *t),
+                        ) {
+                            let c = Cell {
+                                ours: sm,
+                                thesis: (tr.mean[ci], tr.std[ci]),
+                            };
+                            let _ = writeln!(
+                                cmp,
+                                "| {src} | {t} | {} | {:.1} ± {:.1} | {:+.1} | {} |",
+                                fmt_summary(&c.ours),
+                                tr.mean[ci],
+                                tr.std[ci],
+                                c.ours.mean - tr.mean[ci],
+                                if c.within() { "yes" } else { "no" }
+                            );
+                            cells.push(c);
+                        }
+                    }
+                    None => {
+                        let _ = write!(md, " – |");
+                        row.push(None);
+                    }
+                }
+            }
+            let _ = writeln!(md);
+            grid.push(row);
+        }
+        s.json.insert(
+            "matrix".into(),
+            serde_json::json!({"sources": srcs, "targets": tgts, "mean": grid}),
+        );
+        if !cmp.is_empty() {
+            let _ = writeln!(
+                md,
+                "\nBeside the thesis ({}):\n\n| source | target | ours | thesis | difference | within 2σ |\n|---|---|---|---|---|---|\n{cmp}",
+                thesis.source
+            );
+        }
+        let name = format!("{}.svg", self.id);
+        let _ = writeln!(
+            md,
+            "\n![{}](figures/{name})\n\n**Verdict:** {}.\n",
+            self.id,
+            verdict(&cells, None)
+        );
+        s.figures.push((
+            name,
+            Figure::Heat {
+                title: format!("{}: transfer accuracy (%)", self.id),
+                rows: srcs.iter().map(|s| s.to_string()).collect(),
+                cols: tgts.iter().map(|s| s.to_string()).collect(),
+                values: grid,
+                row_label: "source".into(),
+                col_label: "target".into(),
+            },
+        ));
+        Ok(s)
+    }
+}

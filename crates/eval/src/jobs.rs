@@ -1,0 +1,373 @@
+//! The units of work of a reproduction, each identified by its whole
+//! configuration ([`key_hash`](crate::key_hash) of its JSON): a training
+//! run, a white-box evaluation, a clean check, a transfer set. They say how
+//! to compute themselves from loaded models and data; where results are kept
+//! is the caller's business (`cargo xtask reproduce` caches them on disk).
+
+use std::path::Path;
+
+use candle_core::Device;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use sgbn_attacks::{EvalClassifier, GradientAttack, Victim, attack_dataset, predict_dataset};
+use sgbn_data::Dataset;
+use sgbn_defenses::{EarlyStopping, Quiet, TrainConfig, train};
+use sgbn_estimators::SeededRng;
+use sgbn_metrics::{RepeatedAccuracy, SanityEvidence};
+use sgbn_models::{ConvNet, ModelSpec};
+
+use crate::{
+    AttackSpec, CleanConfig, EvalConfig, EvalResult, Profile, RESULTS_VERSION, Result, clean_check,
+    evaluate, key_hash,
+};
+
+/// Images per batch in every job's attacks and passes.
+pub const JOB_BATCH: usize = 100;
+
+/// What identifies a trained model.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainJob {
+    /// [`RESULTS_VERSION`].
+    pub version: &'static str,
+    /// The model's name ([`ModelSpec::named`]).
+    pub model: String,
+    /// Its spec, with the profile's adversarial-training sizes.
+    pub spec: ModelSpec,
+    /// Training settings (seed = run).
+    pub config: TrainConfig,
+    /// Training images (`None`: all).
+    pub train_size: Option<usize>,
+    /// Held-out images for early stopping.
+    pub validation_size: usize,
+    /// SHA-256 of the data files.
+    pub data_sha256: Vec<String>,
+    /// Run index.
+    pub run: usize,
+}
+
+impl TrainJob {
+    /// Run `run` of the named model under `profile`, on the data with these
+    /// checksums.
+    pub fn new(model: &str, run: usize, profile: &Profile, data: &[String]) -> Result<Self> {
+        let mut spec = ModelSpec::named(model)?;
+        if let Some(adv) = spec.adversarial_training.as_mut() {
+            adv.steps = profile.pgd_train_steps;
+            adv.last_epochs = profile.pgd_train_epochs;
+        }
+        let config = TrainConfig {
+            epochs: profile.epochs,
+            batch_size: profile.batch_size,
+            early_stopping: (profile.validation_size > 0).then_some(EarlyStopping {
+                patience: profile.patience,
+            }),
+            seed: run as u64,
+            ..TrainConfig::default()
+        };
+        Ok(Self {
+            version: RESULTS_VERSION,
+            model: model.into(),
+            spec,
+            config,
+            train_size: profile.train_size,
+            validation_size: profile.validation_size,
+            data_sha256: data.to_vec(),
+            run,
+        })
+    }
+
+    /// Training cost in GFLOP, for progress estimates: a training step per
+    /// image and epoch, plus, in the epochs with PGD, its steps (a forward
+    /// and an input-gradient pass each, 2 × forward) and the training step
+    /// on the adversarial batch.
+    pub fn cost(&self, train_images: usize) -> f64 {
+        let images = train_images as f64;
+        let step = self.spec.training_step_flops(1) as f64;
+        let mut flops = step * images * self.config.epochs as f64;
+        if let Some(adv) = &self.spec.adversarial_training {
+            let epochs = adv.last_epochs.min(self.config.epochs) as f64;
+            let forward = self.spec.forward_flops().total() as f64;
+            flops += epochs * images * (2.0 * forward * adv.steps as f64 + step);
+        }
+        flops / 1e9
+    }
+
+    /// Trains (or resumes from `checkpoint`, written after every epoch) on
+    /// the job's share of `train_set`.
+    pub fn train(
+        &self,
+        train_set: &Dataset,
+        checkpoint: &Path,
+        device: &Device,
+    ) -> Result<TrainedModel> {
+        let start = std::time::Instant::now();
+        let data = match self.train_size {
+            Some(n) => train_set.first(n)?,
+            None => train_set.clone(),
+        };
+        let (data, validation) = if self.validation_size > 0 {
+            let (t, v) = data.split_validation(self.validation_size, self.run as u64)?;
+            (t, Some(v))
+        } else {
+            (data, None)
+        };
+        let model = ConvNet::new(&self.spec, self.run as u64, device)?;
+        let report = train(
+            &model,
+            &data,
+            validation.as_ref(),
+            &self.config,
+            Some(checkpoint),
+            &mut Quiet,
+        )?;
+        Ok(TrainedModel {
+            model: self.model.clone(),
+            run: self.run,
+            slope: report.final_slope,
+            epochs: report.epochs.len(),
+            stopped_early: report.stopped_early,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// The outcome of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedModel {
+    /// The model's name.
+    pub model: String,
+    /// Run index.
+    pub run: usize,
+    /// The slope of its binary units at the end.
+    pub slope: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Whether early stopping ended it.
+    pub stopped_early: bool,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// The first `n` test images (at most all), on `device`.
+fn test_slice(test: &Dataset, n: usize, device: &Device) -> Result<Dataset> {
+    Ok(test.first(n.min(test.len()))?.to_device(device)?)
+}
+
+/// A white-box evaluation of one trained model: [`evaluate`] with the job's
+/// attack, the run as the attack's seed, and a generator whose stream is the
+/// job's key (so every job draws its own randomness, whatever runs before).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalJob {
+    /// [`RESULTS_VERSION`].
+    pub version: &'static str,
+    /// The model evaluated.
+    pub model: TrainJob,
+    /// The attack.
+    pub attack: AttackSpec,
+    /// The first this many test images.
+    pub test_size: usize,
+    /// Passes over the adversarial images whose accuracy is averaged.
+    pub repeats: usize,
+}
+
+impl EvalJob {
+    /// An evaluation of `model` with `attack` on `test_size` images.
+    pub fn new(model: &TrainJob, attack: AttackSpec, test_size: usize, repeats: usize) -> Self {
+        Self {
+            version: RESULTS_VERSION,
+            model: model.clone(),
+            attack,
+            test_size,
+            repeats,
+        }
+    }
+
+    /// Cost in GFLOP, for progress estimates.
+    pub fn cost(&self) -> f64 {
+        self.model.spec.forward_flops().total() as f64
+            * self.test_size as f64
+            * (self.attack.passes() + self.repeats as f64)
+            / 1e9
+    }
+
+    /// Runs it on `victim` (the trained model of [`Self::model`]).
+    pub fn run(&self, victim: &dyn Victim, test: &Dataset, device: &Device) -> Result<EvalResult> {
+        let test = test_slice(test, self.test_size, device)?;
+        let seed = self.model.run as u64;
+        let mut rng = SeededRng::seed_from_u64(0x5eed ^ seed);
+        rng.set_stream(u64::from_str_radix(&key_hash(self)?, 16).unwrap_or(0));
+        let config = EvalConfig {
+            batch_size: JOB_BATCH,
+            repeats: self.repeats,
+            attack_seed: seed,
+        };
+        evaluate(
+            victim,
+            &self.attack,
+            &config,
+            test.images(),
+            test.labels(),
+            &mut rng,
+        )
+    }
+}
+
+/// Clean accuracy over repeated passes and input-gradient statistics of one
+/// trained model ([`clean_check`]), kept as the figures the sanity flags
+/// need.
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanJob {
+    /// [`RESULTS_VERSION`].
+    pub version: &'static str,
+    /// The model checked.
+    pub model: TrainJob,
+    /// The first this many test images.
+    pub test_size: usize,
+    /// Clean passes.
+    pub repeats: usize,
+}
+
+/// The outcome of a [`CleanJob`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanResult {
+    /// Clean accuracy over the passes.
+    pub repeated: RepeatedAccuracy,
+    /// Share of examples whose input gradient is exactly zero.
+    pub zero_gradient_examples: f64,
+    /// Non-finite input-gradient components.
+    pub non_finite_gradients: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl CleanResult {
+    /// The evidence for the sanity flags.
+    pub fn evidence(&self) -> SanityEvidence {
+        SanityEvidence {
+            unstable_fraction: Some(self.repeated.unstable_fraction),
+            zero_gradient_examples: Some(self.zero_gradient_examples),
+            non_finite_gradients: Some(self.non_finite_gradients),
+            ..SanityEvidence::default()
+        }
+    }
+}
+
+impl CleanJob {
+    /// A clean check of `model` on `test_size` images with `repeats` passes.
+    pub fn new(model: &TrainJob, test_size: usize, repeats: usize) -> Self {
+        Self {
+            version: RESULTS_VERSION,
+            model: model.clone(),
+            test_size,
+            repeats,
+        }
+    }
+
+    /// Cost in GFLOP, for progress estimates.
+    pub fn cost(&self) -> f64 {
+        self.model.spec.forward_flops().total() as f64
+            * self.test_size as f64
+            * (self.repeats as f64 + 3.0)
+            / 1e9
+    }
+
+    /// Runs it on `victim`.
+    pub fn run(&self, victim: &dyn Victim, test: &Dataset, device: &Device) -> Result<CleanResult> {
+        let test = test_slice(test, self.test_size, device)?;
+        let mut rng = SeededRng::seed_from_u64(0xc1ea ^ self.model.run as u64);
+        let config = CleanConfig {
+            repeats: self.repeats,
+            eot: 1,
+            batch_size: JOB_BATCH,
+        };
+        let check = clean_check(victim, test.images(), test.labels(), &config, &mut rng)?;
+        let evidence = check.evidence();
+        Ok(CleanResult {
+            repeated: check.repeated,
+            zero_gradient_examples: evidence.zero_gradient_examples.unwrap_or(0.0),
+            non_finite_gradients: evidence.non_finite_gradients.unwrap_or(0),
+            seconds: check.seconds,
+        })
+    }
+}
+
+/// FGSM examples crafted on one source model (white box), then classified
+/// by each target (black box for every other model).
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferJob {
+    /// [`RESULTS_VERSION`].
+    pub version: &'static str,
+    /// The model the examples are crafted on.
+    pub source: TrainJob,
+    /// The models that classify them.
+    pub targets: Vec<TrainJob>,
+    /// FGSM budget.
+    pub eps: f64,
+    /// The first this many test images.
+    pub test_size: usize,
+}
+
+/// The outcome of a [`TransferJob`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferResult {
+    /// Target model name → accuracy on the source's examples.
+    pub accuracy: Vec<(String, f64)>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+/// Loads a trained model (and the slope of its binary units) for a job.
+pub type ModelLoader<'a> = dyn FnMut(&TrainJob) -> Result<(ConvNet, f64)> + 'a;
+
+impl TransferJob {
+    /// Cost in GFLOP, for progress estimates.
+    pub fn cost(&self) -> f64 {
+        let f = |j: &TrainJob| j.spec.forward_flops().total() as f64;
+        (3.0 * f(&self.source) + self.targets.iter().map(f).sum::<f64>()) * self.test_size as f64
+            / 1e9
+    }
+
+    /// Runs it, loading the source and then each target (one model in
+    /// memory at a time) through `load`.
+    pub fn run(
+        &self,
+        load: &mut ModelLoader<'_>,
+        test: &Dataset,
+        device: &Device,
+    ) -> Result<TransferResult> {
+        let start = std::time::Instant::now();
+        let test = test_slice(test, self.test_size, device)?;
+        let labels: Vec<u32> = test.labels().to_vec1()?;
+        let (source, slope) = load(&self.source)?;
+        let mut rng = SeededRng::seed_from_u64(0x7a5f ^ self.source.run as u64);
+        let attack = GradientAttack::fgsm(self.eps)?;
+        let crafted = attack_dataset(
+            &attack,
+            &EvalClassifier::new(&source, slope),
+            test.images(),
+            test.labels(),
+            JOB_BATCH,
+            &mut rng,
+            &mut |_, _| {},
+        )?;
+        drop(source);
+        let mut accuracy = Vec::new();
+        for target in &self.targets {
+            let (model, slope) = load(target)?;
+            let pred = predict_dataset(
+                &EvalClassifier::new(&model, slope),
+                &crafted.adversarial,
+                JOB_BATCH,
+                &mut rng,
+            )?;
+            let correct = pred.iter().zip(&labels).filter(|(p, y)| p == y).count();
+            accuracy.push((
+                target.model.clone(),
+                correct as f64 / labels.len().max(1) as f64,
+            ));
+        }
+        Ok(TransferResult {
+            accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! # sgbn-eval
+//!
+//! One evaluation protocol, and the thesis's experiments as a library.
+//!
+//! - [`AttackSpec`]: an attack as data, with the thesis's defaults;
+//!   [`evaluate`] runs it over a test set and measures accuracy (one
+//!   judging pass, and repeated passes for stochastic models), distortion
+//!   and cost; [`clean_check`] measures clean accuracy over repeated passes
+//!   and the input gradients, the evidence of the
+//!   [`SanityFlags`](sgbn_metrics::SanityFlags). `cargo xtask attack` and
+//!   every experiment call these, and nothing else evaluates.
+//! - [`Experiment`]: one thesis figure or table (or a study beyond the
+//!   thesis) as the jobs it needs under a [`Profile`] and the report
+//!   [`Section`] it writes from their results; one file per experiment in
+//!   [`experiments`], listed by [`experiments::all`].
+//! - [`Plan`]: the deduplicated jobs of several experiments; every job is
+//!   keyed by [`key_hash`] of its whole configuration.
+//!
+//! Where results are kept (the cache on disk), progress display and drawing
+//! figures belong to the caller (`cargo xtask reproduce`).
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use sgbn_attacks::Victim;
+//! use sgbn_estimators::SeededRng;
+//! use sgbn_eval::{AttackSpec, EvalConfig, evaluate};
+//! use rand::SeedableRng;
+//!
+//! /// A two-class linear model on 4-pixel images: logits (x·w, −x·w).
+//! struct Linear(Tensor);
+//!
+//! impl Victim for Linear {
+//!     fn logits(&self, x: &Tensor, _rng: &mut SeededRng) -> sgbn_attacks::Result<Tensor> {
+//!         let z = x.flatten_from(1)?.matmul(&self.0)?;
+//!         Ok(Tensor::cat(&[&z, &z.neg()?], 1)?)
+//!     }
+//!     fn is_stochastic(&self) -> bool {
+//!         false
+//!     }
+//!     fn num_classes(&self) -> usize {
+//!         2
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dev = Device::Cpu;
+//! let model = Linear(Tensor::new(&[[1f32], [1.0], [-1.0], [-1.0]], &dev)?);
+//! // Two images, both classified correctly with a margin of 0.4.
+//! let x = Tensor::new(&[0.6f32, 0.6, 0.4, 0.4, 0.4, 0.4, 0.6, 0.6], &dev)?.reshape((2, 1, 2, 2))?;
+//! let y = Tensor::new(&[0u32, 1], &dev)?;
+//! let mut rng = SeededRng::seed_from_u64(0);
+//! let weak = evaluate(&model, &AttackSpec::fgsm(0.05), &EvalConfig::default(), &x, &y, &mut rng)?;
+//! let strong = evaluate(&model, &AttackSpec::fgsm(0.2), &EvalConfig::default(), &x, &y, &mut rng)?;
+//! assert_eq!((weak.accuracy, strong.accuracy), (1.0, 0.0));
+//! # Ok(())
+//! # }
+//! ```
+
+#![deny(missing_docs)]
+
+mod attack_spec;
+mod clean_check;
+mod error;
+mod evaluate;
+mod experiment;
+pub mod experiments;
+mod jobs;
+mod key;
+mod plan;
+mod profile;
+mod report;
+
+pub use attack_spec::{
+    AttackSpec, DEFAULT_PGD_STEPS, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
+    default_iterative_step, default_pgd_step,
+};
+pub use clean_check::{CleanCheck, CleanConfig, clean_check};
+pub use error::{EvalError, Result};
+pub use evaluate::{AttackCost, EvalConfig, EvalResult, evaluate, evaluate_with_progress};
+pub use experiment::{Experiment, Jobs, PlanContext, ReportContext, Results};
+pub use jobs::{
+    CleanJob, CleanResult, EvalJob, JOB_BATCH, ModelLoader, TrainJob, TrainedModel, TransferJob,
+    TransferResult,
+};
+pub use key::{RESULTS_VERSION, key_hash};
+pub use plan::Plan;
+pub use profile::Profile;
+pub use report::{
+    AssembledReport, Cell, Figure, Section, Series, assemble, eps_eq, fmt_summary, summary, verdict,
+};
+
+/// Whether sgbn can build the named model (experiments skip, and the report
+/// names, the models it cannot).
+pub fn available(model: &str) -> bool {
+    sgbn_models::ModelSpec::named(model).is_ok()
+}

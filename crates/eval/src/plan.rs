@@ -1,0 +1,59 @@
+//! From experiments and a profile to the list of jobs, deduplicated: a
+//! model trained once serves every experiment that uses the same spec, and
+//! an evaluation two experiments share runs once.
+
+use std::collections::HashSet;
+
+use crate::{
+    CleanJob, EvalJob, Experiment, Jobs, PlanContext, Result, TrainJob, TransferJob, key_hash,
+};
+
+/// Everything one invocation computes, each job once, in first-use order.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Training runs.
+    pub trains: Vec<TrainJob>,
+    /// White-box evaluations.
+    pub evals: Vec<EvalJob>,
+    /// Clean checks.
+    pub cleans: Vec<CleanJob>,
+    /// Transfer sets.
+    pub transfers: Vec<TransferJob>,
+}
+
+impl Plan {
+    /// The deduplicated plan of `experiments`.
+    pub fn build(experiments: &[&dyn Experiment], ctx: &PlanContext<'_>) -> Result<Self> {
+        let mut plan = Self::default();
+        let mut seen = HashSet::new();
+        for exp in experiments {
+            let Jobs {
+                trains,
+                evals,
+                cleans,
+                transfers,
+            } = exp.jobs(ctx)?;
+            for t in trains {
+                if seen.insert(format!("t{}", key_hash(&t)?)) {
+                    plan.trains.push(t);
+                }
+            }
+            for e in evals {
+                if seen.insert(format!("e{}", key_hash(&e)?)) {
+                    plan.evals.push(e);
+                }
+            }
+            for c in cleans {
+                if seen.insert(format!("c{}", key_hash(&c)?)) {
+                    plan.cleans.push(c);
+                }
+            }
+            for x in transfers {
+                if seen.insert(format!("x{}", key_hash(&x)?)) {
+                    plan.transfers.push(x);
+                }
+            }
+        }
+        Ok(plan)
+    }
+}

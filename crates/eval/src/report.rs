@@ -1,0 +1,258 @@
+//! Report sections: the Markdown, figures (as data; the caller draws them)
+//! and JSON an experiment writes, the comparison with the thesis's numbers,
+//! and the verdict rules: one set of rules for every experiment.
+
+use std::{collections::BTreeMap, fmt::Write};
+
+use sgbn_metrics::RunSummary;
+
+use crate::{Experiment, ReportContext, Result, available};
+
+/// One line of a line plot: `(x, mean, std)` points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// `(x, mean, std)`; std draws an error bar when > 0.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Dashed with hollow markers (the thesis's numbers).
+    pub dashed: bool,
+    /// Index into the drawing palette (series of one model share it).
+    pub color: usize,
+}
+
+/// A figure as data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    /// Lines of mean ± std against x.
+    Line {
+        /// Title.
+        title: String,
+        /// Label of the x axis.
+        x_label: String,
+        /// The lines.
+        series: Vec<Series>,
+    },
+    /// A matrix of percentages.
+    Heat {
+        /// Title.
+        title: String,
+        /// Row names.
+        rows: Vec<String>,
+        /// Column names.
+        cols: Vec<String>,
+        /// `values[row][col]`, `None` where missing.
+        values: Vec<Vec<Option<f64>>>,
+        /// What the rows are.
+        row_label: String,
+        /// What the columns are.
+        col_label: String,
+    },
+}
+
+/// What an experiment adds to the report.
+#[derive(Debug, Default, Clone)]
+pub struct Section {
+    /// Markdown after the section's heading (which the report writes).
+    pub markdown: String,
+    /// Figures, by file name under `figures/`, linked from the Markdown.
+    pub figures: Vec<(String, Figure)>,
+    /// Every number of the section, for `report.json`.
+    pub json: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A comparison cell: ours against the thesis's `(mean, std)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cell {
+    /// Our mean ± std over runs.
+    pub ours: RunSummary,
+    /// The thesis's mean and std.
+    pub thesis: (f64, f64),
+}
+
+impl Cell {
+    /// Whether `|ours − thesis| ≤ 2σ`, σ = √(σ_thesis² + σ_ours²).
+    pub fn within(&self) -> bool {
+        let sigma = (self.thesis.1.powi(2) + self.ours.std.powi(2)).sqrt();
+        (self.ours.mean - self.thesis.0).abs() <= 2.0 * sigma
+    }
+}
+
+/// `mean ± std (n)`, or `mean (1)` for one run.
+pub fn fmt_summary(s: &RunSummary) -> String {
+    if s.n > 1 {
+        format!("{:.1} ± {:.1} ({})", s.mean, s.std, s.n)
+    } else {
+        format!("{:.1} (1)", s.mean)
+    }
+}
+
+/// The summary of the values, `None` when there are none.
+pub fn summary(values: &[f64]) -> Option<RunSummary> {
+    RunSummary::of(values).ok()
+}
+
+/// Budgets compared with a tolerance (grids are built in floating point).
+pub fn eps_eq(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// The verdict line: it only counts cells within 2σ, and compares the
+/// ordering of the models at ε = 0.3 when `ordering` gives ours and the
+/// thesis's.
+pub fn verdict(cells: &[Cell], ordering: Option<(Vec<String>, Vec<String>)>) -> String {
+    let mut v = if cells.is_empty() {
+        "no thesis numbers to compare with".to_string()
+    } else {
+        let k = cells.iter().filter(|c| c.within()).count();
+        let what = if k == cells.len() {
+            "within 2σ of the thesis"
+        } else if k == 0 {
+            "differs from the thesis"
+        } else {
+            "partly within 2σ of the thesis"
+        };
+        format!(
+            "{what}: {k} of {} cells within 2σ (σ combines the thesis's std and ours)",
+            cells.len()
+        )
+    };
+    if let Some((ours, thesis)) = ordering
+        && ours.len() > 1
+    {
+        if ours == thesis {
+            let _ = write!(
+                v,
+                "; same ordering of models at ε = 0.3 ({})",
+                ours.join(" > ")
+            );
+        } else {
+            let _ = write!(
+                v,
+                "; ordering at ε = 0.3 differs (ours: {}; thesis: {})",
+                ours.join(" > "),
+                thesis.join(" > ")
+            );
+        }
+    }
+    v
+}
+
+/// The report of several experiments, without the manifest (which says
+/// where and how it ran: the caller's business).
+#[derive(Debug, Default)]
+pub struct AssembledReport {
+    /// REPORT.md up to the manifest.
+    pub markdown: String,
+    /// Every figure, by file name.
+    pub figures: Vec<(String, Figure)>,
+    /// `report.json`: experiment id → its numbers.
+    pub json: BTreeMap<String, serde_json::Value>,
+}
+
+/// The report of `experiments` from the finished results.
+pub fn assemble(
+    experiments: &[&dyn Experiment],
+    ctx: &ReportContext<'_>,
+) -> Result<AssembledReport> {
+    let mut out = AssembledReport::default();
+    let md = &mut out.markdown;
+    let _ = writeln!(
+        md,
+        "# sgbn reproduction report: profile `{}`\n",
+        ctx.profile.name
+    );
+    let _ = writeln!(
+        md,
+        "Our numbers are accuracies in %, mean ± sample std over the runs that finished (n in parentheses); the thesis's are mean ± std of 10 runs. \"Within 2σ\" means |ours − thesis| ≤ 2·√(σ_thesis² + σ_ours²). Regenerate with `cargo xtask report --profile {}`.\n",
+        ctx.profile.name
+    );
+    for exp in experiments {
+        let missing: Vec<&str> = exp
+            .models()
+            .iter()
+            .copied()
+            .filter(|m| !available(m))
+            .collect();
+        let _ = writeln!(
+            md,
+            "## `{}`: {}\n\nThesis: {}.\n",
+            exp.id(),
+            exp.title(),
+            exp.reference()
+        );
+        if !missing.is_empty() {
+            let _ = writeln!(
+                md,
+                "Not built in sgbn yet, so not run: {}.\n",
+                missing.join(", ")
+            );
+        }
+        let section = exp.report(ctx)?;
+        md.push_str(&section.markdown);
+        out.figures.extend(section.figures);
+        out.json.insert(
+            exp.id().to_string(),
+            serde_json::Value::Object(section.json),
+        );
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(mean: f64, std: f64, n: usize, thesis: (f64, f64)) -> Cell {
+        Cell {
+            ours: RunSummary {
+                n,
+                mean,
+                std,
+                min: mean,
+                max: mean,
+            },
+            thesis,
+        }
+    }
+
+    #[test]
+    fn within_two_sigma_combines_both_deviations() {
+        assert!(cell(90.0, 0.0, 1, (93.0, 1.5)).within()); // |3| ≤ 2·1.5
+        assert!(!cell(90.0, 0.0, 1, (93.0, 1.4)).within());
+        assert!(cell(90.0, 2.0, 3, (93.0, 0.1)).within()); // σ ≈ 2.0
+    }
+
+    #[test]
+    fn verdicts_only_count() {
+        let all = [
+            cell(93.0, 1.0, 3, (93.1, 1.2)),
+            cell(98.2, 0.1, 3, (98.3, 0.1)),
+        ];
+        assert!(verdict(&all, None).starts_with("within 2σ of the thesis: 2 of 2"));
+        let none = [cell(20.0, 1.0, 3, (93.1, 1.2))];
+        assert!(verdict(&none, None).starts_with("differs from the thesis: 0 of 1"));
+        let some = [all[0], none[0]];
+        assert!(verdict(&some, None).starts_with("partly within 2σ of the thesis: 1 of 2"));
+        assert_eq!(verdict(&[], None), "no thesis numbers to compare with");
+        let same = verdict(
+            &all,
+            Some((vec!["a".into(), "b".into()], vec!["a".into(), "b".into()])),
+        );
+        assert!(same.ends_with("same ordering of models at ε = 0.3 (a > b)"));
+        let differs = verdict(
+            &all,
+            Some((vec!["b".into(), "a".into()], vec!["a".into(), "b".into()])),
+        );
+        assert!(differs.contains("ordering at ε = 0.3 differs (ours: b > a; thesis: a > b)"));
+    }
+
+    #[test]
+    fn summaries_print_n_and_one_run_without_a_std() {
+        let s = summary(&[90.0, 92.0]).expect("two");
+        assert_eq!(fmt_summary(&s), "91.0 ± 1.4 (2)");
+        let one = summary(&[90.0]).expect("one");
+        assert_eq!(fmt_summary(&one), "90.0 (1)");
+        assert!(summary(&[]).is_none());
+    }
+}

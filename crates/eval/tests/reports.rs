@@ -1,0 +1,219 @@
+//! Report sections from known results: every experiment writes its section
+//! from whatever finished, compares with the thesis by the 2σ rule, and
+//! links every figure it draws.
+
+use std::path::PathBuf;
+
+use sgbn_eval::{
+    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, Plan, PlanContext, Profile,
+    ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
+    experiments,
+};
+use sgbn_metrics::{RepeatedAccuracy, RunSummary};
+
+/// A result store that answers every evaluation with `accuracy(job)`, and
+/// nothing else unless asked.
+struct Fake<F: Fn(&EvalJob) -> Option<f64>> {
+    accuracy: F,
+    transfers: bool,
+}
+
+impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
+    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
+        None
+    }
+
+    fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
+        (self.accuracy)(job).map(|accuracy| EvalResult {
+            accuracy,
+            total: job.test_size,
+            repeated: None,
+            seconds: 0.0,
+            cost: None,
+        })
+    }
+
+    fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
+        self.transfers.then(|| CleanResult {
+            repeated: RepeatedAccuracy {
+                per_pass: vec![0.9, 0.9],
+                summary: RunSummary::of(&[0.9, 0.9]).expect("summary"),
+                majority_vote: 0.9,
+                unstable_fraction: 0.25,
+                examples: 100,
+            },
+            zero_gradient_examples: 0.0,
+            non_finite_gradients: 0,
+            seconds: 0.0,
+        })
+    }
+
+    fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
+        self.transfers.then(|| TransferResult {
+            accuracy: job.targets.iter().map(|t| (t.model.clone(), 0.5)).collect(),
+            seconds: 0.0,
+        })
+    }
+}
+
+fn thesis_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis")
+}
+
+fn data() -> Vec<String> {
+    vec!["a".repeat(64)]
+}
+
+#[test]
+fn an_empty_store_gives_every_section_with_dashes_and_no_error() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    let store = Fake {
+        accuracy: |_: &EvalJob| None,
+        transfers: false,
+    };
+    let ctx = ReportContext {
+        profile: &profile,
+        data: &data,
+        results: &store,
+        thesis_dir: &thesis_dir(),
+    };
+    let all = experiments::all();
+    let report = assemble(&all, &ctx).expect("report");
+    for e in &all {
+        assert!(
+            report.markdown.contains(&format!("## `{}`", e.id())),
+            "{}",
+            e.id()
+        );
+        assert!(report.json.contains_key(e.id()));
+    }
+    assert!(report.markdown.contains(" – |"));
+    // Every figure drawn is linked from the Markdown, once per name.
+    let mut names = std::collections::HashSet::new();
+    for (name, _) in &report.figures {
+        assert!(names.insert(name.clone()), "figure {name} twice");
+        assert!(
+            report.markdown.contains(&format!("(figures/{name})")),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_sgbn_row_of_table_4_11_is_compared_with_the_two_sigma_rule() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    // SGBN: 93 % at ε 0.3 (the thesis: 93.1 ± 1.2, within 2σ); every other
+    // model and ε: 10 %.
+    let store = Fake {
+        accuracy: |job: &EvalJob| {
+            Some(match (&job.attack, job.model.model.as_str()) {
+                (AttackSpec::Fgsm { eps, .. }, "sgbn") if (*eps - 0.3).abs() < 1e-9 => 0.93,
+                _ => 0.10,
+            })
+        },
+        transfers: false,
+    };
+    let ctx = ReportContext {
+        profile: &profile,
+        data: &data,
+        results: &store,
+        thesis_dir: &thesis_dir(),
+    };
+    let table = experiments::find("table4.11").expect("table");
+    let section = table.report(&ctx).expect("section");
+    let md = &section.markdown;
+    assert!(
+        md.contains("| sgbn | 0.3 | 93.0 (1) | 93.1 ± 1.2 | -0.1 | yes |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| cnn | 0.3 | 10.0 (1) | 15.3 ± 2.2 | -5.3 | no |"),
+        "{md}"
+    );
+    // The verdict counts: 1 of 32 (8 models × 4 ε) within 2σ.
+    assert!(
+        md.contains("**Verdict:** partly within 2σ of the thesis: 1 of 32 cells"),
+        "{md}"
+    );
+    // The JSON holds every run's value.
+    let sgbn = &section.json["sgbn"];
+    assert_eq!(sgbn[3]["runs"][0].as_f64(), Some(93.0));
+    // Its figure is a line plot with the thesis's dashed series.
+    let Figure::Line { series, .. } = &section.figures[0].1 else {
+        panic!("a line plot");
+    };
+    assert!(
+        series
+            .iter()
+            .any(|s| s.dashed && s.label == "sgbn (thesis)")
+    );
+}
+
+#[test]
+fn the_adaptive_flags_come_from_the_sanity_rules() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    // Square leaves 10 %, the gradient attacks 60 %: more than two standard
+    // errors apart, a gradient-masking flag at every ε.
+    let store = Fake {
+        accuracy: |job: &EvalJob| {
+            Some(if job.attack.is_gradient_based() {
+                0.6
+            } else {
+                0.1
+            })
+        },
+        transfers: true,
+    };
+    let ctx = ReportContext {
+        profile: &profile,
+        data: &data,
+        results: &store,
+        thesis_dir: &thesis_dir(),
+    };
+    let section = experiments::find("adaptive")
+        .expect("adaptive")
+        .report(&ctx)
+        .expect("section");
+    let md = &section.markdown;
+    assert!(
+        md.contains("random (25.0 % unstable); Square beats gradients at ε 0.1; Square beats gradients at ε 0.3"),
+        "{md}"
+    );
+    assert!(md.contains("a sign of gradient masking"), "{md}");
+}
+
+#[test]
+fn a_transfer_matrix_reads_every_run_of_every_source() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    let store = Fake {
+        accuracy: |_: &EvalJob| None,
+        transfers: true,
+    };
+    let ctx = ReportContext {
+        profile: &profile,
+        data: &data,
+        results: &store,
+        thesis_dir: &thesis_dir(),
+    };
+    let fig = experiments::find("fig4.6").expect("fig4.6");
+    let section = fig.report(&ctx).expect("section");
+    assert!(
+        section.markdown.contains("| sgbn | 50.0 (1) |"),
+        "{}",
+        section.markdown
+    );
+    let plan = Plan::build(
+        &[fig],
+        &PlanContext {
+            profile: &profile,
+            data: &data,
+        },
+    )
+    .expect("plan");
+    assert_eq!(plan.transfers.len(), 5, "one set per source");
+    assert!(plan.transfers.iter().all(|t| t.targets.len() == 5));
+}

@@ -1,0 +1,159 @@
+//! The hash-keyed cache of `cargo xtask reproduce` under
+//! `results/<profile>/cache/`: where each unit of work's result lives, how
+//! it is loaded, and how it is written (atomically, once finished).
+//!
+//! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
+//!   (resumed exactly after a kill) and `done.json` when finished;
+//! - `evals/`, `clean/`, `transfer/`: `<model>-run<r>-<hash>.json`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use candle_core::Device;
+use serde::{Deserialize, Serialize};
+use sgbn_attacks::EvalClassifier;
+use sgbn_data::Dataset;
+use sgbn_defenses::trained_slope;
+use sgbn_eval::{
+    CleanJob, CleanResult, EvalJob, EvalResult, Results, TrainJob, TrainedModel, TransferJob,
+    TransferResult, key_hash,
+};
+use sgbn_models::{Checkpoint, ConvNet, write_atomic};
+
+/// The cache folder and the device models run on.
+#[derive(Debug)]
+pub struct Cache {
+    root: PathBuf,
+    device: Device,
+}
+
+fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// Writes `result` to `path` atomically (creating its folder) and returns it.
+fn store<T: Serialize>(path: &Path, result: T) -> anyhow::Result<T> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    write_atomic(path, serde_json::to_string_pretty(&result)?.as_bytes())?;
+    Ok(result)
+}
+
+impl Cache {
+    /// The cache under `root` (created when missing).
+    pub fn open(root: &Path, device: Device) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            device,
+        })
+    }
+
+    /// The cache folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn file(&self, dir: &str, model: &TrainJob, key: &impl Serialize) -> anyhow::Result<PathBuf> {
+        Ok(self.root.join(dir).join(format!(
+            "{}-run{}-{}.json",
+            model.model,
+            model.run,
+            key_hash(key)?
+        )))
+    }
+
+    /// The folder of a training run.
+    pub fn model_dir(&self, job: &TrainJob) -> sgbn_eval::Result<PathBuf> {
+        Ok(self.root.join("models").join(format!(
+            "{}-run{}-{}",
+            job.model,
+            job.run,
+            key_hash(job)?
+        )))
+    }
+
+    /// Whether the training run finished.
+    pub fn is_trained(&self, job: &TrainJob) -> anyhow::Result<bool> {
+        Ok(self.model_dir(job)?.join("done.json").exists())
+    }
+
+    /// Trains (or resumes) `job`; the cached result when it is done.
+    pub fn train(&self, job: &TrainJob, train_set: &Dataset) -> anyhow::Result<TrainedModel> {
+        let dir = self.model_dir(job)?;
+        let done = dir.join("done.json");
+        if let Some(result) = cached::<TrainedModel>(&done) {
+            return Ok(result);
+        }
+        if done.exists() {
+            // Written atomically, so only damage from outside gets here: say
+            // so and resume from the last checkpoint instead of failing.
+            tracing::warn!(path = %done.display(), "unreadable done.json: resuming the training run");
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let out = job
+            .train(train_set, &dir.join("checkpoint.safetensors"), &self.device)
+            .with_context(|| format!("training {} run {}", job.model, job.run))?;
+        store(&done, out)
+    }
+
+    /// The trained model of `job` (frozen: attacks compute no parameter
+    /// gradients) and the slope of its binary units.
+    pub fn load_model(&self, job: &TrainJob) -> sgbn_eval::Result<(ConvNet, f64)> {
+        let path = self.model_dir(job)?.join("checkpoint.safetensors");
+        let ck = Checkpoint::read(&path, &self.device)?;
+        let model = ck.build_frozen(&self.device)?;
+        Ok((model, trained_slope(&ck).unwrap_or(1.0)))
+    }
+
+    /// The evaluation's result, computed and stored when missing.
+    pub fn eval(&self, job: &EvalJob, test: &Dataset) -> anyhow::Result<EvalResult> {
+        if let Some(r) = Results::eval(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&EvalClassifier::new(&model, slope), test, &self.device)?;
+        store(&self.file("evals", &job.model, job)?, result)
+    }
+
+    /// The clean check's result, computed and stored when missing.
+    pub fn clean(&self, job: &CleanJob, test: &Dataset) -> anyhow::Result<CleanResult> {
+        if let Some(r) = Results::clean(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&EvalClassifier::new(&model, slope), test, &self.device)?;
+        store(&self.file("clean", &job.model, job)?, result)
+    }
+
+    /// The transfer set's result, computed and stored when missing.
+    pub fn transfer(&self, job: &TransferJob, test: &Dataset) -> anyhow::Result<TransferResult> {
+        if let Some(r) = Results::transfer(self, job) {
+            return Ok(r);
+        }
+        let mut load = |j: &TrainJob| self.load_model(j);
+        let result = job.run(&mut load, test, &self.device)?;
+        store(&self.file("transfer", &job.source, job)?, result)
+    }
+}
+
+impl Results for Cache {
+    fn trained(&self, job: &TrainJob) -> Option<TrainedModel> {
+        cached(&self.model_dir(job).ok()?.join("done.json"))
+    }
+
+    fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
+        cached(&self.file("evals", &job.model, job).ok()?)
+    }
+
+    fn clean(&self, job: &CleanJob) -> Option<CleanResult> {
+        cached(&self.file("clean", &job.model, job).ok()?)
+    }
+
+    fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
+        cached(&self.file("transfer", &job.source, job).ok()?)
+    }
+}
