@@ -26,8 +26,8 @@ use clap::{Parser, Subcommand};
 
 /// Every candle op allocates a fresh tensor; with glibc each buffer over
 /// 32 MB is a new mmap that pays page faults on first touch (the SGBN gate's
-/// 26 M-weight layer makes many). mimalloc reuses them: CANDLE-NOTES measured
-/// a gated training step at 1350–1400 ms with glibc and 580 ms with mimalloc.
+/// 26 M-weight layer makes many). mimalloc reuses them: measured on the 2-core
+/// development machine (before the fast CPU paths), a gated training step at 1350–1400 ms with glibc and 580 ms with mimalloc.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -8,8 +8,10 @@
 //! an uninterrupted one. A NaN or infinite loss stops training with
 //! [`TrainError::NonFiniteLoss`] and keeps the last good checkpoint.
 //!
-//! Planned: the REINFORCE loss signal for the chapter-3 networks and PGD
-//! adversarial training with the loss mix τ (eq. 2.29) for BNN.
+//! Also: the REINFORCE surrogate loss of the chapter-3 networks (eq. 2.14–2.16,
+//! with the variance-minimizing baseline), PGD adversarial training with the
+//! loss mix τ (eq. 2.29; [`pgd_training_examples`]) for the BNN with PGD, and
+//! the toy regression training of §4.6.5 ([`train_toy`]).
 
 #![deny(missing_docs)]
 

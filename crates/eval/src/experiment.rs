@@ -98,24 +98,49 @@ impl ReportContext<'_> {
     }
 }
 
+/// What names an experiment and places it in the thesis.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentInfo {
+    /// Its id on the command line and in the report (`fig4.3`).
+    pub id: &'static str,
+    /// One line saying what it shows.
+    pub title: &'static str,
+    /// Where in the thesis (or the literature) it comes from.
+    pub reference: &'static str,
+    /// The models it uses ([`sgbn_models::ModelSpec::named`] names).
+    pub models: &'static [&'static str],
+    /// Whether `smoke` and `quick` run it by default (`full` runs every
+    /// experiment; `--only` picks any).
+    pub default_set: bool,
+}
+
 /// One experiment: a thesis figure or table, or a study beyond the thesis.
 ///
 /// Implementations live one per file in [`crate::experiments`] and are
 /// listed in its registry; see docs/ARCHITECTURE.md, "How to add an
 /// experiment".
 pub trait Experiment: Sync {
-    /// Its id on the command line and in the report (`fig4.3`).
-    fn id(&self) -> &'static str;
-    /// One line saying what it shows.
-    fn title(&self) -> &'static str;
-    /// Where in the thesis (or the literature) it comes from.
-    fn reference(&self) -> &'static str;
-    /// The models it uses ([`sgbn_models::ModelSpec::named`] names).
-    fn models(&self) -> &'static [&'static str];
-    /// Whether `smoke` and `quick` run it by default (`full` runs every
-    /// experiment; `--only` picks any).
+    /// Its names and place.
+    fn info(&self) -> &ExperimentInfo;
+    /// Its id ([`ExperimentInfo::id`]).
+    fn id(&self) -> &'static str {
+        self.info().id
+    }
+    /// Its title ([`ExperimentInfo::title`]).
+    fn title(&self) -> &'static str {
+        self.info().title
+    }
+    /// Its reference ([`ExperimentInfo::reference`]).
+    fn reference(&self) -> &'static str {
+        self.info().reference
+    }
+    /// Its models ([`ExperimentInfo::models`]).
+    fn models(&self) -> &'static [&'static str] {
+        self.info().models
+    }
+    /// Whether it is in the default set ([`ExperimentInfo::default_set`]).
     fn in_default_set(&self) -> bool {
-        true
+        self.info().default_set
     }
     /// The jobs it needs under a profile.
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs>;

@@ -77,7 +77,7 @@ pub use attack_spec::{
 pub use clean_check::{CleanCheck, CleanConfig, clean_check};
 pub use error::{EvalError, Result};
 pub use evaluate::{AttackCost, EvalConfig, EvalResult, evaluate, evaluate_with_progress};
-pub use experiment::{Experiment, Jobs, PlanContext, ReportContext, Results};
+pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
 pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, ModelLoader, TrainJob, TrainedModel, TransferJob,
     TransferResult,

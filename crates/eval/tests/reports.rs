@@ -60,6 +60,20 @@ fn thesis_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis")
 }
 
+fn context<'a>(
+    profile: &'a Profile,
+    data: &'a [String],
+    results: &'a dyn Results,
+    thesis_dir: &'a std::path::Path,
+) -> ReportContext<'a> {
+    ReportContext {
+        profile,
+        data,
+        results,
+        thesis_dir,
+    }
+}
+
 fn data() -> Vec<String> {
     vec!["a".repeat(64)]
 }
@@ -72,12 +86,8 @@ fn an_empty_store_gives_every_section_with_dashes_and_no_error() {
         accuracy: |_: &EvalJob| None,
         transfers: false,
     };
-    let ctx = ReportContext {
-        profile: &profile,
-        data: &data,
-        results: &store,
-        thesis_dir: &thesis_dir(),
-    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
     let all = experiments::all();
     let report = assemble(&all, &ctx).expect("report");
     for e in &all {
@@ -115,12 +125,8 @@ fn the_sgbn_row_of_table_4_11_is_compared_with_the_two_sigma_rule() {
         },
         transfers: false,
     };
-    let ctx = ReportContext {
-        profile: &profile,
-        data: &data,
-        results: &store,
-        thesis_dir: &thesis_dir(),
-    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
     let table = experiments::find("table4.11").expect("table");
     let section = table.report(&ctx).expect("section");
     let md = &section.markdown;
@@ -167,12 +173,8 @@ fn the_adaptive_flags_come_from_the_sanity_rules() {
         },
         transfers: true,
     };
-    let ctx = ReportContext {
-        profile: &profile,
-        data: &data,
-        results: &store,
-        thesis_dir: &thesis_dir(),
-    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
     let section = experiments::find("adaptive")
         .expect("adaptive")
         .report(&ctx)
@@ -193,12 +195,8 @@ fn a_transfer_matrix_reads_every_run_of_every_source() {
         accuracy: |_: &EvalJob| None,
         transfers: true,
     };
-    let ctx = ReportContext {
-        profile: &profile,
-        data: &data,
-        results: &store,
-        thesis_dir: &thesis_dir(),
-    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
     let fig = experiments::find("fig4.6").expect("fig4.6");
     let section = fig.report(&ctx).expect("section");
     assert!(

@@ -314,7 +314,8 @@ fn analytic_flop_counts() {
     assert_eq!(cnn.dense, 2 * (1024 * 100 + 100 * 10));
     assert_eq!(cnn.gates, 0);
     // SGBN with padding 2 (the PyTorch variant): 11.28 GFLOP per training
-    // step of 50, the figure CANDLE-NOTES counted independently.
+    // step of 50, the figure an independent count of the same network gave
+    // (PyTorch's VALID/SAME padding variant, counted by hand).
     let sgbn = ModelSpec::named("sgbn").expect("sgbn").with_padding(2);
     let step = sgbn.training_step_flops(50) as f64 / 1e9;
     assert!((step - 11.28).abs() < 0.01, "{step} GFLOP");

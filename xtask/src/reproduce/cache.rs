@@ -76,9 +76,10 @@ impl Cache {
         )))
     }
 
-    /// Whether the training run finished.
-    pub fn is_trained(&self, job: &TrainJob) -> anyhow::Result<bool> {
-        Ok(self.model_dir(job)?.join("done.json").exists())
+    /// Whether the training run finished (an unreadable `done.json` does
+    /// not count: [`Cache::train`] then resumes the run, with a warning).
+    pub fn is_trained(&self, job: &TrainJob) -> bool {
+        Results::trained(self, job).is_some()
     }
 
     /// Trains (or resumes) `job`; the cached result when it is done.

@@ -140,31 +140,44 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         .min(mnist.train.len())
         - profile.validation_size;
 
-    // Cost of what is left, in GFLOP, for the progress bar's ETA.
-    let mut todo = 0.0;
+    // Every unit of work in run order (training first: evaluations need
+    // the models), with its cost in GFLOP for the progress bar's ETA and
+    // whether the cache holds it already.
+    type Work<'a> = Box<dyn Fn() -> anyhow::Result<()> + 'a>;
+    let mut units: Vec<(String, f64, bool, Work<'_>)> = Vec::new();
     for t in &plan.trains {
-        if !cache.is_trained(t)? {
-            todo += t.cost(train_images);
-        }
+        units.push((
+            format!("train {} run {}", t.model, t.run),
+            t.cost(train_images),
+            cache.is_trained(t),
+            Box::new(|| cache.train(t, &mnist.train).map(drop)),
+        ));
     }
-    todo += plan
-        .evals
-        .iter()
-        .filter(|e| Results::eval(&cache, e).is_none())
-        .map(|e| e.cost())
-        .sum::<f64>();
-    todo += plan
-        .cleans
-        .iter()
-        .filter(|e| Results::clean(&cache, e).is_none())
-        .map(|e| e.cost())
-        .sum::<f64>();
-    todo += plan
-        .transfers
-        .iter()
-        .filter(|e| Results::transfer(&cache, e).is_none())
-        .map(|e| e.cost())
-        .sum::<f64>();
+    for e in &plan.evals {
+        units.push((
+            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
+            e.cost(),
+            Results::eval(&cache, e).is_some(),
+            Box::new(|| cache.eval(e, &mnist.test).map(drop)),
+        ));
+    }
+    for t in &plan.transfers {
+        units.push((
+            format!("transfer from {} run {}", t.source.model, t.source.run),
+            t.cost(),
+            Results::transfer(&cache, t).is_some(),
+            Box::new(|| cache.transfer(t, &mnist.test).map(drop)),
+        ));
+    }
+    for c in &plan.cleans {
+        units.push((
+            format!("clean passes {} run {}", c.model.model, c.model.run),
+            c.cost(),
+            Results::clean(&cache, c).is_some(),
+            Box::new(|| cache.clean(c, &mnist.test).map(drop)),
+        ));
+    }
+    let todo: f64 = units.iter().filter(|u| !u.2).map(|u| u.1).sum();
     println!(
         "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks ({:.0} GFLOP left to compute)",
         plan.trains.len(),
@@ -179,55 +192,17 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let step = |label: String, cost: f64, done_before: bool| {
-        if !done_before {
-            bar.set_message(label.clone());
-            if bar.is_hidden() {
-                tracing::info!(stage = %label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
-            }
+    for (label, cost, done, work) in &units {
+        if *done {
+            // Loaded from the cache when the report is written.
+            continue;
         }
-        move |bar: &ProgressBar| {
-            if !done_before {
-                bar.inc(cost.ceil() as u64);
-            }
+        bar.set_message(label.clone());
+        if bar.is_hidden() {
+            tracing::info!(stage = %label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
         }
-    };
-    for t in &plan.trains {
-        let done = cache.is_trained(t)?;
-        let finish = step(
-            format!("train {} run {}", t.model, t.run),
-            t.cost(train_images),
-            done,
-        );
-        cache.train(t, &mnist.train)?;
-        finish(&bar);
-    }
-    for e in &plan.evals {
-        let finish = step(
-            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
-            e.cost(),
-            Results::eval(&cache, e).is_some(),
-        );
-        cache.eval(e, &mnist.test)?;
-        finish(&bar);
-    }
-    for t in &plan.transfers {
-        let finish = step(
-            format!("transfer from {} run {}", t.source.model, t.source.run),
-            t.cost(),
-            Results::transfer(&cache, t).is_some(),
-        );
-        cache.transfer(t, &mnist.test)?;
-        finish(&bar);
-    }
-    for c in &plan.cleans {
-        let finish = step(
-            format!("clean passes {} run {}", c.model.model, c.model.run),
-            c.cost(),
-            Results::clean(&cache, c).is_some(),
-        );
-        cache.clean(c, &mnist.test)?;
-        finish(&bar);
+        work()?;
+        bar.inc(cost.ceil() as u64);
     }
     bar.finish_and_clear();
     let path = report::write(&report::ReportFiles {

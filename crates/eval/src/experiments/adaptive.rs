@@ -9,8 +9,8 @@ use std::fmt::Write;
 use sgbn_metrics::{AttackAccuracy, SanityEvidence, SanityFlags};
 
 use crate::{
-    AttackSpec, CleanJob, EvalJob, Experiment, Jobs, PlanContext, ReportContext, Result, Section,
-    TrainJob, available, eps_eq, summary,
+    AttackSpec, CleanJob, EvalJob, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext,
+    Result, Section, TrainJob, available, eps_eq, summary,
 };
 
 /// The experiment.
@@ -19,6 +19,14 @@ pub static ADAPTIVE: Adaptive = Adaptive;
 /// The adaptive evaluation.
 #[derive(Debug)]
 pub struct Adaptive;
+
+const INFO: ExperimentInfo = ExperimentInfo {
+    id: "adaptive",
+    title: "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes",
+    reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
+    models: MODELS,
+    default_set: true,
+};
 
 const MODELS: &[&str] = &["sgbn", "sgbn-dt", "bnn-pgd", "sap", "cnn-bin", "cnn"];
 
@@ -57,20 +65,8 @@ fn clean(ctx: &PlanContext<'_>, job: &TrainJob) -> CleanJob {
 }
 
 impl Experiment for Adaptive {
-    fn id(&self) -> &'static str {
-        "adaptive"
-    }
-
-    fn title(&self) -> &'static str {
-        "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes"
-    }
-
-    fn reference(&self) -> &'static str {
-        "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020"
-    }
-
-    fn models(&self) -> &'static [&'static str] {
-        MODELS
+    fn info(&self) -> &ExperimentInfo {
+        &INFO
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use serde::Deserialize;
 
 use crate::{
-    AttackSpec, Cell, EvalJob, Experiment, Figure, Jobs, PlanContext, ReportContext, Result,
-    Section, Series, available, eps_eq, fmt_summary, summary, verdict,
+    AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
+    ReportContext, Result, Section, Series, available, eps_eq, fmt_summary, summary, verdict,
 };
 
 /// The budgets of Table 4.11.
@@ -62,18 +62,10 @@ pub enum Grid {
 /// White-box FGSM against ε for some models, beside Table 4.11.
 #[derive(Debug)]
 pub struct FgsmCurve {
-    /// The experiment's id.
-    pub id: &'static str,
-    /// Its title.
-    pub title: &'static str,
-    /// Its place in the thesis.
-    pub reference: &'static str,
-    /// Its models.
-    pub models: &'static [&'static str],
+    /// Its names, place and models.
+    pub info: ExperimentInfo,
     /// Its budgets.
     pub grid: Grid,
-    /// In the default set.
-    pub default_set: bool,
 }
 
 impl FgsmCurve {
@@ -84,8 +76,8 @@ impl FgsmCurve {
         }
     }
 
-    fn models(&self) -> impl Iterator<Item = &'static str> {
-        self.models.iter().copied().filter(|m| available(m))
+    fn built_models(&self) -> impl Iterator<Item = &'static str> {
+        self.info.models.iter().copied().filter(|m| available(m))
     }
 
     fn eval(&self, ctx: &PlanContext<'_>, model: &str, run: usize, eps: f64) -> Result<EvalJob> {
@@ -99,30 +91,14 @@ impl FgsmCurve {
 }
 
 impl Experiment for FgsmCurve {
-    fn id(&self) -> &'static str {
-        self.id
-    }
-
-    fn title(&self) -> &'static str {
-        self.title
-    }
-
-    fn reference(&self) -> &'static str {
-        self.reference
-    }
-
-    fn models(&self) -> &'static [&'static str] {
-        self.models
-    }
-
-    fn in_default_set(&self) -> bool {
-        self.default_set
+    fn info(&self) -> &ExperimentInfo {
+        &self.info
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in self.models() {
+            for m in self.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for eps in self.grid(ctx) {
                     jobs.evals.push(self.eval(ctx, m, run, eps)?);
@@ -136,7 +112,7 @@ impl Experiment for FgsmCurve {
         let plan = ctx.plan();
         let table: ThesisTable = ctx.thesis(TABLE_4_11)?;
         let grid = self.grid(&plan);
-        let models: Vec<&str> = self.models().collect();
+        let models: Vec<&str> = self.built_models().collect();
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = write!(md, "| model |");
@@ -242,17 +218,17 @@ impl Experiment for FgsmCurve {
             v.iter().map(|(m, _)| m.clone()).collect::<Vec<_>>()
         };
         let ordering = (!ours_03.is_empty()).then(|| (order(&mut ours_03), order(&mut thesis_03)));
-        let name = format!("{}.svg", self.id);
+        let name = format!("{}.svg", self.info.id);
         let _ = writeln!(
             md,
             "\n![{}](figures/{name})\n\n**Verdict:** {}.\n",
-            self.id,
+            self.info.id,
             verdict(&cells, ordering)
         );
         s.figures.push((
             name,
             Figure::Line {
-                title: format!("{}: FGSM, white box", self.id),
+                title: format!("{}: FGSM, white box", self.info.id),
                 x_label: "ε".into(),
                 series,
             },

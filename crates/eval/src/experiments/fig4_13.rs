@@ -2,13 +2,16 @@
 //! white-box FGSM (Fig. 4.13, §4.6.2), beside Table 4.11.
 
 use super::fgsm_curve::{FgsmCurve, Grid};
+use crate::ExperimentInfo;
 
 /// The experiment.
 pub static FIG4_13: FgsmCurve = FgsmCurve {
-    id: "fig4.13",
-    title: "SGBN with stochastic (ST) vs deterministic (DT) gates, white-box FGSM",
-    reference: "Fig. 4.13, §4.6.2; numbers of Table 4.11",
-    models: &["sgbn", "sgbn-dt"],
+    info: ExperimentInfo {
+        id: "fig4.13",
+        title: "SGBN with stochastic (ST) vs deterministic (DT) gates, white-box FGSM",
+        reference: "Fig. 4.13, §4.6.2; numbers of Table 4.11",
+        models: &["sgbn", "sgbn-dt"],
+        default_set: true,
+    },
     grid: Grid::Profile,
-    default_set: true,
 };

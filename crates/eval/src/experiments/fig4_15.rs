@@ -3,13 +3,17 @@
 //! a figure only).
 
 use super::transfer_matrix::TransferMatrix;
+use crate::ExperimentInfo;
 
 /// The experiment.
 pub static FIG4_15: TransferMatrix = TransferMatrix {
-    id: "fig4.15",
-    title: "FGSM (ε = 0.3) examples of SGBN ST and DT on the other models",
-    reference: "Fig. 4.15, §4.6.2 (a figure only)",
-    models: &["sgbn", "sgbn-dt", "cnn", "cnn-bin", "sap"],
+    info: ExperimentInfo {
+        id: "fig4.15",
+        title: "FGSM (ε = 0.3) examples of SGBN ST and DT on the other models",
+        reference: "Fig. 4.15, §4.6.2 (a figure only)",
+        models: &["sgbn", "sgbn-dt", "cnn", "cnn-bin", "sap"],
+        default_set: true,
+    },
     sources: &["sgbn", "sgbn-dt"],
     targets: &["sgbn", "sgbn-dt", "cnn", "cnn-bin", "sap"],
 };

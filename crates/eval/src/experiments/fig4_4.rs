@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use crate::{
-    AttackSpec, EvalJob, Experiment, Figure, Jobs, PlanContext, ReportContext, Result, Section,
-    Series, available, fmt_summary, summary, verdict,
+    AttackSpec, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext,
+    Result, Section, Series, available, fmt_summary, summary, verdict,
 };
 
 /// The experiment.
@@ -16,6 +16,14 @@ pub static FIG4_4: Fig4_4 = Fig4_4;
 /// White-box BIM and ILL against ε.
 #[derive(Debug)]
 pub struct Fig4_4;
+
+const INFO: ExperimentInfo = ExperimentInfo {
+    id: "fig4.4",
+    title: "White-box BIM and ILL on MNIST",
+    reference: "Fig. 4.4, §4.4 (a figure only: no numbers to compare)",
+    models: MODELS,
+    default_set: true,
+};
 
 const MODELS: &[&str] = &["sgbn", "cnn-bin", "bnn-pgd", "bnn-st", "sap", "cnn"];
 
@@ -56,20 +64,8 @@ fn eval(
 }
 
 impl Experiment for Fig4_4 {
-    fn id(&self) -> &'static str {
-        "fig4.4"
-    }
-
-    fn title(&self) -> &'static str {
-        "White-box BIM and ILL on MNIST"
-    }
-
-    fn reference(&self) -> &'static str {
-        "Fig. 4.4, §4.4 (a figure only: no numbers to compare)"
-    }
-
-    fn models(&self) -> &'static [&'static str] {
-        MODELS
+    fn info(&self) -> &ExperimentInfo {
+        &INFO
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {

@@ -7,8 +7,8 @@ use std::{collections::BTreeMap, fmt::Write};
 use serde::Deserialize;
 
 use crate::{
-    Cell, Experiment, Figure, Jobs, PlanContext, RESULTS_VERSION, ReportContext, Result, Section,
-    TransferJob, available, fmt_summary, summary, verdict,
+    Cell, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, RESULTS_VERSION, ReportContext,
+    Result, Section, TransferJob, available, fmt_summary, summary, verdict,
 };
 
 /// The budget of the transfer experiments (§4.4).
@@ -42,14 +42,8 @@ pub struct ThesisTransfer {
 /// FGSM (ε = 0.3) examples of each source on each target.
 #[derive(Debug)]
 pub struct TransferMatrix {
-    /// The experiment's id.
-    pub id: &'static str,
-    /// Its title.
-    pub title: &'static str,
-    /// Its place in the thesis.
-    pub reference: &'static str,
-    /// Every model it trains.
-    pub models: &'static [&'static str],
+    /// Its names, place and every model it trains.
+    pub info: ExperimentInfo,
     /// The models the examples are crafted on (rows).
     pub sources: &'static [&'static str],
     /// The models that judge them (columns).
@@ -82,26 +76,14 @@ impl TransferMatrix {
 }
 
 impl Experiment for TransferMatrix {
-    fn id(&self) -> &'static str {
-        self.id
-    }
-
-    fn title(&self) -> &'static str {
-        self.title
-    }
-
-    fn reference(&self) -> &'static str {
-        self.reference
-    }
-
-    fn models(&self) -> &'static [&'static str] {
-        self.models
+    fn info(&self) -> &ExperimentInfo {
+        &self.info
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in self.models.iter().filter(|m| available(m)) {
+            for m in self.info.models.iter().filter(|m| available(m)) {
                 jobs.trains.push(ctx.train_job(m, run)?);
             }
             jobs.transfers.extend(self.transfers(ctx, run)?);
@@ -201,17 +183,17 @@ impl Experiment for TransferMatrix {
                 thesis.source
             );
         }
-        let name = format!("{}.svg", self.id);
+        let name = format!("{}.svg", self.info.id);
         let _ = writeln!(
             md,
             "\n![{}](figures/{name})\n\n**Verdict:** {}.\n",
-            self.id,
+            self.info.id,
             verdict(&cells, None)
         );
         s.figures.push((
             name,
             Figure::Heat {
-                title: format!("{}: transfer accuracy (%)", self.id),
+                title: format!("{}: transfer accuracy (%)", self.info.id),
                 rows: srcs.iter().map(|s| s.to_string()).collect(),
                 cols: tgts.iter().map(|s| s.to_string()).collect(),
                 values: grid,
