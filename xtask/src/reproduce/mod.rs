@@ -1,6 +1,6 @@
 //! `cargo xtask reproduce` and `cargo xtask report`: the command line,
 //! the run over the plan with its progress bar, the cache on disk
-//! ([`cache`]), and the files of the report ([`report`], [`svg`]). The
+//! ([`cache`]), and the files of the report ([`mod@report`], [`svg`]). The
 //! experiments, profiles and the evaluation protocol are `sgbn-eval`'s.
 //! See docs/reproduction.md.
 

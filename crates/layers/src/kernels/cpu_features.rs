@@ -2,7 +2,7 @@
 //! instruction-set extensions (each answer is checked once and cached).
 
 /// Whether this x86-64 CPU has AVX2 and FMA (the panel products' register
-/// tile, [`panel_gemm`](super::panel_gemm), and the fused Adam update of
+/// tile of the column-panel products and the fused Adam update of
 /// `sgbn-defenses` are compiled for them and chosen at run time).
 /// Always `false` on other architectures.
 pub fn avx2_fma_available() -> bool {

@@ -7,7 +7,7 @@
 //! crate's top level are what users build models from; this module is how
 //! they run fast.
 //!
-//! - [`element`](self) `Element`: f32 / f64, the types every kernel runs in;
+//! - `element`: `Element`, f32 / f64, the types every kernel runs in;
 //! - `cpu_features`: the workspace's one detection of AVX2/FMA
 //!   ([`avx2_fma_available`]);
 //! - `cpu_kernel`: the scaffold of a candle CPU custom op over slices;
