@@ -211,7 +211,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         l1: args.l1,
         l2: args.l2,
         ..TrainConfig::default()
-    };
+    }
+    .with_recipe_of(&spec);
     config.adam.lr = args.lr;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;

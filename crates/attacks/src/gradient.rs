@@ -35,6 +35,31 @@ pub fn objective_gradient(
     eot_samples: usize,
     rng: &mut SeededRng,
 ) -> Result<Tensor> {
+    gradient_of(victim, x, Some((labels, towards)), eot_samples, rng)
+}
+
+/// ∇ₓ of `Σ CE(z, argmax z)`: the loss at the model's own prediction of
+/// each forward pass ([`LabelSource::Predicted`](crate::LabelSource),
+/// CleverHans v1). EOT as in [`loss_gradient`], each pass with its own
+/// prediction.
+pub fn own_prediction_gradient(
+    victim: &dyn Victim,
+    x: &Tensor,
+    eot_samples: usize,
+    rng: &mut SeededRng,
+) -> Result<Tensor> {
+    gradient_of(victim, x, None, eot_samples, rng)
+}
+
+/// The gradient at `labels` (and the sign: `towards`), or at each pass's
+/// own prediction when `None`.
+fn gradient_of(
+    victim: &dyn Victim,
+    x: &Tensor,
+    labels: Option<(&Tensor, bool)>,
+    eot_samples: usize,
+    rng: &mut SeededRng,
+) -> Result<Tensor> {
     if eot_samples == 0 {
         return Err(AttackError::InvalidConfig(
             "EOT needs at least one sample of the model's randomness".into(),
@@ -44,10 +69,16 @@ pub fn objective_gradient(
     for _ in 0..eot_samples {
         let xv = Var::from_tensor(&x.detach())?;
         let logits = victim.logits(xv.as_tensor(), rng)?;
-        let mut loss = cross_entropy_per_example(&logits, labels)?.sum_all()?;
-        if towards {
-            loss = loss.neg()?;
-        }
+        let loss = match labels {
+            Some((labels, towards)) => {
+                let loss = cross_entropy_per_example(&logits, labels)?.sum_all()?;
+                if towards { loss.neg()? } else { loss }
+            }
+            None => {
+                let own = logits.detach().argmax(candle_core::D::Minus1)?;
+                cross_entropy_per_example(&logits, &own)?.sum_all()?
+            }
+        };
         let grads = loss.backward()?;
         let g = match grads.get(xv.as_tensor()) {
             Some(g) => g.detach(),

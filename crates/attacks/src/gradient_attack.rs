@@ -7,8 +7,8 @@ use sgbn_estimators::SeededRng;
 use sgbn_models::PixelBox;
 
 use crate::{
-    Attack, AttackError, Batch, Goal, Perturbed, Result, Victim, batch::judge, example_rng,
-    objective_gradient,
+    Attack, AttackError, Batch, Goal, LabelSource, Perturbed, Result, Victim, batch::judge,
+    example_rng, objective_gradient, own_prediction_gradient,
 };
 
 /// Where the iterate is sent back after each step.
@@ -43,6 +43,13 @@ pub struct GradientAttackConfig {
     /// Seed of the attack's own random choices (random start, random
     /// targets), per example via [`example_rng`].
     pub seed: u64,
+    /// The labels of an untargeted attack's loss.
+    #[serde(default)]
+    pub labels: LabelSource,
+    /// Craft against the victim's randomness drawn once on the clean batch
+    /// ([`Victim::fixed_at`]: SGBN's masks); the judging pass draws afresh.
+    #[serde(default)]
+    pub fixed_randomness: bool,
 }
 
 impl GradientAttackConfig {
@@ -102,6 +109,8 @@ impl GradientAttack {
                 goal: Goal::Untargeted,
                 eot_samples: 1,
                 seed: 0,
+                labels: LabelSource::True,
+                fixed_randomness: false,
             },
         )
     }
@@ -152,6 +161,19 @@ impl GradientAttack {
         self
     }
 
+    /// The same attack with the loss at `labels` (untargeted attacks).
+    pub fn with_labels(mut self, labels: LabelSource) -> Self {
+        self.config.labels = labels;
+        self
+    }
+
+    /// The same attack crafting against the victim's randomness held fixed
+    /// at the clean batch ([`Victim::fixed_at`]).
+    pub fn with_fixed_randomness(mut self) -> Self {
+        self.config.fixed_randomness = true;
+        self
+    }
+
     /// The same attack without the ε-ball projection (the literal
     /// eqs. 2.27–2.28; the thesis's formula also uses step ε).
     pub fn literal(mut self) -> Self {
@@ -177,6 +199,12 @@ impl Attack for GradientAttack {
         }
         if c.projection == Projection::PixelRangeOnly {
             s += ", literal";
+        }
+        if c.labels == LabelSource::Predicted && !c.goal.is_targeted() {
+            s += ", predicted labels";
+        }
+        if c.fixed_randomness {
+            s += ", fixed masks";
         }
         s + ")"
     }
@@ -223,9 +251,21 @@ impl Attack for GradientAttack {
             } else {
                 x0.clone()
             };
+            // The victim the gradients come from: with fixed randomness, its
+            // masks drawn once on the clean batch.
+            let fixed = if c.fixed_randomness {
+                victim.fixed_at(&x0, rng)?
+            } else {
+                None
+            };
+            let crafter: &dyn Victim = fixed.as_deref().unwrap_or(victim);
+            let own_prediction = targets.is_none() && c.labels == LabelSource::Predicted;
             for _ in 0..c.steps {
-                let g =
-                    objective_gradient(victim, &x, &aim, targets.is_some(), c.eot_samples, rng)?;
+                let g = if own_prediction {
+                    own_prediction_gradient(crafter, &x, c.eot_samples, rng)?
+                } else {
+                    objective_gradient(crafter, &x, &aim, targets.is_some(), c.eot_samples, rng)?
+                };
                 x = bounds.sign_step(&x, &g, c.step_size)?;
                 passes += c.eot_samples;
             }

@@ -3,7 +3,7 @@
 
 use candle_core::Tensor;
 use sgbn_estimators::SeededRng;
-use sgbn_models::{Classifier, ForwardContext};
+use sgbn_models::{Bpda, Classifier, ForwardContext};
 
 use crate::Result;
 
@@ -22,6 +22,15 @@ pub trait Victim {
 
     /// Number of classes (columns of the logits).
     fn num_classes(&self) -> usize;
+
+    /// This victim with the randomness it draws from the input held fixed
+    /// at `x` (SGBN's gate masks, drawn once on the clean batch, one mask
+    /// per example), for attacks that craft against fixed masks while the
+    /// evaluation draws fresh ones. `None` (the default): nothing to fix.
+    fn fixed_at(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Option<Box<dyn Victim + '_>>> {
+        let _ = (x, rng);
+        Ok(None)
+    }
 }
 
 /// A [`Classifier`] in evaluation mode: batch norm with running statistics,
@@ -59,9 +68,40 @@ impl<'a> EvalClassifier<'a> {
         self
     }
 
+    /// The same model with the backward pass of `bpda`'s parts replaced by
+    /// the identity (BPDA, Athalye et al. 2018); its forward pass, and so
+    /// every prediction, is unchanged.
+    pub fn with_bpda(mut self, bpda: Bpda) -> Self {
+        self.ctx = self.ctx.with_bpda(bpda);
+        self
+    }
+
     /// The wrapped model.
     pub fn model(&self) -> &'a dyn Classifier {
         self.model
+    }
+}
+
+/// A gated model whose masks were drawn once ([`Victim::fixed_at`]).
+struct FixedMasks<'a> {
+    model: &'a dyn Classifier,
+    ctx: ForwardContext,
+    masks: Vec<Option<Tensor>>,
+}
+
+impl Victim for FixedMasks<'_> {
+    fn logits(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Tensor> {
+        Ok(self
+            .model
+            .forward_with_gate_masks(x, self.ctx, &self.masks, rng)?)
+    }
+
+    fn is_stochastic(&self) -> bool {
+        self.model.is_stochastic()
+    }
+
+    fn num_classes(&self) -> usize {
+        self.model.spec().classes
     }
 }
 
@@ -76,5 +116,25 @@ impl Victim for EvalClassifier<'_> {
 
     fn num_classes(&self) -> usize {
         self.model.spec().classes
+    }
+
+    /// For a gated model: one forward pass on `x` draws the masks, which the
+    /// returned victim then uses for every input of the same batch size.
+    fn fixed_at(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Option<Box<dyn Victim + '_>>> {
+        if !self.model.spec().convs.iter().any(|c| c.gate.is_some()) {
+            return Ok(None);
+        }
+        self.model.forward(&x.detach(), self.ctx, rng)?;
+        let masks: Vec<Option<Tensor>> = self
+            .model
+            .gate_traces()
+            .into_iter()
+            .map(|t| t.map(|t| t.masks))
+            .collect();
+        Ok(Some(Box::new(FixedMasks {
+            model: self.model,
+            ctx: self.ctx,
+            masks,
+        })))
     }
 }

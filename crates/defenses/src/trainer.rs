@@ -58,6 +58,18 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// The same settings with what the model's recipe fixes: its slope
+    /// schedule ([`ModelSpec::slope_schedule`](sgbn_models::ModelSpec), the
+    /// authors'-code models' ×1.04 every 1,000 iterations).
+    pub fn with_recipe_of(mut self, spec: &sgbn_models::ModelSpec) -> Self {
+        if let Some(schedule) = spec.slope_schedule {
+            self.slope = schedule;
+        }
+        self
+    }
+}
+
 /// One epoch's log line.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EpochLog {

@@ -62,7 +62,8 @@ impl TrainJob {
             }),
             seed: run as u64,
             ..TrainConfig::default()
-        };
+        }
+        .with_recipe_of(&spec);
         Ok(Self {
             version: RESULTS_VERSION,
             model: model.into(),

@@ -17,6 +17,8 @@ pub struct DenseConfig {
     /// thesis's chapter 3), `Some(a)` for `U(−a, a)` (the authors' code
     /// uses `a = 1` in the gates).
     pub uniform_bound: Option<f64>,
+    /// Initialization of the bias.
+    pub bias_init: BiasInit,
 }
 
 impl Default for DenseConfig {
@@ -24,7 +26,37 @@ impl Default for DenseConfig {
         Self {
             bias: true,
             uniform_bound: None,
+            bias_init: BiasInit::Zero,
         }
+    }
+}
+
+/// How a bias starts.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BiasInit {
+    /// Zero (the thesis's text says nothing; candle-nn's default).
+    #[default]
+    Zero,
+    /// A constant (the authors' code: 0.1 for the gate's first hidden layer).
+    Const(f64),
+    /// `U(−a, a)` (the authors' code: `a = 1` for most dense layers).
+    Uniform(f64),
+}
+
+impl BiasInit {
+    fn init(self) -> Result<candle_nn::Init> {
+        Ok(match self {
+            Self::Zero => candle_nn::Init::Const(0.0),
+            Self::Const(c) if c.is_finite() => candle_nn::Init::Const(c),
+            Self::Uniform(a) if a.is_finite() && a > 0.0 => candle_nn::Init::Uniform { lo: -a, up: a },
+            other => {
+                return Err(LayerError::InvalidConfig {
+                    layer: "Dense",
+                    why: format!("bias initialization {other:?} needs a finite value (a bound > 0)"),
+                });
+            }
+        })
     }
 }
 
@@ -84,7 +116,7 @@ pub fn dense(
         vb.get_with_hints((in_dim, out_dim), "weight", init)?
     };
     let bias = if config.bias {
-        Some(vb.get_with_hints(out_dim, "bias", candle_nn::Init::Const(0.0))?)
+        Some(vb.get_with_hints(out_dim, "bias", config.bias_init.init()?)?)
     } else {
         None
     };

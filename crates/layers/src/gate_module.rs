@@ -10,8 +10,8 @@ use sgbn_estimators::{bernoulli_hard_ste, stochastic_sign_ste, uniform_like};
 use crate::kernels::batch_norm::batch_norm_t;
 use crate::kernels::relu::relu;
 use crate::{
-    ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig, Result, dense,
-    masked_conv2d,
+    BiasInit, ConvGeometry, Dense, DenseConfig, LayerError, MaskedConv2d, MaskedConv2dConfig,
+    Result, dense, masked_conv2d,
 };
 
 /// Activation of the gate's second hidden layer (Table 4.1: asinh for gate 1,
@@ -37,9 +37,45 @@ pub enum GateOutput {
     StochasticSign,
 }
 
+/// Where the gate's first hidden layer puts its batch norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateOrder {
+    /// dense → ReLU → BN (Tables 4.1–4.2).
+    #[default]
+    ReluThenBatchNorm,
+    /// dense → BN → ReLU (the authors' code).
+    BatchNormThenRelu,
+}
+
+/// Where the gate applies dropout in training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateDropoutSites {
+    /// After each hidden layer (the thesis is silent; our reading).
+    #[default]
+    EachHidden,
+    /// Only after the second hidden layer's activation, the "state" layer
+    /// (the authors' code).
+    StateOnly,
+}
+
+/// Which parts of the gate's backward pass an attack replaces by the
+/// identity (BPDA, Athalye et al. 2018); the forward pass is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct GateBpda {
+    /// σ and the sampling of the masks: `∂h/∂a = 1`. The hard STE of SGBN
+    /// (ST) already has this gradient; it changes SGBN (DT) (`h = σ(a)`)
+    /// and ±1 masks.
+    pub sampling: bool,
+    /// The second hidden layer's tanh / asinh: `∂f(z)/∂z = 1`.
+    pub activation: bool,
+}
+
 /// Settings of a [`GateModule`]. Defaults follow the thesis tables; the
 /// authors' code differs (gate-2 hidden width 1024, tanh in both gates,
-/// dropout 0.5, uniform(−1, 1) initialization): set those here.
+/// BN before ReLU, one dropout of 0.5 after the state layer, `U(−1, 1)`
+/// weights and biases, the first hidden bias 0.1): set those here.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GateConfig {
     /// Widths of the two hidden dense layers (512, 512).
@@ -50,10 +86,21 @@ pub struct GateConfig {
     pub output: GateOutput,
     /// Dropout probability after each hidden layer, in training only (0: none).
     pub dropout: f64,
-    /// Dense initialization: `None` Glorot uniform, `Some(a)` `U(−a, a)`.
+    /// Dense weight initialization: `None` Glorot uniform, `Some(a)`
+    /// `U(−a, a)`.
     pub uniform_bound: Option<f64>,
     /// Batch norm of the gate conv and the first hidden layer.
     pub batch_norm: BatchNormConfig,
+    /// BN before or after the first hidden layer's ReLU.
+    pub order: GateOrder,
+    /// Where dropout applies.
+    pub dropout_sites: GateDropoutSites,
+    /// The gate conv's weight initialization (`None`: Glorot uniform).
+    pub conv_uniform_bound: Option<f64>,
+    /// The first hidden layer's bias.
+    pub hidden1_bias: BiasInit,
+    /// The second hidden layer's and the logit layer's biases.
+    pub bias_init: BiasInit,
 }
 
 impl Default for GateConfig {
@@ -65,6 +112,11 @@ impl Default for GateConfig {
             dropout: 0.0,
             uniform_bound: None,
             batch_norm: BatchNormConfig::default(),
+            order: GateOrder::ReluThenBatchNorm,
+            dropout_sites: GateDropoutSites::EachHidden,
+            conv_uniform_bound: None,
+            hidden1_bias: BiasInit::Zero,
+            bias_init: BiasInit::Zero,
         }
     }
 }
@@ -76,6 +128,24 @@ pub struct GateTrace {
     pub probabilities: Tensor,
     /// The masks handed to the conv layer, same shape, detached.
     pub masks: Tensor,
+    /// The input `z` of the second hidden layer's activation (tanh /
+    /// asinh), `(B, hidden[1])`, detached: its slope `f'(z)` says whether
+    /// the gate saturates.
+    pub state_input: Tensor,
+    /// The activation of the second hidden layer.
+    pub activation: GateActivation,
+}
+
+impl GateTrace {
+    /// `f'(z)` of the second hidden layer's activation at every unit:
+    /// `1 − tanh²(z)` or `1 / √(1 + z²)`.
+    pub fn activation_slopes(&self) -> Result<Tensor> {
+        let z = &self.state_input;
+        Ok(match self.activation {
+            GateActivation::Tanh => (1.0 - z.tanh()?.sqr()?)?,
+            GateActivation::Asinh => (z.sqr()? + 1.0)?.sqrt()?.recip()?,
+        })
+    }
 }
 
 /// A shallow CNN that looks at the input of a conv layer and outputs one
@@ -94,10 +164,11 @@ pub struct GateModule {
     logits: Dense,
     config: GateConfig,
     mask_shape: [usize; 4],
-    /// The last pass's detached logits and masks; the probabilities of the
-    /// trace are computed from the logits only when someone asks for them,
-    /// which keeps a 2.6 M-element sigmoid out of every training step.
-    last: Mutex<Option<(Tensor, Tensor)>>,
+    /// The last pass's detached logits, masks and state input; the
+    /// probabilities of the trace are computed from the logits only when
+    /// someone asks for them, which keeps a 2.6 M-element sigmoid out of
+    /// every training step.
+    last: Mutex<Option<(Tensor, Tensor, Tensor)>>,
 }
 
 /// Builds the gate of a conv layer with `geometry` (input channels and size,
@@ -124,6 +195,7 @@ pub fn gate_module(
             stride: geometry.stride,
             padding: geometry.padding,
             bias: false,
+            uniform_bound: config.conv_uniform_bound,
             ..Default::default()
         },
         vb.pp("conv"),
@@ -133,9 +205,18 @@ pub fn gate_module(
     let dense_config = DenseConfig {
         bias: true,
         uniform_bound: config.uniform_bound,
+        bias_init: config.bias_init,
     };
     let [h1, h2] = config.hidden;
-    let hidden1 = dense(flat, h1, dense_config, vb.pp("hidden1"))?;
+    let hidden1 = dense(
+        flat,
+        h1,
+        DenseConfig {
+            bias_init: config.hidden1_bias,
+            ..dense_config
+        },
+        vb.pp("hidden1"),
+    )?;
     let hidden1_bn = candle_nn::batch_norm(h1, config.batch_norm, vb.pp("hidden1_bn"))?;
     let hidden2 = dense(h1, h2, dense_config, vb.pp("hidden2"))?;
     let k = geometry.kernel;
@@ -172,7 +253,7 @@ impl GateModule {
 
     /// What the gate did in its last forward pass.
     pub fn last_trace(&self) -> Option<GateTrace> {
-        let (logits, masks) = self
+        let (logits, masks, state_input) = self
             .last
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -183,6 +264,8 @@ impl GateModule {
         Some(GateTrace {
             probabilities,
             masks,
+            state_input,
+            activation: self.config.activation,
         })
     }
 
@@ -205,6 +288,20 @@ impl GateModule {
         train: bool,
         rng: &mut R,
     ) -> Result<Tensor> {
+        Ok(self
+            .logits_and_state(x, shared_weight, train, GateBpda::default(), rng)?
+            .0)
+    }
+
+    /// The logits and the input of the state activation.
+    fn logits_and_state<R: Rng + ?Sized>(
+        &self,
+        x: &Tensor,
+        shared_weight: Option<&Tensor>,
+        train: bool,
+        bpda: GateBpda,
+        rng: &mut R,
+    ) -> Result<(Tensor, Tensor)> {
         let h = match shared_weight {
             Some(w) => {
                 MaskedConv2d::new(w.clone(), None, *self.conv.config()).forward_masked(x, None)?
@@ -218,16 +315,35 @@ impl GateModule {
             train,
         )?)?
         .flatten_from(1)?;
-        let h = relu(&self.hidden1.forward(&h)?)?;
-        let h = batch_norm_t(&self.hidden1_bn, &self.config.batch_norm, &h, train)?;
-        let h = self.dropout(h, train, rng)?;
-        let h = self.hidden2.forward(&h)?;
-        let h = match self.config.activation {
-            GateActivation::Asinh => asinh(&h)?,
-            GateActivation::Tanh => h.tanh()?,
+        let h = self.hidden1.forward(&h)?;
+        let h = match self.config.order {
+            GateOrder::ReluThenBatchNorm => {
+                batch_norm_t(&self.hidden1_bn, &self.config.batch_norm, &relu(&h)?, train)?
+            }
+            GateOrder::BatchNormThenRelu => relu(&batch_norm_t(
+                &self.hidden1_bn,
+                &self.config.batch_norm,
+                &h,
+                train,
+            )?)?,
         };
-        let h = self.dropout(h, train, rng)?;
-        Ok(self.logits.forward(&h)?)
+        let h = match self.config.dropout_sites {
+            GateDropoutSites::EachHidden => self.dropout(h, train, rng)?,
+            GateDropoutSites::StateOnly => h,
+        };
+        let z = self.hidden2.forward(&h)?;
+        let f = match self.config.activation {
+            GateActivation::Asinh => asinh(&z)?,
+            GateActivation::Tanh => z.tanh()?,
+        };
+        // BPDA: the value of f(z), the gradient of the identity.
+        let f = if bpda.activation {
+            (f.detach() + (&z - z.detach())?)?
+        } else {
+            f
+        };
+        let h = self.dropout(f, train, rng)?;
+        Ok((self.logits.forward(&h)?, z.detach()))
     }
 
     /// Masks for the conv layer, `(B, C_out, C_in, k, k)`, sampled with `rng`
@@ -240,16 +356,35 @@ impl GateModule {
         train: bool,
         rng: &mut R,
     ) -> Result<Tensor> {
-        let a = self.logits(x, shared_weight, train, rng)?;
+        self.masks_with(x, shared_weight, train, GateBpda::default(), rng)
+    }
+
+    /// [`Self::masks`] with the backward pass of the parts `bpda` names
+    /// replaced by the identity (same values, same draws from `rng`).
+    pub fn masks_with<R: Rng + ?Sized>(
+        &self,
+        x: &Tensor,
+        shared_weight: Option<&Tensor>,
+        train: bool,
+        bpda: GateBpda,
+        rng: &mut R,
+    ) -> Result<Tensor> {
+        let (a, state_input) = self.logits_and_state(x, shared_weight, train, bpda, rng)?;
         let masks = match self.config.output {
             GateOutput::HardSte => bernoulli_hard_ste(&a, rng)?,
             GateOutput::Sigmoid => candle_nn::ops::sigmoid(&a)?,
             GateOutput::StochasticSign => stochastic_sign_ste(&a, rng)?,
         };
+        let masks = if bpda.sampling && self.config.output != GateOutput::HardSte {
+            (masks.detach() + (&a - a.detach())?)?
+        } else {
+            masks
+        };
         let b = x.dim(0)?;
         let [o, c, k, _] = self.mask_shape;
         let masks = masks.reshape((b, o, c, k, k))?;
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some((a.detach(), masks.detach()));
+        *self.last.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((a.detach(), masks.detach(), state_input));
         Ok(masks)
     }
 }

@@ -55,10 +55,11 @@ pub use adaptive_dropout::{AdaptiveDropout, AdaptiveDropoutMode, adaptive_dropou
 pub use bnn_binarization::{BnnBinarization, WeightBinarization};
 pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
 pub use bnn_dense::{BnnDense, bnn_dense};
-pub use dense::{Dense, DenseConfig, dense, stores_column_panels};
+pub use dense::{BiasInit, Dense, DenseConfig, dense, stores_column_panels};
 pub use error::{LayerError, Result};
 pub use gate_module::{
-    GateActivation, GateConfig, GateModule, GateOutput, GateTrace, asinh, gate_module,
+    GateActivation, GateBpda, GateConfig, GateDropoutSites, GateModule, GateOrder, GateOutput,
+    GateTrace, asinh, gate_module,
 };
 pub use kernels::batch_norm::{batch_norm_t, batch_norm_train};
 pub use kernels::column_panels::{

@@ -8,7 +8,7 @@ use candle_nn::VarBuilder;
 use crate::{ConvGeometry, LayerError, Result, glorot_uniform, kernels::conv_kernel::ConvForward};
 
 /// Settings of a [`MaskedConv2d`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MaskedConv2dConfig {
     /// Stride (both directions).
     pub stride: usize,
@@ -18,6 +18,9 @@ pub struct MaskedConv2dConfig {
     pub bias: bool,
     /// Which implementation computes the convolution.
     pub implementation: ConvImplementation,
+    /// Initialization of the weight: `None` for Glorot uniform (the
+    /// thesis's text), `Some(a)` for `U(−a, a)` (the authors' code: 1).
+    pub uniform_bound: Option<f64>,
 }
 
 /// How a [`MaskedConv2d`] computes; both give the same function and
@@ -41,6 +44,7 @@ impl Default for MaskedConv2dConfig {
             padding: 0,
             bias: false,
             implementation: ConvImplementation::Fast,
+            uniform_bound: None,
         }
     }
 }
@@ -83,7 +87,16 @@ pub fn masked_conv2d(
         });
     }
     let receptive = kernel * kernel;
-    let init = glorot_uniform(in_channels * receptive, out_channels * receptive);
+    let init = match config.uniform_bound {
+        None => glorot_uniform(in_channels * receptive, out_channels * receptive),
+        Some(a) if a.is_finite() && a > 0.0 => candle_nn::Init::Uniform { lo: -a, up: a },
+        Some(a) => {
+            return Err(LayerError::InvalidConfig {
+                layer: "MaskedConv2d",
+                why: format!("uniform bound {a} must be finite and > 0"),
+            });
+        }
+    };
     let weight = vb.get_with_hints((out_channels, in_channels, kernel, kernel), "weight", init)?;
     let bias = if config.bias {
         Some(vb.get_with_hints(out_channels, "bias", candle_nn::Init::Const(0.0))?)

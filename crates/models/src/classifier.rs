@@ -32,6 +32,31 @@ pub trait Classifier {
     /// layers), in layer order.
     fn gate_traces(&self) -> Vec<Option<GateTrace>>;
 
+    /// [`Classifier::forward`] with the gates' masks given instead of drawn
+    /// (`masks[i]` for conv layer `i`, `(B, C_out, C_in, k, k)`; `None` for an
+    /// ungated layer): for attacks that hold the masks drawn on the clean
+    /// input fixed while crafting. Models without gates refuse.
+    fn forward_with_gate_masks(
+        &self,
+        x: &Tensor,
+        ctx: ForwardContext,
+        masks: &[Option<Tensor>],
+        rng: &mut SeededRng,
+    ) -> Result<Tensor> {
+        let _ = (x, ctx, masks, rng);
+        Err(crate::ModelError::InvalidSpec(format!(
+            "{} has no gate masks to fix",
+            self.spec().name
+        )))
+    }
+
+    /// `m·a`, the pre-activation of the hidden dense layer's binary unit
+    /// times its slope, from the last forward pass, detached (`None` for
+    /// models without one).
+    fn dense_unit_input(&self) -> Option<Tensor> {
+        None
+    }
+
     /// The parameters an optimizer updates, sorted by name.
     fn trainable(&self) -> Vec<(String, Var)>;
 

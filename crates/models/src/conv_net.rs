@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use candle_core::{DType, Device, Module, Tensor, Var};
-use candle_nn::{BatchNorm, BatchNormConfig};
+use candle_nn::BatchNorm;
 use sgbn_estimators::{
     ReinforceSample, SeededRng, bernoulli_soft_ste, deterministic_binary, uniform_like,
 };
@@ -66,6 +66,8 @@ pub struct ConvNet {
     output: Dense,
     probe: Option<Dense>,
     reinforce: Mutex<Option<ReinforceSample>>,
+    /// `m·a` of the binary dense unit in the last forward pass, detached.
+    dense_unit_input: Mutex<Option<Tensor>>,
     vars: SeededVarMap,
 }
 
@@ -87,6 +89,12 @@ impl ConvNet {
     fn build(spec: &ModelSpec, vars: SeededVarMap, device: &Device) -> Result<Self> {
         let sizes = spec.validate()?;
         let vb = vars.var_builder(DType::F32, device);
+        let bn_config = spec.batch_norm.config();
+        let dense_config = DenseConfig {
+            bias: true,
+            uniform_bound: spec.init.weight_bound,
+            bias_init: spec.init.dense_bias,
+        };
         let mut blocks = Vec::new();
         let (mut channels, mut h, mut w) = (spec.input[0], spec.input[1], spec.input[2]);
         for (i, (c, (ho, wo))) in spec.convs.iter().zip(&sizes).enumerate() {
@@ -94,6 +102,7 @@ impl ConvNet {
                 stride: c.stride,
                 padding: c.padding,
                 bias: false,
+                uniform_bound: spec.init.weight_bound,
                 ..Default::default()
             };
             let conv = match c.bnn {
@@ -105,7 +114,7 @@ impl ConvNet {
                         BnnConv2dConfig {
                             conv: config,
                             binarization,
-                            batch_norm: BatchNormConfig::default(),
+                            batch_norm: bn_config,
                         },
                         vb.pp(format!("conv{i}")),
                     )?,
@@ -122,7 +131,7 @@ impl ConvNet {
             let bn = if c.bnn.is_none() && spec.conv_batch_norm {
                 Some(candle_nn::batch_norm(
                     c.filters,
-                    BatchNormConfig::default(),
+                    bn_config,
                     vb.pp(format!("bn{i}")),
                 )?)
             } else {
@@ -148,7 +157,12 @@ impl ConvNet {
                         output: g.output,
                         dropout: g.dropout,
                         uniform_bound: g.uniform_bound,
-                        batch_norm: BatchNormConfig::default(),
+                        batch_norm: bn_config,
+                        order: g.order,
+                        dropout_sites: g.dropout_sites,
+                        conv_uniform_bound: g.conv_uniform_bound,
+                        hidden1_bias: g.hidden1_bias,
+                        bias_init: g.bias_init,
                     };
                     Some(gate_module(
                         geometry,
@@ -180,24 +194,14 @@ impl ConvNet {
                     flat,
                     spec.hidden,
                     binarization,
-                    BatchNormConfig::default(),
+                    bn_config,
                     vb.pp("hidden"),
                 )?,
                 scaled_relu(vb.pp("hidden_srelu"))?,
             ),
-            None => Hidden::Real(dense(
-                flat,
-                spec.hidden,
-                DenseConfig::default(),
-                vb.pp("hidden"),
-            )?),
+            None => Hidden::Real(dense(flat, spec.hidden, dense_config, vb.pp("hidden"))?),
         };
-        let output = dense(
-            spec.hidden,
-            spec.classes,
-            DenseConfig::default(),
-            vb.pp("output"),
-        )?;
+        let output = dense(spec.hidden, spec.classes, dense_config, vb.pp("output"))?;
         let probe = match spec.probe {
             Some(p) => {
                 let c = &spec.convs[p.gate];
@@ -228,6 +232,7 @@ impl ConvNet {
             output,
             probe,
             reinforce: Mutex::new(None),
+            dense_unit_input: Mutex::new(None),
             vars,
         })
     }
@@ -286,90 +291,37 @@ impl Classifier for ConvNet {
     }
 
     fn forward(&self, x: &Tensor, ctx: ForwardContext, rng: &mut SeededRng) -> Result<Tensor> {
-        let [c, h, w] = self.spec.input;
-        if x.rank() != 4 || x.dims()[1..] != [c, h, w] {
+        self.forward_impl(x, ctx, None, rng)
+    }
+
+    fn forward_with_gate_masks(
+        &self,
+        x: &Tensor,
+        ctx: ForwardContext,
+        masks: &[Option<Tensor>],
+        rng: &mut SeededRng,
+    ) -> Result<Tensor> {
+        if masks.len() != self.blocks.len()
+            || self
+                .blocks
+                .iter()
+                .zip(masks)
+                .any(|(b, m)| b.gate.is_some() != m.is_some())
+        {
             return Err(ModelError::InvalidSpec(format!(
-                "{} takes images (B, {c}, {h}, {w}), got {:?}",
+                "{}: fixed masks must be given for exactly the gated conv layers ({} layers)",
                 self.spec.name,
-                x.dims()
+                self.blocks.len()
             )));
         }
-        // A gate probe trains its head only: the frozen SGBN below runs in
-        // evaluation mode (running statistics, no dropout).
-        let train = ctx.mode.is_train() && self.spec.probe.is_none();
-        let mut h = x.clone();
-        for (i, block) in self.blocks.iter().enumerate() {
-            let masks = match (&block.gate, &block.random_mask) {
-                (Some(gate), _) => {
-                    let shared = match (&block.conv, block.share_weights) {
-                        (BlockConv::Real(conv), true) => Some(conv.weight()),
-                        _ => None,
-                    };
-                    let masks = gate.masks(&h, shared, train, rng)?;
-                    if let (Some(p), Some(head)) = (self.spec.probe, &self.probe)
-                        && p.gate == i
-                    {
-                        return Ok(head.forward(&masks.flatten_from(1)?)?);
-                    }
-                    Some(if ctx.shuffle_gate_masks {
-                        let order = derangement(masks.dim(0)?, rng);
-                        let idx = Tensor::from_vec(order, masks.dim(0)?, masks.device())?;
-                        masks.index_select(&idx, 0)?
-                    } else {
-                        masks
-                    })
-                }
-                (None, Some(random)) => {
-                    let shape = match &block.conv {
-                        BlockConv::Real(conv) => conv.weight().dims().to_vec(),
-                        BlockConv::Binary(conv, _) => conv.weight().dims().to_vec(),
-                    };
-                    Some(random.masks(h.dim(0)?, &shape, h.device(), rng)?)
-                }
-                (None, None) => None,
-            };
-            h = match &block.conv {
-                BlockConv::Real(conv) => {
-                    let mut z = conv.forward_masked(&h, masks.as_ref())?;
-                    if let Some(bn) = &block.bn {
-                        z = batch_norm_t(bn, &BatchNormConfig::default(), &z, train)?;
-                    }
-                    match &block.adaptive_dropout {
-                        Some(ad) => ad.forward(&relu(&z)?, &z, rng)?,
-                        None => relu(&z)?,
-                    }
-                }
-                BlockConv::Binary(conv, srelu) => srelu.forward(&conv.forward(&h, train, rng)?)?,
-            };
-            if self.spec.sap {
-                h = stochastic_activation_pruning(&h, rng)?;
-            }
-        }
-        let flat = h.flatten_from(1)?;
-        let h = match &self.hidden {
-            Hidden::Binary(layer, srelu) => srelu.forward(&layer.forward(&flat, train, rng)?)?,
-            Hidden::Real(layer) => {
-                let a = layer.forward(&flat)?;
-                match self.spec.dense_unit {
-                    DenseUnit::Relu => relu(&a)?,
-                    DenseUnit::StochasticBinary => bernoulli_soft_ste(&a, ctx.slope, rng)?,
-                    DenseUnit::DeterministicBinary => deterministic_binary(&a, ctx.slope)?,
-                    DenseUnit::Reinforce => {
-                        let sample = ReinforceSample::draw(&a, rng)?;
-                        let h = sample.h.clone();
-                        *self.reinforce.lock().unwrap_or_else(|e| e.into_inner()) =
-                            train.then_some(sample);
-                        h
-                    }
-                }
-            }
-        };
-        let h = if train && self.spec.dense_dropout > 0.0 {
-            inverted_dropout(&h, self.spec.dense_dropout, rng)?
-        } else {
-            h
-        };
-        Ok(self.output.forward(&h)?)
+        self.forward_impl(x, ctx, Some(masks), rng)
+    }
+
+    fn dense_unit_input(&self) -> Option<Tensor> {
+        self.dense_unit_input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn take_reinforce_sample(&self) -> Option<ReinforceSample> {
@@ -397,6 +349,122 @@ impl Classifier for ConvNet {
 
     fn state(&self) -> Vec<(String, Var)> {
         self.vars.vars()
+    }
+}
+
+impl ConvNet {
+    /// The forward pass; with `fixed`, the gates are not run and these
+    /// masks are used instead.
+    fn forward_impl(
+        &self,
+        x: &Tensor,
+        ctx: ForwardContext,
+        fixed: Option<&[Option<Tensor>]>,
+        rng: &mut SeededRng,
+    ) -> Result<Tensor> {
+        let [c, h, w] = self.spec.input;
+        if x.rank() != 4 || x.dims()[1..] != [c, h, w] {
+            return Err(ModelError::InvalidSpec(format!(
+                "{} takes images (B, {c}, {h}, {w}), got {:?}",
+                self.spec.name,
+                x.dims()
+            )));
+        }
+        // A gate probe trains its head only: the frozen SGBN below runs in
+        // evaluation mode (running statistics, no dropout).
+        let train = ctx.mode.is_train() && self.spec.probe.is_none();
+        let mut h = x.clone();
+        for (i, block) in self.blocks.iter().enumerate() {
+            let masks = match (&block.gate, &block.random_mask) {
+                (Some(_), _) if fixed.is_some() => fixed.and_then(|m| m[i].clone()),
+                (Some(gate), _) => {
+                    let shared = match (&block.conv, block.share_weights) {
+                        (BlockConv::Real(conv), true) => Some(conv.weight()),
+                        _ => None,
+                    };
+                    let masks = gate.masks_with(&h, shared, train, ctx.bpda.gate, rng)?;
+                    if let (Some(p), Some(head)) = (self.spec.probe, &self.probe)
+                        && p.gate == i
+                    {
+                        return Ok(head.forward(&masks.flatten_from(1)?)?);
+                    }
+                    Some(if ctx.shuffle_gate_masks {
+                        let order = derangement(masks.dim(0)?, rng);
+                        let idx = Tensor::from_vec(order, masks.dim(0)?, masks.device())?;
+                        masks.index_select(&idx, 0)?
+                    } else {
+                        masks
+                    })
+                }
+                (None, Some(random)) => {
+                    let shape = match &block.conv {
+                        BlockConv::Real(conv) => conv.weight().dims().to_vec(),
+                        BlockConv::Binary(conv, _) => conv.weight().dims().to_vec(),
+                    };
+                    Some(random.masks(h.dim(0)?, &shape, h.device(), rng)?)
+                }
+                (None, None) => None,
+            };
+            h = match &block.conv {
+                BlockConv::Real(conv) => {
+                    let mut z = conv.forward_masked(&h, masks.as_ref())?;
+                    if let Some(bn) = &block.bn {
+                        z = batch_norm_t(bn, &self.spec.batch_norm.config(), &z, train)?;
+                    }
+                    match &block.adaptive_dropout {
+                        Some(ad) => ad.forward(&relu(&z)?, &z, rng)?,
+                        None => relu(&z)?,
+                    }
+                }
+                BlockConv::Binary(conv, srelu) => srelu.forward(&conv.forward(&h, train, rng)?)?,
+            };
+            if self.spec.sap {
+                h = stochastic_activation_pruning(&h, rng)?;
+            }
+        }
+        let flat = h.flatten_from(1)?;
+        let h = match &self.hidden {
+            Hidden::Binary(layer, srelu) => srelu.forward(&layer.forward(&flat, train, rng)?)?,
+            Hidden::Real(layer) => {
+                let a = layer.forward(&flat)?;
+                let h = match self.spec.dense_unit {
+                    DenseUnit::Relu => relu(&a)?,
+                    DenseUnit::StochasticBinary => bernoulli_soft_ste(&a, ctx.slope, rng)?,
+                    DenseUnit::DeterministicBinary => deterministic_binary(&a, ctx.slope)?,
+                    DenseUnit::Reinforce => {
+                        let sample = ReinforceSample::draw(&a, rng)?;
+                        let h = sample.h.clone();
+                        *self.reinforce.lock().unwrap_or_else(|e| e.into_inner()) =
+                            train.then_some(sample);
+                        h
+                    }
+                };
+                if self.spec.dense_unit == DenseUnit::Relu {
+                    h
+                } else {
+                    let slope = match self.spec.dense_unit {
+                        DenseUnit::Reinforce => 1.0,
+                        _ => ctx.slope,
+                    };
+                    *self
+                        .dense_unit_input
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some((a.detach() * slope)?);
+                    if ctx.bpda.dense_unit {
+                        // BPDA: the unit's value, the identity's gradient.
+                        (h.detach() + (&a - a.detach())?)?
+                    } else {
+                        h
+                    }
+                }
+            }
+        };
+        let h = if train && self.spec.dense_dropout > 0.0 {
+            inverted_dropout(&h, self.spec.dense_dropout, rng)?
+        } else {
+            h
+        };
+        Ok(self.output.forward(&h)?)
     }
 }
 

@@ -44,10 +44,10 @@ pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use flops::FlopCount;
 pub use loss::cross_entropy_per_example;
-pub use mode::{ForwardContext, Mode};
+pub use mode::{Bpda, ForwardContext, Mode};
 pub use pixel_box::PixelBox;
 pub use spec::{
-    AdversarialTraining, ConvSpec, DenseUnit, GateProbe, GateSpec, MODEL_HELP, MODEL_NAMES,
-    ModelSpec, RandomMaskSpec,
+    AdversarialTraining, BatchNormSpec, ConvSpec, DenseUnit, GateProbe, GateSpec, InitSpec,
+    MODEL_HELP, MODEL_NAMES, ModelSpec, RandomMaskSpec,
 };
 pub use toy_net::{TOY_NAMES, ToyGate, ToyNet, ToySpec};

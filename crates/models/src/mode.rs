@@ -32,6 +32,40 @@ pub struct ForwardContext {
     /// batch (a random derangement drawn from the forward generator): the
     /// "SGBN with shuffled activations" of §4.7 (Fig. 4.24, Table 4.8).
     pub shuffle_gate_masks: bool,
+    /// Parts whose backward pass is replaced by the identity (BPDA); the
+    /// forward pass is the same.
+    pub bpda: Bpda,
+}
+
+/// Backward Pass Differentiable Approximation (Athalye et al. 2018): which
+/// non-differentiable or saturating parts an attack differentiates as the
+/// identity, without changing what the model computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+pub struct Bpda {
+    /// The hidden dense layer's binary unit: `∂h/∂a = 1` instead of the
+    /// soft STE `m·σ(ma)(1 − σ(ma))`, which is 0 or tiny in f32 where
+    /// `|m·a|` is large.
+    pub dense_unit: bool,
+    /// The gates (see `sgbn_layers::GateBpda`).
+    pub gate: sgbn_layers::GateBpda,
+}
+
+impl Bpda {
+    /// Every part at once.
+    pub fn all() -> Self {
+        Self {
+            dense_unit: true,
+            gate: sgbn_layers::GateBpda {
+                sampling: true,
+                activation: true,
+            },
+        }
+    }
+
+    /// Whether any part is replaced.
+    pub fn any(&self) -> bool {
+        *self != Self::default()
+    }
 }
 
 impl ForwardContext {
@@ -41,6 +75,7 @@ impl ForwardContext {
             mode: Mode::Train,
             slope,
             shuffle_gate_masks: false,
+            bpda: Bpda::default(),
         }
     }
 
@@ -50,7 +85,15 @@ impl ForwardContext {
             mode: Mode::Eval,
             slope,
             shuffle_gate_masks: false,
+            bpda: Bpda::default(),
         }
+    }
+
+    /// The same context with the backward pass of `bpda`'s parts replaced by
+    /// the identity.
+    pub fn with_bpda(mut self, bpda: Bpda) -> Self {
+        self.bpda = bpda;
+        self
     }
 
     /// The same context with gate masks shuffled among the batch.

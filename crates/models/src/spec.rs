@@ -1,8 +1,10 @@
 //! Serializable model specifications and the named models of the thesis.
 
 use serde::{Deserialize, Serialize};
+use sgbn_estimators::SlopeSchedule;
 use sgbn_layers::{
-    AdaptiveDropoutMode, BnnBinarization, GateActivation, GateOutput, WeightBinarization,
+    AdaptiveDropoutMode, BiasInit, BnnBinarization, GateActivation, GateDropoutSites, GateOrder,
+    GateOutput, WeightBinarization,
 };
 
 use crate::{ModelError, Result};
@@ -82,6 +84,69 @@ pub struct GateSpec {
     pub uniform_bound: Option<f64>,
     /// The gate conv shares the main conv's weights (1W-SGBN, §4.6.3).
     pub share_weights: bool,
+    /// BN before or after the first hidden ReLU (authors' code: before).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub order: GateOrder,
+    /// Where dropout applies (authors' code: after the state layer only).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub dropout_sites: GateDropoutSites,
+    /// The gate conv's weights: `None` Glorot uniform, `Some(a)` `U(−a, a)`
+    /// (authors' code: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conv_uniform_bound: Option<f64>,
+    /// The first hidden layer's bias (authors' code: the constant 0.1).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub hidden1_bias: BiasInit,
+    /// The state and logit layers' biases (authors' code: `U(−1, 1)`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub bias_init: BiasInit,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// How the main network's parameters start: the conv weights, and the
+/// weights and biases of the hidden and output dense layers.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct InitSpec {
+    /// `None`: Glorot uniform (the thesis's text, ch. 3); `Some(a)`:
+    /// `U(−a, a)` (the authors' code: 1).
+    pub weight_bound: Option<f64>,
+    /// The dense biases (authors' code: `U(−1, 1)`).
+    pub dense_bias: BiasInit,
+}
+
+/// Batch norm of every layer that has one (main convs, gates, BNN layers).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BatchNormSpec {
+    /// ε added to the variance (candle-nn's default 1e-5; the authors'
+    /// code 1e-4).
+    pub eps: f64,
+    /// Weight of the batch in the running statistics (0.1: candle-nn's
+    /// default, and the authors' exponential moving average with decay
+    /// 0.9).
+    pub momentum: f64,
+}
+
+impl Default for BatchNormSpec {
+    fn default() -> Self {
+        Self {
+            eps: 1e-5,
+            momentum: 0.1,
+        }
+    }
+}
+
+impl BatchNormSpec {
+    /// The candle-nn configuration.
+    pub fn config(&self) -> candle_nn::BatchNormConfig {
+        candle_nn::BatchNormConfig {
+            eps: self.eps,
+            momentum: self.momentum,
+            ..Default::default()
+        }
+    }
 }
 
 impl GateSpec {
@@ -95,6 +160,11 @@ impl GateSpec {
             dropout: 0.0,
             uniform_bound: None,
             share_weights: false,
+            order: GateOrder::default(),
+            dropout_sites: GateDropoutSites::default(),
+            conv_uniform_bound: None,
+            hidden1_bias: BiasInit::Zero,
+            bias_init: BiasInit::Zero,
         }
     }
 }
@@ -172,6 +242,17 @@ pub struct ModelSpec {
     /// A gate probe on a frozen SGBN (1st-GM / 2nd-GM).
     #[serde(default)]
     pub probe: Option<GateProbe>,
+    /// Initial values of the main network (default: the thesis's text).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub init: InitSpec,
+    /// Batch-norm settings (default: candle-nn's).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub batch_norm: BatchNormSpec,
+    /// The slope schedule of the binary units, when the model's recipe
+    /// fixes one (the authors' code: ×1.04 every 1,000 iterations, at most
+    /// 5); `None`: the trainer's (the thesis's per-epoch schedule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slope_schedule: Option<SlopeSchedule>,
 }
 
 fn yes() -> bool {
@@ -226,6 +307,8 @@ ad-st, ad-dt: CNN-BIN with adaptive dropout on the conv layers (§4.7);
 ch3-cnn (1 conv, ReLU dense; add dropout / L1 / L2), mlp-*, 1cnn-*, 2cnn-* with
 -ste, -reinforce, -dbn: chapter 3 (Tables 3.1–3.3);
 suffix -add-params: widened to about SGBN's size (Tables 4.12–4.13);
+suffix -authors: the configuration of the authors' TF code (U(−1, 1) init, BN ε 1e-4,
+their gate layout, slope ×1.04 per 1,000 iterations), e.g. sgbn-authors, cnn-bin-authors;
 prefix cifar10-: the CIFAR-10 sizes of §4.3.1.";
 
 fn unknown_model(name: &str) -> ModelError {
@@ -263,6 +346,9 @@ impl ModelSpec {
             hidden_bnn: None,
             adversarial_training: None,
             probe: None,
+            init: InitSpec::default(),
+            batch_norm: BatchNormSpec::default(),
+            slope_schedule: None,
         }
     }
 
@@ -275,6 +361,10 @@ impl ModelSpec {
             Some(rest) => (true, rest),
             None => (false, lower.as_str()),
         };
+        let (authors, rest) = match rest.strip_suffix("-authors") {
+            Some(base) => (true, base),
+            None => (false, rest),
+        };
         let (add_params, base) = match rest.strip_suffix("-add-params") {
             Some(base) => (true, base),
             None => (false, rest),
@@ -282,19 +372,22 @@ impl ModelSpec {
         let unknown = || ModelError::UnknownModel {
             name: name.to_string(),
             known: format!(
-                "{} (prefix cifar10-, suffix -add-params)",
+                "{} (prefix cifar10-, suffixes -add-params, -authors)",
                 MODEL_NAMES.join(", ")
             ),
         };
         let mut spec = Self::named_base(base).map_err(|_| unknown())?;
         let chapter4 = spec.conv_batch_norm && spec.probe.is_none() && spec.convs.len() == 2;
-        if (cifar || add_params) && !chapter4 {
+        if (cifar || add_params || authors) && !chapter4 {
             return Err(unknown());
         }
         if cifar {
             spec = spec.for_cifar10(add_params);
         } else if add_params {
             spec = spec.with_added_params();
+        }
+        if authors {
+            spec = spec.with_authors_code();
         }
         Ok(spec)
     }
@@ -445,6 +538,50 @@ impl ModelSpec {
             }
         }
         Ok(spec)
+    }
+
+    /// The configuration of the authors' TF code (repository
+    /// `ykubo82/SGBN`, "Stochastic-Gated Partially Binarized Network.py"),
+    /// where it differs from the thesis's text (docs/models.md):
+    ///
+    /// - every conv and dense weight, and the dense biases, `U(−1, 1)`
+    ///   ([`InitSpec`]); the gate's first hidden bias 0.1;
+    /// - batch norm ε 1e-4 (momentum 0.1, their EMA decay 0.9);
+    /// - gates: hidden widths 512 (gate 1) / 1024 (gate 2) then a 512-unit
+    ///   tanh "state" layer (`STATE_NUM`, 512 in the thesis), BN before
+    ///   ReLU, one dropout 0.5 after the state layer;
+    /// - the slope ×1.04 every 1,000 iterations, at most 5.
+    ///
+    /// Not represented: their early stopping (on the test loss of 500 random
+    /// test images every 100 iterations after iteration 19,000, patience 3)
+    /// and their loss scale (the mean over classes, summed over the batch).
+    pub fn with_authors_code(mut self) -> Self {
+        self.init = InitSpec {
+            weight_bound: Some(1.0),
+            dense_bias: BiasInit::Uniform(1.0),
+        };
+        self.batch_norm = BatchNormSpec {
+            eps: 1e-4,
+            momentum: 0.1,
+        };
+        for (i, conv) in self.convs.iter_mut().enumerate() {
+            if let Some(g) = &mut conv.gate {
+                g.hidden = [if i == 0 { 512 } else { 1024 }, 512];
+                g.activation = GateActivation::Tanh;
+                g.order = GateOrder::BatchNormThenRelu;
+                g.dropout = 0.5;
+                g.dropout_sites = GateDropoutSites::StateOnly;
+                g.uniform_bound = Some(1.0);
+                g.conv_uniform_bound = Some(1.0);
+                g.hidden1_bias = BiasInit::Const(0.1);
+                g.bias_init = BiasInit::Uniform(1.0);
+            }
+        }
+        if self.dense_unit != DenseUnit::Relu {
+            self.slope_schedule = Some(SlopeSchedule::authors_code());
+        }
+        self.name = format!("{} (authors' code)", self.name);
+        self
     }
 
     /// The "(add params)" variant of a chapter-4 MNIST model (Table 4.12):
