@@ -1,7 +1,9 @@
 //! Which labels an untargeted gradient attack raises the loss of.
 
 /// The labels of an untargeted attack's loss.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum LabelSource {
     /// The true labels (the thesis's eq. 2.26, and AutoAttack).

@@ -49,11 +49,15 @@ impl BiasInit {
         Ok(match self {
             Self::Zero => candle_nn::Init::Const(0.0),
             Self::Const(c) if c.is_finite() => candle_nn::Init::Const(c),
-            Self::Uniform(a) if a.is_finite() && a > 0.0 => candle_nn::Init::Uniform { lo: -a, up: a },
+            Self::Uniform(a) if a.is_finite() && a > 0.0 => {
+                candle_nn::Init::Uniform { lo: -a, up: a }
+            }
             other => {
                 return Err(LayerError::InvalidConfig {
                     layer: "Dense",
-                    why: format!("bias initialization {other:?} needs a finite value (a bound > 0)"),
+                    why: format!(
+                        "bias initialization {other:?} needs a finite value (a bound > 0)"
+                    ),
                 });
             }
         })

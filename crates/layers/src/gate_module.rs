@@ -38,7 +38,9 @@ pub enum GateOutput {
 }
 
 /// Where the gate's first hidden layer puts its batch norm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum GateOrder {
     /// dense → ReLU → BN (Tables 4.1–4.2).
@@ -49,7 +51,9 @@ pub enum GateOrder {
 }
 
 /// Where the gate applies dropout in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum GateDropoutSites {
     /// After each hidden layer (the thesis is silent; our reading).
@@ -62,7 +66,9 @@ pub enum GateDropoutSites {
 
 /// Which parts of the gate's backward pass an attack replaces by the
 /// identity (BPDA, Athalye et al. 2018); the forward pass is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct GateBpda {
     /// σ and the sampling of the masks: `∂h/∂a = 1`. The hard STE of SGBN
     /// (ST) already has this gradient; it changes SGBN (DT) (`h = σ(a)`)

@@ -190,13 +190,7 @@ impl ConvNet {
         let flat = channels * h * w;
         let hidden = match spec.hidden_bnn {
             Some(binarization) => Hidden::Binary(
-                bnn_dense(
-                    flat,
-                    spec.hidden,
-                    binarization,
-                    bn_config,
-                    vb.pp("hidden"),
-                )?,
+                bnn_dense(flat, spec.hidden, binarization, bn_config, vb.pp("hidden"))?,
                 scaled_relu(vb.pp("hidden_srelu"))?,
             ),
             None => Hidden::Real(dense(flat, spec.hidden, dense_config, vb.pp("hidden"))?),
@@ -301,6 +295,12 @@ impl Classifier for ConvNet {
         masks: &[Option<Tensor>],
         rng: &mut SeededRng,
     ) -> Result<Tensor> {
+        if self.blocks.iter().all(|b| b.gate.is_none()) {
+            return Err(ModelError::InvalidSpec(format!(
+                "{} has no gate masks to fix",
+                self.spec.name
+            )));
+        }
         if masks.len() != self.blocks.len()
             || self
                 .blocks

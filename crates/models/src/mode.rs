@@ -40,7 +40,9 @@ pub struct ForwardContext {
 /// Backward Pass Differentiable Approximation (Athalye et al. 2018): which
 /// non-differentiable or saturating parts an attack differentiates as the
 /// identity, without changing what the model computes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub struct Bpda {
     /// The hidden dense layer's binary unit: `∂h/∂a = 1` instead of the
     /// soft STE `m·σ(ma)(1 − σ(ma))`, which is 0 or tiny in f32 where
