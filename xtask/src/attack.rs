@@ -6,16 +6,17 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
-use sgbn_attacks::EvalClassifier;
+use sgbn_attacks::{EvalClassifier, LabelSource};
 use sgbn_data::{load_mnist, resolve_mnist_dir};
 use sgbn_defenses::trained_slope;
 use sgbn_estimators::SeededRng;
 use sgbn_eval::{
-    AttackCost, AttackSpec, CleanConfig, DEFAULT_PGD_STEPS, EvalConfig, THESIS_ITERATIVE_STEPS,
-    clean_check, default_iterative_step, default_pgd_step, evaluate_with_progress,
+    AttackCost, AttackSpec, CleanConfig, DEFAULT_PGD_STEPS, EvalConfig, GradientOptions,
+    THESIS_ITERATIVE_STEPS,
+    clean_check, default_iterative_step, default_pgd_step, evaluate_model,
 };
 use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
-use sgbn_models::{Checkpoint, Classifier, write_atomic};
+use sgbn_models::{Bpda, Checkpoint, Classifier, write_atomic};
 
 /// The attacks the command knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -72,6 +73,18 @@ pub struct AttackArgs {
     /// eqs. 2.27–2.28).
     #[arg(long)]
     literal: bool,
+    /// Labels of the gradient attacks' loss: `true`, or `predicted` (the
+    /// model's own prediction, as CleverHans v1 and the thesis's code).
+    #[arg(long, value_enum, default_value = "true")]
+    labels: Labels,
+    /// BPDA: differentiate these parts as the identity (comma-separated:
+    /// dense-unit, gate-sampling, gate-activation, all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    bpda: Vec<BpdaPart>,
+    /// Craft against the gate masks drawn on the clean images (the
+    /// evaluation draws fresh masks).
+    #[arg(long)]
+    fixed_masks: bool,
     /// Attack the first N test images.
     #[arg(long, default_value_t = 1000)]
     test_size: usize,
@@ -87,6 +100,49 @@ pub struct AttackArgs {
     /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+}
+
+/// `--labels`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Labels {
+    /// The true labels.
+    True,
+    /// The model's own prediction (CleverHans v1).
+    Predicted,
+}
+
+/// `--bpda`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BpdaPart {
+    /// The binary dense unit.
+    DenseUnit,
+    /// The gates' σ and sampling.
+    GateSampling,
+    /// The gates' tanh / asinh.
+    GateActivation,
+    /// All of them.
+    All,
+}
+
+/// The gradient options the flags ask for.
+fn gradient_options(args: &AttackArgs) -> GradientOptions {
+    let mut bpda = Bpda::default();
+    for part in &args.bpda {
+        match part {
+            BpdaPart::DenseUnit => bpda.dense_unit = true,
+            BpdaPart::GateSampling => bpda.gate.sampling = true,
+            BpdaPart::GateActivation => bpda.gate.activation = true,
+            BpdaPart::All => bpda = Bpda::all(),
+        }
+    }
+    GradientOptions {
+        labels: match args.labels {
+            Labels::True => LabelSource::True,
+            Labels::Predicted => LabelSource::Predicted,
+        },
+        bpda,
+        fixed_masks: args.fixed_masks,
+    }
 }
 
 /// One (attack, ε) row of the result.
@@ -111,8 +167,13 @@ struct Row {
 /// The settings of one attack at budget `eps`, with the defaults of
 /// `sgbn_eval` for what the user left out.
 fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
+    let options = gradient_options(args);
     match kind {
-        AttackKind::Fgsm => AttackSpec::Fgsm { eps, eot: args.eot },
+        AttackKind::Fgsm => AttackSpec::Fgsm {
+            eps,
+            eot: args.eot,
+            options,
+        },
         AttackKind::Bim | AttackKind::Ill => {
             let steps = args.steps.unwrap_or(THESIS_ITERATIVE_STEPS);
             let step = args
@@ -125,6 +186,7 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
                     steps,
                     eot: args.eot,
                     literal: args.literal,
+                    options,
                 }
             } else {
                 AttackSpec::Ill {
@@ -133,6 +195,7 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
                     steps,
                     eot: args.eot,
                     literal: args.literal,
+                    options,
                 }
             }
         }
@@ -145,6 +208,7 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
                     .unwrap_or_else(|| default_pgd_step(eps, steps)),
                 steps,
                 eot: args.eot,
+                options,
             }
         }
         AttackKind::Square => AttackSpec::Square {
@@ -231,8 +295,9 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
                 repeats: args.repeats,
                 attack_seed: args.seed,
             };
-            let result = evaluate_with_progress(
-                &victim,
+            let result = evaluate_model(
+                &model,
+                slope,
                 &spec,
                 &config,
                 test.images(),

@@ -3,7 +3,8 @@
 //! place. `cargo xtask attack` and every experiment build attacks from it.
 
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{Attack, GradientAttack, SquareAttack, SquareAttackConfig};
+use sgbn_attacks::{Attack, GradientAttack, LabelSource, SquareAttack, SquareAttackConfig};
+use sgbn_models::Bpda;
 
 use crate::Result;
 
@@ -14,8 +15,66 @@ pub const THESIS_ITERATIVE_STEPS: usize = 10;
 /// PGD iterations when none are given (Madry et al.'s MNIST setting).
 pub const DEFAULT_PGD_STEPS: usize = 40;
 
-/// An attack as data. Fields left at their defaults (EOT 1, projected) are
-/// not serialized, so keys written before a field existed stay valid.
+/// How a gradient attack differentiates, beyond its budget and steps (the
+/// protocol study of docs/reproduction.md). Left at their defaults, these
+/// fields are not serialized.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GradientOptions {
+    /// The labels of the loss: true, or the model's own prediction
+    /// (CleverHans v1, the thesis's attack code).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub labels: LabelSource,
+    /// Parts of the model differentiated as the identity (BPDA).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub bpda: Bpda,
+    /// Craft against the gate masks drawn on the clean input; the
+    /// evaluation draws fresh masks on the adversarial input.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fixed_masks: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+impl GradientOptions {
+    /// CleverHans v1's FGSM: the loss at the model's own prediction.
+    pub fn cleverhans_v1() -> Self {
+        Self {
+            labels: LabelSource::Predicted,
+            ..Self::default()
+        }
+    }
+
+    /// BPDA of `bpda`'s parts, true labels.
+    pub fn bpda(bpda: Bpda) -> Self {
+        Self {
+            bpda,
+            ..Self::default()
+        }
+    }
+
+    /// Masks fixed at the clean input, true labels.
+    pub fn fixed_masks() -> Self {
+        Self {
+            fixed_masks: true,
+            ..Self::default()
+        }
+    }
+
+    fn apply(&self, a: GradientAttack) -> GradientAttack {
+        let a = a.with_labels(self.labels);
+        if self.fixed_masks {
+            a.with_fixed_randomness()
+        } else {
+            a
+        }
+    }
+}
+
+/// An attack as data. Fields left at their defaults (EOT 1, projected, true
+/// labels, no BPDA, fresh masks) are not serialized, so keys written before
+/// a field existed stay valid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "attack", rename_all = "kebab-case")]
 pub enum AttackSpec {
@@ -26,6 +85,9 @@ pub enum AttackSpec {
         /// Draws of the model's randomness per gradient (EOT).
         #[serde(default = "one", skip_serializing_if = "is_one")]
         eot: usize,
+        /// Labels, BPDA, fixed masks.
+        #[serde(flatten)]
+        options: GradientOptions,
     },
     /// BIM (eq. 2.27): `steps` sign steps of size `step`, projected.
     Bim {
@@ -41,6 +103,9 @@ pub enum AttackSpec {
         /// Project onto `[0, 1]` only (the literal equation), not the ε-ball.
         #[serde(default, skip_serializing_if = "is_false")]
         literal: bool,
+        /// Labels, BPDA, fixed masks.
+        #[serde(flatten)]
+        options: GradientOptions,
     },
     /// ILL (eq. 2.28): BIM towards the least-likely class.
     Ill {
@@ -56,6 +121,9 @@ pub enum AttackSpec {
         /// Project onto `[0, 1]` only (the literal equation), not the ε-ball.
         #[serde(default, skip_serializing_if = "is_false")]
         literal: bool,
+        /// Labels, BPDA, fixed masks.
+        #[serde(flatten)]
+        options: GradientOptions,
     },
     /// PGD with a random start (Madry et al. 2018), with EOT.
     Pgd {
@@ -67,6 +135,9 @@ pub enum AttackSpec {
         steps: usize,
         /// Draws of the model's randomness per gradient (EOT).
         eot: usize,
+        /// Labels, BPDA, fixed masks.
+        #[serde(flatten)]
+        options: GradientOptions,
     },
     /// The Square attack (gradient-free, score-based).
     Square {
@@ -108,9 +179,29 @@ pub fn default_pgd_step(eps: f64, steps: usize) -> f64 {
 }
 
 impl AttackSpec {
-    /// FGSM at `eps` (no EOT).
+    /// FGSM at `eps` (no EOT, true labels).
     pub fn fgsm(eps: f64) -> Self {
-        Self::Fgsm { eps, eot: 1 }
+        Self::Fgsm {
+            eps,
+            eot: 1,
+            options: GradientOptions::default(),
+        }
+    }
+
+    /// The gradient options (the defaults for Square).
+    pub fn options(&self) -> GradientOptions {
+        match *self {
+            Self::Fgsm { options, .. }
+            | Self::Bim { options, .. }
+            | Self::Ill { options, .. }
+            | Self::Pgd { options, .. } => options,
+            Self::Square { .. } => GradientOptions::default(),
+        }
+    }
+
+    /// The parts of the model the attack differentiates as the identity.
+    pub fn bpda(&self) -> Bpda {
+        self.options().bpda
     }
 
     /// The ℓ∞ budget.
@@ -140,10 +231,11 @@ impl AttackSpec {
             let a = if eot == 1 { a } else { a.with_eot(eot)? };
             Ok(if literal { a.literal() } else { a })
         };
+        let options = self.options();
         Ok(match *self {
-            Self::Fgsm { eps, eot } => {
+            Self::Fgsm { eps, eot, .. } => {
                 let a = GradientAttack::fgsm(eps)?;
-                Box::new(if eot == 1 { a } else { a.with_eot(eot)? })
+                Box::new(options.apply(if eot == 1 { a } else { a.with_eot(eot)? }))
             }
             Self::Bim {
                 eps,
@@ -151,29 +243,34 @@ impl AttackSpec {
                 steps,
                 eot,
                 literal,
-            } => Box::new(iterative(
+                ..
+            } => Box::new(options.apply(iterative(
                 GradientAttack::bim(eps, step, steps)?,
                 eot,
                 literal,
-            )?),
+            )?)),
             Self::Ill {
                 eps,
                 step,
                 steps,
                 eot,
                 literal,
-            } => Box::new(
+                ..
+            } => Box::new(options.apply(
                 iterative(GradientAttack::ill(eps, step, steps)?, eot, literal)?.with_seed(seed),
-            ),
+            )),
             Self::Pgd {
                 eps,
                 step,
                 steps,
                 eot,
+                ..
             } => Box::new(
-                GradientAttack::pgd(eps, step, steps)?
-                    .with_eot(eot)?
-                    .with_seed(seed),
+                options.apply(
+                    GradientAttack::pgd(eps, step, steps)?
+                        .with_eot(eot)?
+                        .with_seed(seed),
+                ),
             ),
             Self::Square { eps, queries, eot } => {
                 Box::new(SquareAttack::new(SquareAttackConfig {
@@ -216,14 +313,20 @@ mod tests {
             steps: 10,
             eot: 1,
             literal: false,
+            options: GradientOptions::default(),
         };
         assert_eq!(
             serde_json::to_string(&bim).expect("json"),
             r#"{"attack":"bim","eps":0.1,"step":0.01,"steps":10}"#
         );
-        let eot = AttackSpec::Fgsm { eps: 0.3, eot: 4 };
+        let eot = AttackSpec::Fgsm {
+            eps: 0.3,
+            eot: 4,
+            options: GradientOptions::cleverhans_v1(),
+        };
         let text = serde_json::to_string(&eot).expect("json");
         assert!(text.contains(r#""eot":4"#));
+        assert!(text.contains(r#""labels":"predicted""#), "{text}");
         assert_eq!(
             serde_json::from_str::<AttackSpec>(&text).expect("back"),
             eot
@@ -253,6 +356,7 @@ mod tests {
             steps: 10,
             eot: 1,
             literal: false,
+            options: GradientOptions::default(),
         };
         let e = too_far.build(0).err().expect("step above ε");
         assert!(e.to_string().contains("0.2"), "{e}");
@@ -262,6 +366,7 @@ mod tests {
             step: 0.01,
             steps: 40,
             eot: 0,
+            options: GradientOptions::default(),
         };
         assert!(pgd.build(0).is_err(), "EOT 0 is refused");
         assert!(

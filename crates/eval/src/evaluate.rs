@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{Victim, attack_dataset};
+use sgbn_attacks::{EvalClassifier, Victim, attack_dataset};
 use sgbn_estimators::SeededRng;
 use sgbn_metrics::{Distortion, RepeatedAccuracy};
+use sgbn_models::Classifier;
 
 use crate::{AttackSpec, EvalError, Result};
 
@@ -99,7 +100,47 @@ pub fn evaluate(
 }
 
 /// [`evaluate`], calling `progress(done, total)` after each attack batch.
+///
+/// # Errors
+/// Besides the attack's own: an attack with BPDA, which needs a model of
+/// `sgbn-models` ([`evaluate_model`]), on another victim.
 pub fn evaluate_with_progress(
+    victim: &dyn Victim,
+    attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EvalResult> {
+    if attack.bpda().any() {
+        return Err(EvalError::InvalidConfig(
+            "BPDA replaces backward passes inside a sgbn model: evaluate it with evaluate_model"
+                .into(),
+        ));
+    }
+    run(victim, attack, config, images, labels, rng, progress)
+}
+
+/// [`evaluate`] on a model of `sgbn-models` in evaluation mode at `slope`,
+/// with the attack's BPDA applied to the crafting passes (the forward
+/// passes, and so every prediction, are the same with and without it).
+#[allow(clippy::too_many_arguments)] // evaluate's arguments and the model's two
+pub fn evaluate_model(
+    model: &dyn Classifier,
+    slope: f64,
+    attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EvalResult> {
+    let victim = EvalClassifier::new(model, slope).with_bpda(attack.bpda());
+    run(&victim, attack, config, images, labels, rng, progress)
+}
+
+fn run(
     victim: &dyn Victim,
     attack: &AttackSpec,
     config: &EvalConfig,

@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    CleanJob, CleanResult, EvalError, EvalJob, EvalResult, Profile, Result, Section, TrainJob,
-    TrainedModel, TransferJob, TransferResult,
+    CleanJob, CleanResult, EvalError, EvalJob, EvalResult, MaskingJob, MaskingResult, Profile,
+    Result, Section, TrainJob, TrainedModel, TransferJob, TransferResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -39,6 +39,8 @@ pub struct Jobs {
     pub cleans: Vec<CleanJob>,
     /// Transfer sets.
     pub transfers: Vec<TransferJob>,
+    /// Masking checks.
+    pub maskings: Vec<MaskingJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -52,6 +54,8 @@ pub trait Results {
     fn clean(&self, job: &CleanJob) -> Option<CleanResult>;
     /// A finished transfer set.
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult>;
+    /// A finished masking check.
+    fn masking(&self, job: &MaskingJob) -> Option<MaskingResult>;
 }
 
 /// What a report section needs.

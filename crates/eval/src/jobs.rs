@@ -14,11 +14,11 @@ use sgbn_data::Dataset;
 use sgbn_defenses::{EarlyStopping, Quiet, TrainConfig, train};
 use sgbn_estimators::SeededRng;
 use sgbn_metrics::{RepeatedAccuracy, SanityEvidence};
-use sgbn_models::{ConvNet, ModelSpec};
+use sgbn_models::{Classifier, ConvNet, ModelSpec};
 
 use crate::{
-    AttackSpec, CleanConfig, EvalConfig, EvalResult, Profile, RESULTS_VERSION, Result, clean_check,
-    evaluate, key_hash,
+    AttackSpec, CleanConfig, EvalConfig, EvalResult, MaskingPoint, Profile, RESULTS_VERSION,
+    Result, clean_check, evaluate_model, key_hash, masking_check,
 };
 
 /// Images per batch in every job's attacks and passes.
@@ -190,8 +190,15 @@ impl EvalJob {
             / 1e9
     }
 
-    /// Runs it on `victim` (the trained model of [`Self::model`]).
-    pub fn run(&self, victim: &dyn Victim, test: &Dataset, device: &Device) -> Result<EvalResult> {
+    /// Runs it on the trained model of [`Self::model`] (in evaluation mode
+    /// at `slope`, with the attack's BPDA).
+    pub fn run(
+        &self,
+        model: &dyn Classifier,
+        slope: f64,
+        test: &Dataset,
+        device: &Device,
+    ) -> Result<EvalResult> {
         let test = test_slice(test, self.test_size, device)?;
         let seed = self.model.run as u64;
         let mut rng = SeededRng::seed_from_u64(0x5eed ^ seed);
@@ -201,13 +208,15 @@ impl EvalJob {
             repeats: self.repeats,
             attack_seed: seed,
         };
-        evaluate(
-            victim,
+        evaluate_model(
+            model,
+            slope,
             &self.attack,
             &config,
             test.images(),
             test.labels(),
             &mut rng,
+            &mut |_, _| {},
         )
     }
 }
@@ -368,6 +377,66 @@ impl TransferJob {
         }
         Ok(TransferResult {
             accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// The masking evidence of one trained model ([`masking_check`]) at the
+/// clean images and FGSM examples of each ε.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaskingJob {
+    /// [`RESULTS_VERSION`].
+    pub version: &'static str,
+    /// The model measured.
+    pub model: TrainJob,
+    /// FGSM budgets (0: clean).
+    pub eps: Vec<f64>,
+    /// The first this many test images.
+    pub test_size: usize,
+}
+
+/// The outcome of a [`MaskingJob`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MaskingResult {
+    /// One point per ε.
+    pub points: Vec<MaskingPoint>,
+    /// Wall time, seconds.
+    pub seconds: f64,
+}
+
+impl MaskingJob {
+    /// Cost in GFLOP, for progress estimates.
+    pub fn cost(&self) -> f64 {
+        self.model.spec.forward_flops().total() as f64
+            * self.test_size as f64
+            * 7.0
+            * self.eps.len() as f64
+            / 1e9
+    }
+
+    /// Runs it on the trained model (evaluation mode at `slope`).
+    pub fn run(
+        &self,
+        model: &dyn Classifier,
+        slope: f64,
+        test: &Dataset,
+        device: &Device,
+    ) -> Result<MaskingResult> {
+        let start = std::time::Instant::now();
+        let test = test_slice(test, self.test_size, device)?;
+        let mut rng = SeededRng::seed_from_u64(0x3a5c ^ self.model.run as u64);
+        let points = masking_check(
+            model,
+            slope,
+            test.images(),
+            test.labels(),
+            &self.eps,
+            JOB_BATCH,
+            &mut rng,
+        )?;
+        Ok(MaskingResult {
+            points,
             seconds: start.elapsed().as_secs_f64(),
         })
     }

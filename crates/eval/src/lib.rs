@@ -66,22 +66,26 @@ mod experiment;
 pub mod experiments;
 mod jobs;
 mod key;
+mod masking_check;
 mod plan;
 mod profile;
 mod report;
 
 pub use attack_spec::{
-    AttackSpec, DEFAULT_PGD_STEPS, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
+    AttackSpec, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
     default_iterative_step, default_pgd_step,
 };
 pub use clean_check::{CleanCheck, CleanConfig, clean_check};
 pub use error::{EvalError, Result};
-pub use evaluate::{AttackCost, EvalConfig, EvalResult, evaluate, evaluate_with_progress};
+pub use evaluate::{
+    AttackCost, EvalConfig, EvalResult, evaluate, evaluate_model, evaluate_with_progress,
+};
 pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
 pub use jobs::{
-    CleanJob, CleanResult, EvalJob, JOB_BATCH, ModelLoader, TrainJob, TrainedModel, TransferJob,
-    TransferResult,
+    CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
+    TrainedModel, TransferJob, TransferResult,
 };
+pub use masking_check::{MaskingPoint, masking_check};
 pub use key::{RESULTS_VERSION, key_hash};
 pub use plan::Plan;
 pub use profile::Profile;

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use crate::{
-    CleanJob, EvalJob, Experiment, Jobs, PlanContext, Result, TrainJob, TransferJob, key_hash,
+    CleanJob, EvalJob, Experiment, Jobs, MaskingJob, PlanContext, Result, TrainJob, TransferJob,
+    key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -19,6 +20,8 @@ pub struct Plan {
     pub cleans: Vec<CleanJob>,
     /// Transfer sets.
     pub transfers: Vec<TransferJob>,
+    /// Masking checks.
+    pub maskings: Vec<MaskingJob>,
 }
 
 impl Plan {
@@ -32,6 +35,7 @@ impl Plan {
                 evals,
                 cleans,
                 transfers,
+                maskings,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -51,6 +55,11 @@ impl Plan {
             for x in transfers {
                 if seen.insert(format!("x{}", key_hash(&x)?)) {
                     plan.transfers.push(x);
+                }
+            }
+            for m in maskings {
+                if seen.insert(format!("m{}", key_hash(&m)?)) {
+                    plan.maskings.push(m);
                 }
             }
         }

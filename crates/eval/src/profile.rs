@@ -57,6 +57,17 @@ pub struct Profile {
     pub square_queries: usize,
     /// Adaptive evaluation: passes whose accuracy is averaged.
     pub repeats: usize,
+    /// Protocol study: test images of the FGSM variants and the masking
+    /// checks.
+    pub protocol_test: usize,
+    /// Protocol study: test images of PGD-EOT and Square (ε 0.3).
+    pub protocol_strong_test: usize,
+    /// Protocol study: PGD steps (≥ 100 but in `smoke`).
+    pub protocol_pgd_steps: usize,
+    /// Protocol study: EOT draws per PGD gradient on stochastic models.
+    pub protocol_eot: usize,
+    /// Protocol study: Square queries per image.
+    pub protocol_square_queries: usize,
 }
 
 fn grid(lo: f64, hi: f64, step: f64) -> Vec<f64> {
@@ -97,6 +108,11 @@ impl Profile {
                 eot: 2,
                 square_queries: 20,
                 repeats: 2,
+                protocol_test: 50,
+                protocol_strong_test: 10,
+                protocol_pgd_steps: 3,
+                protocol_eot: 2,
+                protocol_square_queries: 20,
             },
             "quick" => Self {
                 name: "quick",
@@ -122,6 +138,11 @@ impl Profile {
                 eot: 4,
                 square_queries: 300,
                 repeats: 5,
+                protocol_test: 500,
+                protocol_strong_test: 50,
+                protocol_pgd_steps: 100,
+                protocol_eot: 10,
+                protocol_square_queries: 1000,
             },
             "full" => Self {
                 name: "full",
@@ -147,6 +168,11 @@ impl Profile {
                 eot: 10,
                 square_queries: 1000,
                 repeats: 10,
+                protocol_test: 10_000,
+                protocol_strong_test: 1000,
+                protocol_pgd_steps: 200,
+                protocol_eot: 20,
+                protocol_square_queries: 5000,
             },
             other => return Err(EvalError::UnknownProfile(other.into())),
         })
@@ -203,6 +229,14 @@ impl Profile {
                 self.eot,
                 self.square_queries,
                 self.repeats
+            ),
+            format!(
+                "protocol: FGSM variants and masking checks on {} test images; PGD {} steps with EOT {} on stochastic models and Square {} queries on {} images (ε 0.3)",
+                self.protocol_test,
+                self.protocol_pgd_steps,
+                self.protocol_eot,
+                self.protocol_square_queries,
+                self.protocol_strong_test
             ),
         ]
     }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use sgbn_eval::{
-    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, Plan, PlanContext, Profile,
+    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, MaskingJob, MaskingResult, Plan, PlanContext, Profile,
     ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
     experiments,
 };
@@ -46,6 +46,10 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
             non_finite_gradients: 0,
             seconds: 0.0,
         })
+    }
+
+    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
+        None
     }
 
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {

@@ -18,6 +18,12 @@ pub enum MetricsError {
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A model's forward pass failed.
+    #[error(transparent)]
+    Model(#[from] sgbn_models::ModelError),
+    /// A layer's computation failed.
+    #[error(transparent)]
+    Layer(#[from] sgbn_layers::LayerError),
 }
 
 /// Result alias of this crate.

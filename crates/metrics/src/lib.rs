@@ -10,8 +10,10 @@
 //! - [`GradientStats`]: histogram and variance of ∇ₓ loss (Fig. 4.16);
 //! - [`GateStats`]: share of weights on and the distribution of σ(a)
 //!   (Fig. 4.9);
+//! - [`SaturationStats`]: how saturated the binary dense unit and the gates
+//!   are (σ exactly 0 or 1 in f32, flat tanh / asinh);
 //! - [`SanityFlags`]: randomness detected, zero / non-finite input gradients,
-//!   a gradient-free attack beating the gradient attacks.
+//!   saturated units, a gradient-free attack beating the gradient attacks.
 
 #![deny(missing_docs)]
 
@@ -23,6 +25,7 @@ mod gradient_stats;
 mod histogram;
 mod repeated_accuracy;
 mod run_summary;
+mod saturation;
 mod sanity;
 
 pub use confidence::true_class_confidence;
@@ -33,4 +36,7 @@ pub use gradient_stats::GradientStats;
 pub use histogram::Histogram;
 pub use repeated_accuracy::RepeatedAccuracy;
 pub use run_summary::{RunSummary, train_test_gap};
-pub use sanity::{AttackAccuracy, SanityEvidence, SanityFlags, significantly_lower};
+pub use saturation::{SATURATED_SLOPE, SaturationStats};
+pub use sanity::{
+    AttackAccuracy, SATURATED_SHARE, SanityEvidence, SanityFlags, significantly_lower,
+};

@@ -1,7 +1,7 @@
 //! Gradient-masking sanity flags, in the spirit of AutoAttack's checks
 //! (Croce & Hein 2020) and Athalye et al. (2018).
 
-use crate::{GradientStats, RepeatedAccuracy};
+use crate::{GradientStats, RepeatedAccuracy, SaturationStats};
 
 /// What the evaluation found that should make a reader doubt gradient-based
 /// robustness numbers.
@@ -21,7 +21,20 @@ pub struct SanityFlags {
     /// attack at the same ε, by more than two standard errors: the gradients
     /// do not point where the loss rises (gradient masking).
     pub gradient_free_beats_gradient: Option<bool>,
+    /// Share of the binary dense unit's inputs where σ is exactly 0 or 1 in
+    /// f32 (raised at [`SATURATED_SHARE`] or more).
+    #[serde(default)]
+    pub dense_unit_saturated: Option<f64>,
+    /// Share of the gates' state units or mask probabilities that are
+    /// saturated, the larger of the two (raised at [`SATURATED_SHARE`]).
+    #[serde(default)]
+    pub gate_saturated: Option<f64>,
 }
+
+/// The share of saturated units at which a flag is raised: at least half of
+/// the unit's inputs give a gradient attack nothing (or almost nothing) to
+/// follow.
+pub const SATURATED_SHARE: f64 = 0.5;
 
 /// Accuracy of an attack over `n` examples.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +60,8 @@ pub struct SanityEvidence {
     pub best_gradient_attack: Option<AttackAccuracy>,
     /// The accuracy a gradient-free attack left, at the same ε.
     pub gradient_free_attack: Option<AttackAccuracy>,
+    /// Saturation of the binary dense unit and the gates.
+    pub saturation: Option<SaturationStats>,
 }
 
 impl SanityEvidence {
@@ -88,6 +103,13 @@ impl SanityFlags {
             zero_gradient_examples: evidence.zero_gradient_examples,
             non_finite_gradients: evidence.non_finite_gradients,
             gradient_free_beats_gradient,
+            dense_unit_saturated: evidence.saturation.and_then(|s| s.dense_unit_saturated),
+            gate_saturated: evidence.saturation.and_then(|s| {
+                match (s.gate_state_saturated, s.gate_probability_saturated) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                }
+            }),
         }
     }
 
@@ -106,6 +128,12 @@ impl SanityFlags {
         }
         if self.non_finite_gradients.is_some_and(|n| n > 0) {
             l.push("non-finite ∇".into());
+        }
+        if let Some(d) = self.dense_unit_saturated.filter(|d| *d >= SATURATED_SHARE) {
+            l.push(format!("dense unit saturated ({:.0} %)", 100.0 * d));
+        }
+        if let Some(g) = self.gate_saturated.filter(|g| *g >= SATURATED_SHARE) {
+            l.push(format!("gates saturated ({:.0} %)", 100.0 * g));
         }
         l
     }
@@ -128,6 +156,20 @@ impl SanityFlags {
         }
         if let Some(n) = self.non_finite_gradients.filter(|n| *n > 0) {
             w.push(format!("{n} non-finite input-gradient components"));
+        }
+        if let Some(d) = self.dense_unit_saturated.filter(|d| *d >= SATURATED_SHARE) {
+            w.push(format!(
+                "the binary dense unit is saturated on {:.1} % of its inputs (σ exactly 0 or 1 \
+                 in f32): its soft-STE gradient vanishes there; try BPDA",
+                100.0 * d
+            ));
+        }
+        if let Some(g) = self.gate_saturated.filter(|g| *g >= SATURATED_SHARE) {
+            w.push(format!(
+                "the gates are saturated on {:.1} % of their units: gradients through them \
+                 vanish; try BPDA or fixed masks",
+                100.0 * g
+            ));
         }
         if self.gradient_free_beats_gradient == Some(true) {
             w.push(

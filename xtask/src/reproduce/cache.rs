@@ -4,7 +4,7 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`: `<model>-run<r>-<hash>.json`.
+//! - `evals/`, `clean/`, `transfer/`, `masking/`: `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +15,8 @@ use sgbn_attacks::EvalClassifier;
 use sgbn_data::Dataset;
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
-    CleanJob, CleanResult, EvalJob, EvalResult, Results, TrainJob, TrainedModel, TransferJob,
-    TransferResult, key_hash,
+    CleanJob, CleanResult, EvalJob, EvalResult, MaskingJob, MaskingResult, Results, TrainJob,
+    TrainedModel, TransferJob, TransferResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -116,7 +116,7 @@ impl Cache {
             return Ok(r);
         }
         let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&EvalClassifier::new(&model, slope), test, &self.device)?;
+        let result = job.run(&model, slope, test, &self.device)?;
         store(&self.file("evals", &job.model, job)?, result)
     }
 
@@ -141,6 +141,18 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// The masking check's result, computed and stored when missing.
+    pub fn masking(&self, job: &MaskingJob, test: &Dataset) -> anyhow::Result<MaskingResult> {
+        if let Some(r) = Results::masking(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&model, slope, test, &self.device)?;
+        store(&self.file("masking", &job.model, job)?, result)
+    }
+}
+
 impl Results for Cache {
     fn trained(&self, job: &TrainJob) -> Option<TrainedModel> {
         cached(&self.model_dir(job).ok()?.join("done.json"))
@@ -156,5 +168,9 @@ impl Results for Cache {
 
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
         cached(&self.file("transfer", &job.source, job).ok()?)
+    }
+
+    fn masking(&self, job: &MaskingJob) -> Option<MaskingResult> {
+        cached(&self.file("masking", &job.model, job).ok()?)
     }
 }

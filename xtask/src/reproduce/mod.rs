@@ -177,13 +177,22 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.clean(c, &mnist.test).map(drop)),
         ));
     }
+    for m in &plan.maskings {
+        units.push((
+            format!("masking check {} run {}", m.model.model, m.model.run),
+            m.cost(),
+            Results::masking(&cache, m).is_some(),
+            Box::new(|| cache.masking(m, &mnist.test).map(drop)),
+        ));
+    }
     let todo: f64 = units.iter().filter(|u| !u.2).map(|u| u.1).sum();
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks ({:.0} GFLOP left to compute)",
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks ({:.0} GFLOP left to compute)",
         plan.trains.len(),
         plan.evals.len(),
         plan.transfers.len(),
         plan.cleans.len(),
+        plan.maskings.len(),
         todo
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use sgbn_metrics::{AttackAccuracy, SanityEvidence, SanityFlags};
 
 use crate::{
-    AttackSpec, CleanJob, EvalJob, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext,
+    AttackSpec, GradientOptions, CleanJob, EvalJob, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext,
     Result, Section, TrainJob, available, eps_eq, summary,
 };
 
@@ -42,6 +42,7 @@ fn attacks(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64) -> [AttackSpec; 3] {
             step: 2.5 * eps / p.pgd_steps as f64,
             steps: p.pgd_steps,
             eot,
+            options: GradientOptions::default(),
         },
         AttackSpec::Square {
             eps,

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use crate::{
-    AttackSpec, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext,
+    AttackSpec, GradientOptions, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext,
     Result, Section, Series, available, fmt_summary, summary, verdict,
 };
 
@@ -45,6 +45,7 @@ fn eval(
             steps,
             eot: 1,
             literal: false,
+            options: GradientOptions::default(),
         }
     } else {
         AttackSpec::Bim {
@@ -53,6 +54,7 @@ fn eval(
             steps,
             eot: 1,
             literal: false,
+            options: GradientOptions::default(),
         }
     };
     Ok(EvalJob::new(
