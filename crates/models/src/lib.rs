@@ -46,6 +46,8 @@ pub use flops::FlopCount;
 pub use loss::cross_entropy_per_example;
 pub use mode::{Bpda, ForwardContext, Mode};
 pub use pixel_box::PixelBox;
+/// The gate parts of [`Bpda`], and the gates' output kinds.
+pub use sgbn_layers::{GateBpda, GateOutput};
 pub use spec::{
     AdversarialTraining, BatchNormSpec, ConvSpec, DenseUnit, GateProbe, GateSpec, InitSpec,
     MODEL_HELP, MODEL_NAMES, ModelSpec, RandomMaskSpec,
