@@ -12,8 +12,7 @@ use sgbn_defenses::trained_slope;
 use sgbn_estimators::SeededRng;
 use sgbn_eval::{
     AttackCost, AttackSpec, CleanConfig, DEFAULT_PGD_STEPS, EvalConfig, GradientOptions,
-    THESIS_ITERATIVE_STEPS,
-    clean_check, default_iterative_step, default_pgd_step, evaluate_model,
+    THESIS_ITERATIVE_STEPS, clean_check, default_iterative_step, default_pgd_step, evaluate_model,
 };
 use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
 use sgbn_models::{Bpda, Checkpoint, Classifier, write_atomic};

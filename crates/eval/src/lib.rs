@@ -85,8 +85,8 @@ pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
     TrainedModel, TransferJob, TransferResult,
 };
-pub use masking_check::{MaskingPoint, masking_check};
 pub use key::{RESULTS_VERSION, key_hash};
+pub use masking_check::{MaskingPoint, masking_check};
 pub use plan::Plan;
 pub use profile::Profile;
 pub use report::{

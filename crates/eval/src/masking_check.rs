@@ -7,7 +7,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use sgbn_attacks::{EvalClassifier, GradientAttack, attack_dataset};
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{GradientStats, SaturationStats, SanityEvidence};
+use sgbn_metrics::{GradientStats, SanityEvidence, SaturationStats};
 use sgbn_models::{Classifier, ForwardContext};
 
 use crate::Result;

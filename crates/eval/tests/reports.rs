@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use sgbn_eval::{
-    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, MaskingJob, MaskingResult, Plan, PlanContext, Profile,
-    ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
-    experiments,
+    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, MaskingJob, MaskingResult,
+    Plan, PlanContext, Profile, ReportContext, Results, TrainJob, TrainedModel, TransferJob,
+    TransferResult, assemble, experiments,
 };
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 

@@ -25,8 +25,8 @@ mod gradient_stats;
 mod histogram;
 mod repeated_accuracy;
 mod run_summary;
-mod saturation;
 mod sanity;
+mod saturation;
 
 pub use confidence::true_class_confidence;
 pub use distortion::Distortion;
@@ -36,7 +36,7 @@ pub use gradient_stats::GradientStats;
 pub use histogram::Histogram;
 pub use repeated_accuracy::RepeatedAccuracy;
 pub use run_summary::{RunSummary, train_test_gap};
-pub use saturation::{SATURATED_SLOPE, SaturationStats};
 pub use sanity::{
     AttackAccuracy, SATURATED_SHARE, SanityEvidence, SanityFlags, significantly_lower,
 };
+pub use saturation::{SATURATED_SLOPE, SaturationStats};

@@ -44,7 +44,11 @@ impl Share {
         self.hits += hits.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
         self.total += hits.elem_count() as f64;
         if let Some(v) = values {
-            self.abs_sum += v.abs()?.to_dtype(DType::F64)?.sum_all()?.to_scalar::<f64>()?;
+            self.abs_sum += v
+                .abs()?
+                .to_dtype(DType::F64)?
+                .sum_all()?
+                .to_scalar::<f64>()?;
         }
         Ok(())
     }
@@ -76,10 +80,13 @@ impl SaturationStats {
         rng: &mut SeededRng,
     ) -> Result<Self> {
         if batch_size == 0 {
-            return Err(MetricsError::InvalidArgument("batch size must be ≥ 1".into()));
+            return Err(MetricsError::InvalidArgument(
+                "batch size must be ≥ 1".into(),
+            ));
         }
         let n = images.dim(0)?;
-        let (mut dense, mut state, mut prob) = (Share::default(), Share::default(), Share::default());
+        let (mut dense, mut state, mut prob) =
+            (Share::default(), Share::default(), Share::default());
         let mut start = 0;
         while start < n {
             let len = batch_size.min(n - start);

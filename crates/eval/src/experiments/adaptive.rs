@@ -9,8 +9,8 @@ use std::fmt::Write;
 use sgbn_metrics::{AttackAccuracy, SanityEvidence, SanityFlags};
 
 use crate::{
-    AttackSpec, GradientOptions, CleanJob, EvalJob, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext,
-    Result, Section, TrainJob, available, eps_eq, summary,
+    AttackSpec, CleanJob, EvalJob, Experiment, ExperimentInfo, GradientOptions, Jobs, PlanContext,
+    ReportContext, Result, Section, TrainJob, available, eps_eq, summary,
 };
 
 /// The experiment.

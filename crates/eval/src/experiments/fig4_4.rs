@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use crate::{
-    AttackSpec, GradientOptions, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext,
-    Result, Section, Series, available, fmt_summary, summary, verdict,
+    AttackSpec, EvalJob, Experiment, ExperimentInfo, Figure, GradientOptions, Jobs, PlanContext,
+    ReportContext, Result, Section, Series, available, fmt_summary, summary, verdict,
 };
 
 /// The experiment.
