@@ -3,7 +3,7 @@
 use candle_core::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use sgbn_attacks::Victim;
-use sgbn_estimators::SeededRng;
+use sgbn_estimators::{SeededRng, uniform_like};
 use sgbn_layers::GateTrace;
 use sgbn_metrics::*;
 
@@ -251,6 +251,9 @@ fn gate_stats_count_masks_and_probabilities() {
         &GateTrace {
             probabilities: p,
             masks: m,
+            state_input: Tensor::zeros((2, 1), candle_core::DType::F32, &Device::Cpu)
+                .expect("z"),
+            activation: sgbn_layers::GateActivation::Tanh,
         },
         5,
     )
@@ -277,4 +280,70 @@ fn gradient_free_attack_beating_gradient_attacks_is_flagged_beyond_noise() {
     );
     assert_eq!(f.gradient_free_beats_gradient, Some(false));
     assert!(!f.any());
+}
+
+#[test]
+fn saturation_is_measured_where_the_units_are_and_flagged_past_half() {
+    use sgbn_models::{ConvNet, ForwardContext, ModelSpec};
+    let x = uniform_like(
+        &Tensor::zeros((8, 1, 28, 28), candle_core::DType::F32, &Device::Cpu).expect("zeros"),
+        &mut SeededRng::seed_from_u64(4),
+    )
+    .expect("x");
+    let measure = |name: &str| {
+        let m =
+            ConvNet::new(&ModelSpec::named(name).expect("spec"), 0, &Device::Cpu).expect("model");
+        SaturationStats::measure(
+            &m,
+            ForwardContext::eval(1.0),
+            &x,
+            3,
+            &mut SeededRng::seed_from_u64(0),
+        )
+        .expect("measure")
+    };
+    // No binary unit, no gates: nothing to measure.
+    let cnn = measure("cnn");
+    assert_eq!(cnn.examples, 8);
+    assert_eq!(
+        (cnn.dense_unit_saturated, cnn.gate_state_saturated),
+        (None, None)
+    );
+    // Glorot initial values keep m·a small; U(−1, 1) ones (the authors'
+    // code) make it large and saturate σ in f32.
+    let thesis = measure("cnn-bin");
+    let authors = measure("cnn-bin-authors");
+    let (t, a) = (
+        thesis.dense_unit_mean_abs_input.expect("thesis"),
+        authors.dense_unit_mean_abs_input.expect("authors"),
+    );
+    assert!(a > 10.0 * t, "{a} vs {t}");
+    assert!(
+        authors.dense_unit_saturated.expect("share") > thesis.dense_unit_saturated.expect("share")
+    );
+    // The authors' gates: 1024 inputs of U(−1, 1) weights drive tanh flat.
+    let gated = measure("sgbn-authors");
+    let state = gated.gate_state_saturated.expect("gates");
+    assert!(state > SATURATED_SHARE, "{state}");
+    assert!(measure("sgbn").gate_state_saturated.expect("gates") < 0.1);
+    let flags = SanityFlags::check(&SanityEvidence {
+        saturation: Some(gated),
+        ..SanityEvidence::default()
+    });
+    assert!(
+        flags
+            .model_labels()
+            .iter()
+            .any(|l| l.starts_with("gates saturated"))
+    );
+    assert!(flags.warnings().iter().any(|w| w.contains("BPDA")));
+    let calm = SanityFlags::check(&SanityEvidence {
+        saturation: Some(measure("sgbn")),
+        ..SanityEvidence::default()
+    });
+    assert!(
+        !calm.model_labels().iter().any(|l| l.contains("saturated")),
+        "{:?}",
+        calm.model_labels()
+    );
 }
