@@ -12,6 +12,7 @@ pub mod fig4_15;
 pub mod fig4_3;
 pub mod fig4_4;
 pub mod fig4_6;
+pub mod protocol;
 pub mod table4_11;
 pub mod table4_11_more;
 pub mod transfer_matrix;
@@ -29,6 +30,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
         &adaptive::ADAPTIVE,
+        &protocol::PROTOCOL,
     ]
 }
 
