@@ -155,3 +155,40 @@ fn every_id_is_unique_and_found_in_one_step() {
         assert_eq!(experiments::find(id).expect("find").id(), id);
     }
 }
+
+#[test]
+fn the_protocol_study_plans_each_variant_where_it_applies() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let plan = plan(&["protocol"], &profile);
+    assert_eq!(plan.trains.len(), 8, "4 models × 2 configurations");
+    assert_eq!(plan.maskings.len(), 8);
+    assert_eq!(plan.transfers.len(), 8, "each from its partner");
+    let fgsm_of = |model: &str| {
+        plan.evals
+            .iter()
+            .filter(|e| e.model.model == model)
+            .filter(|e| matches!(e.attack, sgbn_eval::AttackSpec::Fgsm { eps, .. } if eps > 0.0))
+            .count()
+    };
+    // Per ε: CNN thesis + true labels; CNN-BIN adds BPDA of the dense unit;
+    // SGBN (ST gates) adds gate activation, all, fixed masks (BPDA of the
+    // hard STE's sampling would repeat true labels); SGBN (DT) adds the
+    // gates' σ.
+    for (model, per_eps) in [
+        ("cnn", 2),
+        ("cnn-bin", 3),
+        ("sgbn", 6),
+        ("sgbn-dt", 7),
+        ("sgbn-authors", 6),
+        ("cnn-authors", 2),
+    ] {
+        assert_eq!(fgsm_of(model), 3 * per_eps, "{model}");
+    }
+    // PGD-EOT with EOT on every stochastic model.
+    let pgd = plan
+        .evals
+        .iter()
+        .filter(|e| matches!(e.attack, sgbn_eval::AttackSpec::Pgd { .. }))
+        .count();
+    assert_eq!(pgd, 8);
+}

@@ -219,3 +219,53 @@ fn a_transfer_matrix_reads_every_run_of_every_source() {
     assert_eq!(plan.transfers.len(), 5, "one set per source");
     assert!(plan.transfers.iter().all(|t| t.targets.len() == 5));
 }
+
+#[test]
+fn the_protocol_verdict_says_when_a_stronger_attack_breaks_the_thesis_protocol() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    // The thesis's protocol (own-prediction labels) leaves 90 %; PGD-EOT
+    // leaves 5 % on the authors' SGBN and 90 % elsewhere.
+    let store = Fake {
+        accuracy: |job: &EvalJob| {
+            let thesis_protocol =
+                job.attack.options().labels == sgbn_attacks::LabelSource::Predicted;
+            let pgd_on_sgbn =
+                matches!(job.attack, AttackSpec::Pgd { .. }) && job.model.model == "sgbn-authors";
+            Some(if pgd_on_sgbn {
+                0.05
+            } else if thesis_protocol {
+                0.9
+            } else {
+                0.85
+            })
+        },
+        transfers: true,
+    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
+    let section = experiments::find("protocol")
+        .expect("protocol")
+        .report(&ctx)
+        .expect("section");
+    let md = &section.markdown;
+    assert!(
+        md.contains("| sgbn-authors | PGD-EOT | | | | 5.0 (1) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("overstates their robustness")
+            && md.contains("sgbn-authors (90.0 → 5.0 by pgd-eot)"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("cnn-authors (90.0"),
+        "only where it is significant"
+    );
+    assert!(md.contains("| sgbn | **thesis** (Table 4.11, sgbn) | 98.3 ± 0.1 | 98.0 ± 0.1 | 96.8 ± 0.2 | 93.1 ± 1.2 |"), "{md}");
+    let Figure::Heat { rows, cols, .. } = &section.figures[0].1 else {
+        panic!("a heat map");
+    };
+    assert_eq!(rows.len(), 8);
+    assert_eq!(cols[0], "thesis");
+}

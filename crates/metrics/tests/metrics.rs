@@ -251,8 +251,7 @@ fn gate_stats_count_masks_and_probabilities() {
         &GateTrace {
             probabilities: p,
             masks: m,
-            state_input: Tensor::zeros((2, 1), candle_core::DType::F32, &Device::Cpu)
-                .expect("z"),
+            state_input: Tensor::zeros((2, 1), candle_core::DType::F32, &Device::Cpu).expect("z"),
             activation: sgbn_layers::GateActivation::Tanh,
         },
         5,
