@@ -185,7 +185,11 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.masking(m, &mnist.test).map(drop)),
         ));
     }
-    let todo: f64 = units.iter().filter(|u| !u.2).map(|u| u.1).sum();
+    // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
+    let todo: f64 = units
+        .iter()
+        .filter(|u| !u.2)
+        .fold(0.0, |total, u| total + u.1);
     println!(
         "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks ({:.0} GFLOP left to compute)",
         plan.trains.len(),
