@@ -178,25 +178,8 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
             let step = args
                 .step_size
                 .unwrap_or_else(|| default_iterative_step(eps, steps));
-            if kind == AttackKind::Bim {
-                AttackSpec::Bim {
-                    eps,
-                    step,
-                    steps,
-                    eot: args.eot,
-                    literal: args.literal,
-                    options,
-                }
-            } else {
-                AttackSpec::Ill {
-                    eps,
-                    step,
-                    steps,
-                    eot: args.eot,
-                    literal: args.literal,
-                    options,
-                }
-            }
+            AttackSpec::iterative(kind == AttackKind::Ill, eps, step, steps, options)
+                .with_eot_and_projection(args.eot, args.literal)
         }
         AttackKind::Pgd => {
             let steps = args.steps.unwrap_or(DEFAULT_PGD_STEPS);

@@ -188,6 +188,50 @@ impl AttackSpec {
         }
     }
 
+    /// BIM (or, with `least_likely`, ILL) with EOT 1, projected, and the
+    /// given options.
+    pub fn iterative(
+        least_likely: bool,
+        eps: f64,
+        step: f64,
+        steps: usize,
+        options: GradientOptions,
+    ) -> Self {
+        let (eot, literal) = (1, false);
+        if least_likely {
+            Self::Ill {
+                eps,
+                step,
+                steps,
+                eot,
+                literal,
+                options,
+            }
+        } else {
+            Self::Bim {
+                eps,
+                step,
+                steps,
+                eot,
+                literal,
+                options,
+            }
+        }
+    }
+
+    /// The same attack with `eot` draws per gradient and, for BIM / ILL,
+    /// the literal projection when `literal` (other attacks ignore it).
+    pub fn with_eot_and_projection(mut self, k: usize, literal_projection: bool) -> Self {
+        match &mut self {
+            Self::Fgsm { eot, .. } | Self::Pgd { eot, .. } | Self::Square { eot, .. } => *eot = k,
+            Self::Bim { eot, literal, .. } | Self::Ill { eot, literal, .. } => {
+                *eot = k;
+                *literal = literal_projection;
+            }
+        }
+        self
+    }
+
     /// The gradient options (the defaults for Square).
     pub fn options(&self) -> GradientOptions {
         match *self {

@@ -35,7 +35,7 @@ pub enum EvalError {
         reason: String,
     },
     /// No profile has this name.
-    #[error("unknown profile {0:?} (smoke, quick, full)")]
+    #[error("unknown profile {0:?} (smoke, quick, thesis-budget, full)")]
     UnknownProfile(String),
     /// No experiment has this id.
     #[error("unknown experiment {id:?}; known: {known}")]

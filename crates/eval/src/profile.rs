@@ -79,7 +79,7 @@ fn grid(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 
 impl Profile {
     /// The names of the profiles, smallest first.
-    pub const NAMES: [&'static str; 3] = ["smoke", "quick", "full"];
+    pub const NAMES: [&'static str; 4] = ["smoke", "quick", "thesis-budget", "full"];
 
     /// The named profile.
     pub fn named(name: &str) -> Result<Self> {
@@ -116,13 +116,13 @@ impl Profile {
             },
             "quick" => Self {
                 name: "quick",
-                purpose: "default: the headline set on a 2-core machine within an hour (2 runs: room for the protocol study)",
+                purpose: "default: the headline set on a 2-core machine within an hour",
                 train_size: Some(10_000),
                 epochs: 2,
                 validation_size: 0,
                 patience: 3,
                 batch_size: 50,
-                runs: 2,
+                runs: 3,
                 fgsm_test: 1000,
                 iterative_test: 300,
                 fgsm_eps: grid(0.0, 0.3, 0.05),
@@ -173,6 +173,20 @@ impl Profile {
                 protocol_pgd_steps: 200,
                 protocol_eot: 20,
                 protocol_square_queries: 5000,
+            },
+            "thesis-budget" => Self {
+                name: "thesis-budget",
+                purpose: "one run of each model at the thesis's training budget (all of MNIST, 25 epochs, early stopping) and evaluations on all 10,000 test images; PGD-EOT and Square on 200 (for `--only protocol`)",
+                runs: 1,
+                adaptive_runs: 1,
+                fgsm_test: 10_000,
+                iterative_test: 1000,
+                protocol_test: 10_000,
+                protocol_strong_test: 200,
+                protocol_pgd_steps: 100,
+                protocol_eot: 10,
+                protocol_square_queries: 1000,
+                ..Self::named("full")?
             },
             other => return Err(EvalError::UnknownProfile(other.into())),
         })

@@ -192,3 +192,35 @@ fn the_protocol_study_plans_each_variant_where_it_applies() {
         .count();
     assert_eq!(pgd, 8);
 }
+
+#[test]
+fn the_thesis_budget_profile_trains_as_the_thesis_once() {
+    let full = Profile::named("full").expect("full");
+    let budget = Profile::named("thesis-budget").expect("thesis-budget");
+    assert_eq!(
+        (
+            budget.train_size,
+            budget.epochs,
+            budget.validation_size,
+            budget.batch_size
+        ),
+        (
+            full.train_size,
+            full.epochs,
+            full.validation_size,
+            full.batch_size
+        )
+    );
+    assert_eq!(
+        (budget.runs, budget.fgsm_test, budget.protocol_test),
+        (1, 10_000, 10_000)
+    );
+    assert!(budget.protocol_pgd_steps >= 100 && budget.protocol_eot >= 10);
+    // Its training jobs are the full profile's (the cache is shared when
+    // the output folder is).
+    let data = data();
+    assert_eq!(
+        key_hash(&TrainJob::new("sgbn", 0, &budget, &data).expect("job")).expect("a"),
+        key_hash(&TrainJob::new("sgbn", 0, &full, &data).expect("job")).expect("b")
+    );
+}

@@ -22,7 +22,8 @@ use self::cache::Cache;
 /// What `reproduce` and `report` share: which results, and where.
 #[derive(Debug, clap::Args)]
 pub struct Selection {
-    /// Profile: smoke (CI, seconds), quick (default, ≤ 1 h here), full (the thesis's settings).
+    /// Profile: smoke (CI, seconds), quick (default, ≤ 1 h here), thesis-budget (one run
+    /// at the thesis's training budget), full (the thesis's settings).
     #[arg(long, default_value = "quick")]
     profile: String,
     /// Only these experiments (comma-separated ids; default: the headline

@@ -159,7 +159,9 @@ pub fn heat_map(
     col_label: &str,
 ) -> String {
     let cell = 80.0;
-    let (left, top) = (130.0, 70.0);
+    // Column names longer than a cell are written at 45° above it.
+    let slanted = cols.iter().any(|c| c.chars().count() > 10);
+    let (left, top) = (130.0, if slanted { 170.0 } else { 70.0 });
     let w = left + cell * cols.len() as f64 + 20.0;
     let h = top + cell * rows.len() as f64 + 40.0;
     let mut s = String::new();
@@ -175,13 +177,20 @@ pub fn heat_map(
         esc(col_label)
     );
     for (j, c) in cols.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            left + cell * (j as f64 + 0.5),
-            top - 8.0,
-            esc(c)
-        );
+        let (x, y) = (left + cell * (j as f64 + 0.5), top - 8.0);
+        if slanted {
+            let _ = writeln!(
+                s,
+                r#"<text x="{x}" y="{y}" transform="rotate(-45 {x} {y})" text-anchor="start">{}</text>"#,
+                esc(c)
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                r#"<text x="{x}" y="{y}" text-anchor="middle">{}</text>"#,
+                esc(c)
+            );
+        }
     }
     for (i, r) in rows.iter().enumerate() {
         let y = top + cell * i as f64;

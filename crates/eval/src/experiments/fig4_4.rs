@@ -38,25 +38,7 @@ fn eval(
     let (step, steps) = (ctx.profile.iterative_step, ctx.profile.iterative_steps);
     // α = min(0.01, ε), as the report says; every profile's ε is ≥ 0.01.
     let step = step.min(eps);
-    let attack = if least_likely {
-        AttackSpec::Ill {
-            eps,
-            step,
-            steps,
-            eot: 1,
-            literal: false,
-            options: GradientOptions::default(),
-        }
-    } else {
-        AttackSpec::Bim {
-            eps,
-            step,
-            steps,
-            eot: 1,
-            literal: false,
-            options: GradientOptions::default(),
-        }
-    };
+    let attack = AttackSpec::iterative(least_likely, eps, step, steps, GradientOptions::default());
     Ok(EvalJob::new(
         &ctx.train_job(model, run)?,
         attack,
