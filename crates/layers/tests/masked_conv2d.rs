@@ -109,6 +109,7 @@ fn layer_with(
         padding: c.padding,
         bias,
         implementation,
+        uniform_bound: None,
     };
     let conv = MaskedConv2d::new(
         w.as_tensor().clone(),
@@ -278,6 +279,7 @@ fn fast_and_reference_paths_agree_in_f32() {
                     padding: c.padding,
                     bias: false,
                     implementation: imp,
+                    uniform_bound: None,
                 },
             );
             let y = conv
@@ -369,6 +371,7 @@ fn fast_path_gradients_with_a_frozen_weight_or_constant_masks() {
                         padding: c.padding,
                         bias: false,
                         implementation: imp,
+                        uniform_bound: None,
                     },
                 );
                 let y = conv
