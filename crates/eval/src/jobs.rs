@@ -153,7 +153,7 @@ fn test_slice(test: &Dataset, n: usize, device: &Device) -> Result<Dataset> {
     Ok(test.first(n.min(test.len()))?.to_device(device)?)
 }
 
-/// A white-box evaluation of one trained model: [`evaluate`] with the job's
+/// A white-box evaluation of one trained model: [`evaluate`](crate::evaluate) with the job's
 /// attack, the run as the attack's seed, and a generator whose stream is the
 /// job's key (so every job draws its own randomness, whatever runs before).
 #[derive(Debug, Clone, Serialize)]
