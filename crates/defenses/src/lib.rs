@@ -27,6 +27,6 @@ pub use adversarial_training::pgd_training_examples;
 pub use error::{Result, TrainError};
 pub use toy_training::{ToyReport, train_toy};
 pub use trainer::{
-    EarlyStopping, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport, batch_rng,
-    checkpoint_log, train, trained_slope,
+    EarlyStopping, EarlyStoppingRule, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport,
+    batch_rng, checkpoint_log, train, trained_slope,
 };

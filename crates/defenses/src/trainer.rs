@@ -14,11 +14,81 @@ use sgbn_models::{
 
 use crate::{Adam, AdamConfig, Result, TrainError, pgd_training_examples};
 
-/// Early stopping on validation accuracy.
+/// Early stopping on the held-out validation images. The thesis says only
+/// "early stopping" (§4.3.1); [`EarlyStoppingRule`] says which rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EarlyStopping {
-    /// Stop after this many epochs without a better validation accuracy.
+    /// How many checks without improvement the rule tolerates (see
+    /// [`EarlyStoppingRule`] for what a check is and when it stops).
     pub patience: usize,
+    /// Which rule (not serialized at its default, so the keys of runs
+    /// made before the field existed stay valid).
+    #[serde(default, skip_serializing_if = "EarlyStoppingRule::is_default")]
+    pub rule: EarlyStoppingRule,
+}
+
+impl EarlyStopping {
+    /// Our rule ([`EarlyStoppingRule::EpochAccuracy`]) with this patience.
+    pub fn epochs(patience: usize) -> Self {
+        Self {
+            patience,
+            rule: EarlyStoppingRule::EpochAccuracy,
+        }
+    }
+
+    /// The rule of the authors' TF code ([`EarlyStoppingRule::authors`],
+    /// patience 3).
+    pub fn authors() -> Self {
+        Self {
+            patience: 3,
+            rule: EarlyStoppingRule::authors(),
+        }
+    }
+}
+
+/// When training stops early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EarlyStoppingRule {
+    /// Ours (the default): after every epoch, the accuracy on all validation
+    /// images; stop when the best lies `patience` or more epochs back. The
+    /// weights of the last epoch are kept.
+    #[default]
+    EpochAccuracy,
+    /// The rule of the authors' TF script (`ykubo82/SGBN`): after training
+    /// step `i` (0-based) with `i % every == 0` and `i >= after`, the mean
+    /// cross-entropy on the next `batch` validation images (in order,
+    /// wrapping round, as TF's `next_batch`); a check whose loss is lower
+    /// than the best so far resets a counter, any other increments it, and
+    /// training stops at once when the counter exceeds `patience` (so after
+    /// `patience + 1` checks without improvement). The weights at the stop
+    /// are kept. The script checks the *test* images (every 100 steps, from
+    /// step 19,000, batches of 500, patience 3); we check held-out training
+    /// images instead, so that no test image decides when to stop.
+    StepLoss {
+        /// Steps between checks (script: 100).
+        every: u64,
+        /// First step that may be checked (script: 19,000).
+        after: u64,
+        /// Images per check (script: 500).
+        batch: usize,
+    },
+}
+
+impl EarlyStoppingRule {
+    /// The authors' settings: every 100 steps from step 19,000, batches of 500.
+    pub fn authors() -> Self {
+        Self::StepLoss {
+            every: 100,
+            after: 19_000,
+            batch: 500,
+        }
+    }
+
+    /// Whether this is the default rule.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// What a training run does. Thesis (§4.3.1): Adam with learning rate 1e-3,
@@ -50,7 +120,7 @@ impl Default for TrainConfig {
             batch_size: 50,
             adam: AdamConfig::default(),
             slope: SlopeSchedule::thesis(),
-            early_stopping: Some(EarlyStopping { patience: 3 }),
+            early_stopping: Some(EarlyStopping::epochs(3)),
             l1: 0.0,
             l2: 0.0,
             seed: 0,
@@ -125,6 +195,7 @@ const META_CONFIG: &str = "train.config";
 const META_LOG: &str = "train.log";
 const META_STEP: &str = "train.adam_step";
 const META_STOPPED: &str = "train.stopped_early";
+const META_STEP_LOSS: &str = "train.step_loss_check";
 const META_BASELINE_NUM: &str = "reinforce.baseline.numerator";
 const META_BASELINE_DEN: &str = "reinforce.baseline.denominator";
 
@@ -196,6 +267,21 @@ pub fn train(
             "early stopping needs a validation set".into(),
         ));
     }
+    let mut step_check = match config.early_stopping.map(|e| e.rule) {
+        Some(EarlyStoppingRule::StepLoss {
+            every,
+            after,
+            batch,
+        }) => {
+            if every == 0 || batch == 0 {
+                return Err(TrainError::InvalidConfig(format!(
+                    "early stopping every {every} steps on {batch} images: both must be at least 1"
+                )));
+            }
+            Some(StepLossCheck::new(every, after, batch))
+        }
+        _ => None,
+    };
     if !(config.l1 >= 0.0 && config.l2 >= 0.0 && config.l1.is_finite() && config.l2.is_finite()) {
         return Err(TrainError::InvalidConfig(format!(
             "penalties l1 {} l2 {}",
@@ -241,6 +327,13 @@ pub fn train(
             .and_then(|s| serde_json::from_str(s).ok())
             .ok_or_else(|| mismatch("no readable training log".into()))?;
         report.stopped_early = ck.metadata.get(META_STOPPED).is_some_and(|s| s == "true");
+        if let Some(check) = step_check.as_mut() {
+            *check = ck
+                .metadata
+                .get(META_STEP_LOSS)
+                .and_then(|s| serde_json::from_str(s).ok())
+                .ok_or_else(|| mismatch("no state of the step-loss early stopping".into()))?;
+        }
         if let Some(last) = report.epochs.last() {
             report.final_slope = last.slope;
         }
@@ -309,6 +402,30 @@ pub fn train(
             if observer.batch(epoch, b, n_batches, value).is_break() {
                 return Err(TrainError::Interrupted { epoch, batch: b });
             }
+            if let (Some(check), Some(v), Some(es)) =
+                (step_check.as_mut(), validation, config.early_stopping)
+            {
+                let step = adam.steps() - 1;
+                if check.due(step) {
+                    let indices = check.images(step, v.len());
+                    let (vx, vy) = v.batch(&indices)?;
+                    let mut rng = batch_rng(config.seed, epoch, STEP_CHECK_STREAM - b as u64);
+                    let logits = model.forward(
+                        &vx.to_device(&device)?,
+                        ForwardContext::eval(slope),
+                        &mut rng,
+                    )?;
+                    let vloss = cross_entropy_per_example(&logits, &vy.to_device(&device)?)?
+                        .mean(0)?
+                        .to_dtype(DType::F64)?
+                        .to_scalar::<f64>()?;
+                    if check.record(vloss, es.patience) {
+                        tracing::info!(step, loss = vloss, "early stopping (step-loss rule)");
+                        report.stopped_early = true;
+                        break;
+                    }
+                }
+            }
         }
         let validation_accuracy = match validation {
             Some(v) => {
@@ -339,7 +456,9 @@ pub fn train(
         );
         report.epochs.push(log.clone());
         report.final_slope = slope;
-        if let (Some(es), Some(_)) = (config.early_stopping, validation) {
+        if let (Some(es), Some(_)) = (config.early_stopping, validation)
+            && es.rule == EarlyStoppingRule::EpochAccuracy
+        {
             report.stopped_early = stop_early(&report.epochs, es.patience);
         }
         if let Some(path) = checkpoint {
@@ -357,11 +476,70 @@ pub fn train(
                     .map_err(|e| TrainError::InvalidConfig(e.to_string()))?,
             );
             meta.insert(META_STOPPED.to_string(), report.stopped_early.to_string());
+            if let Some(check) = &step_check {
+                meta.insert(
+                    META_STEP_LOSS.to_string(),
+                    serde_json::to_string(check)
+                        .map_err(|e| TrainError::InvalidConfig(e.to_string()))?,
+                );
+            }
             save_checkpoint_with(model, path, &meta, &extra)?;
         }
         observer.epoch(&log);
     }
     Ok(report)
+}
+
+/// The generator stream of the step-loss checks (counted down from here by
+/// batch index, clear of the batches' streams and of the validation pass's
+/// `u32::MAX`).
+const STEP_CHECK_STREAM: u64 = u32::MAX as u64 - 1;
+
+/// The state of [`EarlyStoppingRule::StepLoss`]: the best loss so far and
+/// the checks since it (saved with every checkpoint for exact resume).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct StepLossCheck {
+    every: u64,
+    after: u64,
+    batch: usize,
+    best: Option<f64>,
+    without_improvement: usize,
+}
+
+impl StepLossCheck {
+    fn new(every: u64, after: u64, batch: usize) -> Self {
+        Self {
+            every,
+            after,
+            batch,
+            best: None,
+            without_improvement: 0,
+        }
+    }
+
+    /// Whether the rule checks after training step `step` (0-based).
+    fn due(&self, step: u64) -> bool {
+        step >= self.after && step % self.every == 0
+    }
+
+    /// The validation images of the check after `step`: the script draws
+    /// one batch every `every` steps from step 0 on, so check `step / every`
+    /// takes the batch after `step / every` earlier ones, wrapping round.
+    fn images(&self, step: u64, n: usize) -> Vec<usize> {
+        let start = (step / self.every) as usize * self.batch;
+        (0..self.batch).map(|i| (start + i) % n).collect()
+    }
+
+    /// Records a check's loss; true when training must stop.
+    fn record(&mut self, loss: f64, patience: usize) -> bool {
+        if self.best.is_none_or(|b| loss < b) {
+            self.best = Some(loss);
+            self.without_improvement = 0;
+        } else {
+            self.without_improvement += 1;
+        }
+        self.without_improvement > patience
+    }
 }
 
 /// True when the best validation accuracy lies more than `patience` epochs back.
@@ -415,5 +593,55 @@ impl<'a> ResumeKey<'a> {
             l2: c.l2,
             seed: c.seed,
         }
+    }
+}
+
+#[cfg(test)]
+mod step_loss_tests {
+    use super::*;
+
+    #[test]
+    fn checks_are_due_every_n_steps_from_the_first_allowed_one() {
+        let c = StepLossCheck::new(100, 19_000, 500);
+        assert!(!c.due(18_900));
+        assert!(c.due(19_000));
+        assert!(!c.due(19_050));
+        assert!(c.due(19_100));
+        let c = StepLossCheck::new(100, 19_050, 500);
+        assert!(!c.due(19_000) && c.due(19_100));
+    }
+
+    #[test]
+    fn each_check_takes_the_next_batch_wrapping_round() {
+        let c = StepLossCheck::new(100, 0, 3);
+        assert_eq!(c.images(0, 7), vec![0, 1, 2]);
+        assert_eq!(c.images(100, 7), vec![3, 4, 5]);
+        assert_eq!(c.images(200, 7), vec![6, 0, 1]);
+        // Step 250 belongs to check 2's batch position.
+        assert_eq!(c.images(250, 7), c.images(200, 7));
+    }
+
+    #[test]
+    fn stops_after_patience_plus_one_checks_without_a_lower_loss() {
+        let mut c = StepLossCheck::new(1, 0, 1);
+        assert!(!c.record(1.0, 3));
+        assert!(!c.record(1.0, 3), "an equal loss is no improvement: 1");
+        assert!(!c.record(2.0, 3)); // 2
+        assert!(!c.record(0.5, 3), "improvement resets");
+        assert_eq!(c.without_improvement, 0);
+        for _ in 0..3 {
+            assert!(!c.record(0.6, 3));
+        }
+        assert!(c.record(0.6, 3), "the 4th check without improvement stops");
+    }
+
+    #[test]
+    fn the_default_rule_is_not_serialized_so_old_keys_stay_valid() {
+        let json = serde_json::to_string(&EarlyStopping::epochs(3)).expect("json");
+        assert_eq!(json, r#"{"patience":3}"#);
+        let back: EarlyStopping = serde_json::from_str(&json).expect("parse");
+        assert_eq!(back, EarlyStopping::epochs(3));
+        let authors = serde_json::to_string(&EarlyStopping::authors()).expect("json");
+        assert!(authors.contains(r#""step-loss":{"every":100,"after":19000,"batch":500}"#));
     }
 }

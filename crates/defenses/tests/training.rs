@@ -7,7 +7,9 @@ mod common;
 use candle_core::{Device, Tensor};
 use common::{StopAt, subsets};
 use sgbn_data::Dataset;
-use sgbn_defenses::{EarlyStopping, EpochLog, Quiet, TrainConfig, TrainError, train};
+use sgbn_defenses::{
+    EarlyStopping, EarlyStoppingRule, EpochLog, Quiet, TrainConfig, TrainError, train,
+};
 use sgbn_estimators::SeededRng;
 use sgbn_models::{Checkpoint, Classifier, ConvNet, ForwardContext, ModelSpec, accuracy};
 
@@ -85,7 +87,7 @@ fn a_run_interrupted_mid_epoch_resumes_to_the_same_weights() {
     let (tr, val) = subsets(400, 100);
     let tmp = tempfile::tempdir().expect("tmp");
     let cfg = TrainConfig {
-        early_stopping: Some(EarlyStopping { patience: 5 }),
+        early_stopping: Some(EarlyStopping::epochs(5)),
         ..config(3)
     };
 
@@ -202,7 +204,7 @@ fn early_stopping_needs_validation_and_bad_settings_are_errors() {
     let (tr, _) = subsets(100, 10);
     let m = model("cnn");
     let cfg = TrainConfig {
-        early_stopping: Some(EarlyStopping { patience: 1 }),
+        early_stopping: Some(EarlyStopping::epochs(1)),
         ..config(1)
     };
     assert!(matches!(
@@ -250,5 +252,156 @@ fn optimizer_state_holds_no_autograd_graph() {
     for (name, v) in m.trainable() {
         let t = v.as_tensor();
         assert!(t.is_variable(), "{name} is no longer a variable");
+    }
+}
+
+fn adam_steps(path: &std::path::Path) -> u64 {
+    Checkpoint::read(path, &Device::Cpu)
+        .expect("checkpoint")
+        .metadata["train.adam_step"]
+        .parse()
+        .expect("step count")
+}
+
+/// The authors' rule stops inside an epoch, right after a checked step, and
+/// a run interrupted before the stop resumes to the same weights and the
+/// same stop (the rule's best loss and counter travel in the checkpoint).
+#[test]
+fn the_step_loss_rule_stops_mid_epoch_and_resumes_exactly() {
+    let (tr, val) = subsets(400, 100);
+    // 8 batches an epoch; a check after every step from step 4 on, 20
+    // images each (noisy), stop after 3 checks without a lower loss.
+    let rule = EarlyStoppingRule::StepLoss {
+        every: 1,
+        after: 4,
+        batch: 20,
+    };
+    let cfg = TrainConfig {
+        early_stopping: Some(EarlyStopping { patience: 2, rule }),
+        ..config(8)
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let straight = model("cnn");
+    let a = tmp.path().join("a.st");
+    let full = train(&straight, &tr, Some(&val), &cfg, Some(&a), &mut Quiet).expect("straight");
+    assert!(full.stopped_early, "the rule never stopped in 8 epochs");
+    let steps = adam_steps(&a);
+    assert!(steps > 5 && steps < 8 * 8, "stopped at step {steps}");
+    assert!(
+        !steps.is_multiple_of(8),
+        "stopped at the end of an epoch: the test does not show a stop inside one"
+    );
+    let stop_epoch = ((steps - 1) / 8) as usize;
+    assert!(
+        stop_epoch >= 1,
+        "stopped in the first epoch: nothing to resume"
+    );
+    assert_eq!(full.epochs.len(), stop_epoch + 1);
+
+    // Interrupted in the epoch of the stop: the checkpoint of the epoch
+    // before holds the rule's state, and that state is not trivial (else
+    // the resume below would not show that it is restored).
+    let b = tmp.path().join("b.st");
+    let err = train(
+        &model("cnn"),
+        &tr,
+        Some(&val),
+        &cfg,
+        Some(&b),
+        &mut StopAt(stop_epoch, 0),
+    )
+    .expect_err("interrupted");
+    assert!(matches!(err, TrainError::Interrupted { .. }));
+    let state = Checkpoint::read(&b, &Device::Cpu)
+        .expect("checkpoint")
+        .metadata["train.step_loss_check"]
+        .clone();
+    assert!(
+        !state.contains("\"without_improvement\":0"),
+        "the saved state {state} has no checks without improvement"
+    );
+    let again = model("cnn");
+    let resumed = train(&again, &tr, Some(&val), &cfg, Some(&b), &mut Quiet).expect("resume");
+    assert!(resumed.stopped_early);
+    assert_eq!(adam_steps(&b), steps);
+    assert_eq!(weights(&again), weights(&straight));
+    assert_eq!(resumed.epochs.len(), full.epochs.len());
+
+    // The resumed run continues from the saved state, not from a fresh one:
+    // a checkpoint whose state says "best loss 0, 2 checks without a lower
+    // one" (edited in place, same length) stops at the first check after the
+    // resume, step 8.
+    let d = tmp.path().join("d.st");
+    train(
+        &model("cnn"),
+        &tr,
+        Some(&val),
+        &cfg,
+        Some(&d),
+        &mut StopAt(1, 0),
+    )
+    .expect_err("interrupted");
+    let bytes = std::fs::read(&d).expect("read");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let after = |pattern: &str| text.find(pattern).map(|i| i + pattern.len());
+    let best_at = after("best\\\":").expect("best in the state");
+    let best_len = text[best_at..]
+        .find(|c: char| c != '.' && !c.is_ascii_digit())
+        .expect("end of best");
+    let miss_at = after("without_improvement\\\":").expect("counter");
+    let mut edited = bytes.clone();
+    for b in &mut edited[best_at..best_at + best_len] {
+        if b.is_ascii_digit() {
+            *b = b'0';
+        }
+    }
+    edited[miss_at] = b'2';
+    assert_eq!(edited.len(), bytes.len());
+    std::fs::write(&d, &edited).expect("write");
+    let report = train(&model("cnn"), &tr, Some(&val), &cfg, Some(&d), &mut Quiet)
+        .expect("resume from the edited state");
+    assert!(report.stopped_early);
+    assert_eq!(
+        adam_steps(&d),
+        9,
+        "did not stop at the first check after the resume"
+    );
+
+    // The default rule ignores steps: the same settings run whole epochs.
+    let epochs = TrainConfig {
+        early_stopping: Some(EarlyStopping::epochs(1)),
+        ..config(2)
+    };
+    let c = tmp.path().join("c.st");
+    train(
+        &model("cnn"),
+        &tr,
+        Some(&val),
+        &epochs,
+        Some(&c),
+        &mut Quiet,
+    )
+    .expect("epochs");
+    assert!(adam_steps(&c).is_multiple_of(8));
+}
+
+#[test]
+fn the_step_loss_rule_refuses_zero_sizes() {
+    let (tr, val) = subsets(100, 20);
+    for (every, batch) in [(0, 10), (10, 0)] {
+        let cfg = TrainConfig {
+            early_stopping: Some(EarlyStopping {
+                patience: 1,
+                rule: EarlyStoppingRule::StepLoss {
+                    every,
+                    after: 0,
+                    batch,
+                },
+            }),
+            ..config(1)
+        };
+        let err =
+            train(&model("cnn"), &tr, Some(&val), &cfg, None, &mut Quiet).expect_err("zero size");
+        assert!(matches!(err, TrainError::InvalidConfig(m) if m.contains("at least 1")));
     }
 }

@@ -57,9 +57,8 @@ impl TrainJob {
         let config = TrainConfig {
             epochs: profile.epochs,
             batch_size: profile.batch_size,
-            early_stopping: (profile.validation_size > 0).then_some(EarlyStopping {
-                patience: profile.patience,
-            }),
+            early_stopping: (profile.validation_size > 0)
+                .then_some(EarlyStopping::epochs(profile.patience)),
             seed: run as u64,
             ..TrainConfig::default()
         }
