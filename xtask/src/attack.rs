@@ -276,6 +276,7 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
                 batch_size: args.batch_size,
                 repeats: args.repeats,
                 attack_seed: args.seed,
+                confidence_bins: None,
             };
             let result = evaluate_model(
                 &model,

@@ -9,7 +9,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use sgbn_attacks::{EvalClassifier, Victim, attack_dataset};
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{Distortion, RepeatedAccuracy};
+use sgbn_metrics::{Distortion, Histogram, RepeatedAccuracy, true_class_confidence};
 use sgbn_models::Classifier;
 
 use crate::{AttackSpec, EvalError, Result};
@@ -26,6 +26,10 @@ pub struct EvalConfig {
     pub repeats: usize,
     /// Seed of the attack's own random choices ([`AttackSpec::build`]).
     pub attack_seed: u64,
+    /// With `Some(bins)`, a histogram of the true class's softmax
+    /// probability on the adversarial images (one further pass, after every
+    /// other), in `bins` equal bins over [0, 1] (Fig. 3.3).
+    pub confidence_bins: Option<usize>,
 }
 
 impl Default for EvalConfig {
@@ -35,6 +39,7 @@ impl Default for EvalConfig {
             batch_size: 100,
             repeats: 1,
             attack_seed: 0,
+            confidence_bins: None,
         }
     }
 }
@@ -70,6 +75,10 @@ pub struct EvalResult {
     /// were recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<AttackCost>,
+    /// The true class's confidence on the adversarial images, when asked for
+    /// ([`EvalConfig::confidence_bins`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Histogram>,
 }
 
 impl EvalResult {
@@ -179,6 +188,14 @@ fn run(
     } else {
         None
     };
+    let confidence = match config.confidence_bins {
+        Some(bins) => {
+            let p =
+                true_class_confidence(victim, &out.adversarial, labels, config.batch_size, rng)?;
+            Some(Histogram::of(p, 0.0, 1.0, bins)?)
+        }
+        None => None,
+    };
     let d = Distortion::between(images, &out.adversarial)?;
     let share = |k: usize| k as f64 / n.max(1) as f64;
     Ok(EvalResult {
@@ -193,5 +210,6 @@ fn run(
             max_linf: d.max_linf(),
             mean_forward_passes: out.forward_passes.iter().sum::<usize>() as f64 / n.max(1) as f64,
         }),
+        confidence,
     })
 }

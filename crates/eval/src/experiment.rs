@@ -7,8 +7,9 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 
 use crate::{
-    CleanJob, CleanResult, EvalError, EvalJob, EvalResult, MaskingJob, MaskingResult, Profile,
-    Result, Section, TrainJob, TrainedModel, TransferJob, TransferResult,
+    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
+    ExamplesJob, ExamplesResult, MaskingJob, MaskingResult, Profile, Result, Section, TrainJob,
+    TrainedModel, TransferJob, TransferResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -41,6 +42,10 @@ pub struct Jobs {
     pub transfers: Vec<TransferJob>,
     /// Masking checks.
     pub maskings: Vec<MaskingJob>,
+    /// Clean accuracies on a split.
+    pub accuracies: Vec<AccuracyJob>,
+    /// Adversarial examples kept as pixels.
+    pub examples: Vec<ExamplesJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -56,6 +61,10 @@ pub trait Results {
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult>;
     /// A finished masking check.
     fn masking(&self, job: &MaskingJob) -> Option<MaskingResult>;
+    /// A finished clean accuracy.
+    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult>;
+    /// Finished adversarial examples.
+    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult>;
 }
 
 /// What a report section needs.

@@ -75,6 +75,52 @@ impl TrainJob {
         })
     }
 
+    /// A job for a model that is not a named one as it is: `id` names it in
+    /// the cache and the report (e.g. `ch3-cnn-l1-0.01`), `spec` and
+    /// `config` say everything else (and make the key).
+    pub fn custom(
+        id: &str,
+        spec: ModelSpec,
+        config: TrainConfig,
+        sizes: (Option<usize>, usize),
+        run: usize,
+        data: &[String],
+    ) -> Self {
+        Self {
+            version: RESULTS_VERSION,
+            model: id.into(),
+            spec,
+            config,
+            train_size: sizes.0,
+            validation_size: sizes.1,
+            data_sha256: data.to_vec(),
+            run,
+        }
+    }
+
+    /// The images it trains on, of `available` training images.
+    pub fn images(&self, available: usize) -> usize {
+        self.train_size
+            .unwrap_or(available)
+            .min(available)
+            .saturating_sub(self.validation_size)
+    }
+
+    /// The training images of the run (its share of `train_set` less the
+    /// held-out ones) and the held-out validation images, if any.
+    pub fn split(&self, train_set: &Dataset) -> Result<(Dataset, Option<Dataset>)> {
+        let data = match self.train_size {
+            Some(n) => train_set.first(n)?,
+            None => train_set.clone(),
+        };
+        Ok(if self.validation_size > 0 {
+            let (t, v) = data.split_validation(self.validation_size, self.run as u64)?;
+            (t, Some(v))
+        } else {
+            (data, None)
+        })
+    }
+
     /// Training cost in GFLOP, for progress estimates: a training step per
     /// image and epoch, plus, in the epochs with PGD, its steps (a forward
     /// and an input-gradient pass each, 2 × forward) and the training step
@@ -100,16 +146,7 @@ impl TrainJob {
         device: &Device,
     ) -> Result<TrainedModel> {
         let start = std::time::Instant::now();
-        let data = match self.train_size {
-            Some(n) => train_set.first(n)?,
-            None => train_set.clone(),
-        };
-        let (data, validation) = if self.validation_size > 0 {
-            let (t, v) = data.split_validation(self.validation_size, self.run as u64)?;
-            (t, Some(v))
-        } else {
-            (data, None)
-        };
+        let (data, validation) = self.split(train_set)?;
         let model = ConvNet::new(&self.spec, self.run as u64, device)?;
         let report = train(
             &model,
@@ -167,6 +204,11 @@ pub struct EvalJob {
     pub test_size: usize,
     /// Passes over the adversarial images whose accuracy is averaged.
     pub repeats: usize,
+    /// Bins of the histogram of the true class's confidence on the
+    /// adversarial images ([`EvalConfig::confidence_bins`]); not serialized
+    /// when absent, so keys made before it existed stay valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence_bins: Option<usize>,
 }
 
 impl EvalJob {
@@ -178,7 +220,15 @@ impl EvalJob {
             attack,
             test_size,
             repeats,
+            confidence_bins: None,
         }
+    }
+
+    /// The same evaluation, also measuring the histogram of the true class's
+    /// confidence on the adversarial images in `bins` bins.
+    pub fn with_confidence_histogram(mut self, bins: usize) -> Self {
+        self.confidence_bins = Some(bins);
+        self
     }
 
     /// Cost in GFLOP, for progress estimates.
@@ -206,6 +256,7 @@ impl EvalJob {
             batch_size: JOB_BATCH,
             repeats: self.repeats,
             attack_seed: seed,
+            confidence_bins: self.confidence_bins,
         };
         evaluate_model(
             model,

@@ -58,10 +58,12 @@
 
 #![deny(missing_docs)]
 
+mod accuracy_job;
 mod attack_spec;
 mod clean_check;
 mod error;
 mod evaluate;
+mod examples_job;
 mod experiment;
 pub mod experiments;
 mod jobs;
@@ -71,6 +73,7 @@ mod plan;
 mod profile;
 mod report;
 
+pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
 pub use attack_spec::{
     AttackSpec, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
     default_iterative_step, default_pgd_step,
@@ -80,6 +83,7 @@ pub use error::{EvalError, Result};
 pub use evaluate::{
     AttackCost, EvalConfig, EvalResult, evaluate, evaluate_model, evaluate_with_progress,
 };
+pub use examples_job::{Example, ExamplesJob, ExamplesResult};
 pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
 pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
@@ -90,7 +94,8 @@ pub use masking_check::{MaskingPoint, masking_check};
 pub use plan::Plan;
 pub use profile::Profile;
 pub use report::{
-    AssembledReport, Cell, Figure, Section, Series, assemble, eps_eq, fmt_summary, summary, verdict,
+    AssembledReport, BarPanel, Cell, Figure, GrayImage, Section, Series, assemble, eps_eq,
+    fmt_summary, summary, verdict,
 };
 
 /// Whether sgbn can build the named model (experiments skip, and the report

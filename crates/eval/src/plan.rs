@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use crate::{
-    CleanJob, EvalJob, Experiment, Jobs, MaskingJob, PlanContext, Result, TrainJob, TransferJob,
-    key_hash,
+    AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, Jobs, MaskingJob, PlanContext, Result,
+    TrainJob, TransferJob, key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -22,6 +22,10 @@ pub struct Plan {
     pub transfers: Vec<TransferJob>,
     /// Masking checks.
     pub maskings: Vec<MaskingJob>,
+    /// Clean accuracies on a split.
+    pub accuracies: Vec<AccuracyJob>,
+    /// Adversarial examples kept as pixels.
+    pub examples: Vec<ExamplesJob>,
 }
 
 impl Plan {
@@ -36,6 +40,8 @@ impl Plan {
                 cleans,
                 transfers,
                 maskings,
+                accuracies,
+                examples,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -60,6 +66,16 @@ impl Plan {
             for m in maskings {
                 if seen.insert(format!("m{}", key_hash(&m)?)) {
                     plan.maskings.push(m);
+                }
+            }
+            for a in accuracies {
+                if seen.insert(format!("a{}", key_hash(&a)?)) {
+                    plan.accuracies.push(a);
+                }
+            }
+            for x in examples {
+                if seen.insert(format!("i{}", key_hash(&x)?)) {
+                    plan.examples.push(x);
                 }
             }
         }

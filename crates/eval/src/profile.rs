@@ -68,6 +68,23 @@ pub struct Profile {
     pub protocol_eot: usize,
     /// Protocol study: Square queries per image.
     pub protocol_square_queries: usize,
+    /// Chapter 3: independent runs.
+    pub ch3_runs: usize,
+    /// Chapter 3: training images (`None`: all 60,000).
+    pub ch3_train_size: Option<usize>,
+    /// Chapter 3: epochs (`None`: the thesis's, per network: 20 for the
+    /// 1-conv CNN and the MLPs, 30 for 1CNN and 2CNN, §3.2.1).
+    pub ch3_epochs: Option<usize>,
+    /// Chapter 3: test images of the FGSM curves and histograms.
+    pub ch3_test: usize,
+    /// Chapter 3: training images whose clean accuracy is measured for the
+    /// train − test gaps (`None`: all the run trained on).
+    pub ch3_train_eval: Option<usize>,
+    /// Chapter 3: FGSM budgets of the curves.
+    pub ch3_eps: Vec<f64>,
+    /// Chapter 3: budgets of the appendix's confidence histograms (the
+    /// chapter's own figures use their captions' 0.01, 0.13, 0.25).
+    pub ch3_confidence_eps: Vec<f64>,
 }
 
 fn grid(lo: f64, hi: f64, step: f64) -> Vec<f64> {
@@ -113,6 +130,13 @@ impl Profile {
                 protocol_pgd_steps: 3,
                 protocol_eot: 2,
                 protocol_square_queries: 20,
+                ch3_runs: 1,
+                ch3_train_size: Some(500),
+                ch3_epochs: Some(1),
+                ch3_test: 100,
+                ch3_train_eval: None,
+                ch3_eps: vec![0.0, 0.1, 0.25],
+                ch3_confidence_eps: vec![0.01, 0.13, 0.25],
             },
             "quick" => Self {
                 name: "quick",
@@ -143,6 +167,13 @@ impl Profile {
                 protocol_pgd_steps: 100,
                 protocol_eot: 10,
                 protocol_square_queries: 1000,
+                ch3_runs: 1,
+                ch3_train_size: None,
+                ch3_epochs: None,
+                ch3_test: 1000,
+                ch3_train_eval: None,
+                ch3_eps: grid(0.0, 0.3, 0.05),
+                ch3_confidence_eps: vec![0.01, 0.05, 0.1, 0.13, 0.15, 0.2, 0.25],
             },
             "full" => Self {
                 name: "full",
@@ -173,6 +204,13 @@ impl Profile {
                 protocol_pgd_steps: 200,
                 protocol_eot: 20,
                 protocol_square_queries: 5000,
+                ch3_runs: 10,
+                ch3_train_size: None,
+                ch3_epochs: None,
+                ch3_test: 10_000,
+                ch3_train_eval: None,
+                ch3_eps: grid(0.0, 0.3, 0.05),
+                ch3_confidence_eps: vec![0.01, 0.05, 0.1, 0.13, 0.15, 0.2, 0.25],
             },
             "thesis-budget" => Self {
                 name: "thesis-budget",
@@ -186,6 +224,7 @@ impl Profile {
                 protocol_pgd_steps: 100,
                 protocol_eot: 10,
                 protocol_square_queries: 1000,
+                ch3_runs: 1,
                 ..Self::named("full")?
             },
             other => return Err(EvalError::UnknownProfile(other.into())),
@@ -243,6 +282,21 @@ impl Profile {
                 self.eot,
                 self.square_queries,
                 self.repeats
+            ),
+            format!(
+                "chapter 3: {} run(s), {} training images, {}, FGSM ε ∈ {{{}}} on the first {} test images, histograms at ε ∈ {{{}}}, clean accuracy on {} training images",
+                self.ch3_runs,
+                self.ch3_train_size
+                    .map_or("all 60,000".into(), |n| n.to_string()),
+                self.ch3_epochs.map_or(
+                    "the thesis's epochs (20: CNN, MLP; 30: 1CNN, 2CNN)".into(),
+                    |e| format!("{e} epoch(s)")
+                ),
+                eps(&self.ch3_eps),
+                self.ch3_test,
+                eps(&self.ch3_confidence_eps),
+                self.ch3_train_eval
+                    .map_or("all the".into(), |n| format!("the first {n}"))
             ),
             format!(
                 "protocol: FGSM variants and masking checks on {} test images; PGD {} steps with EOT {} on stochastic models and Square {} queries on {} images (ε 0.3)",

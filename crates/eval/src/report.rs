@@ -21,6 +21,35 @@ pub struct Series {
     pub color: usize,
 }
 
+/// One small bar chart of a [`Figure::Bars`] grid: shares of examples per
+/// bin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarPanel {
+    /// Its title (e.g. `p = 0.9, ε = 0.13`).
+    pub title: String,
+    /// Bin edges (one more than the bars).
+    pub edges: Vec<f64>,
+    /// Height of each bar, a share in [0, 1]; `None` when not computed.
+    pub shares: Option<Vec<f64>>,
+}
+
+/// One grayscale image of a [`Figure::Images`] grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrayImage {
+    /// Caption under it.
+    pub caption: String,
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Row-major pixels: in [0, 1], or, when `signed`, in [−1, 1] (a
+    /// perturbation: drawn with 0 as mid-gray, scaled to its largest
+    /// magnitude).
+    pub pixels: Vec<f32>,
+    /// Whether the pixels are signed.
+    pub signed: bool,
+}
+
 /// A figure as data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Figure {
@@ -48,6 +77,36 @@ pub enum Figure {
         /// What the columns are.
         col_label: String,
     },
+    /// A grid of bar charts (histograms), `cols` panels a row.
+    Bars {
+        /// Title.
+        title: String,
+        /// Label of every panel's x axis.
+        x_label: String,
+        /// Panels a row.
+        cols: usize,
+        /// The panels, row by row.
+        panels: Vec<BarPanel>,
+    },
+    /// A grid of grayscale images, drawn as a PNG: one row of images per
+    /// entry, labelled.
+    Images {
+        /// Title.
+        title: String,
+        /// `(row label, images)`.
+        rows: Vec<(String, Vec<GrayImage>)>,
+    },
+}
+
+impl Figure {
+    /// The extension of the figure's file: `png` for images, `svg` for
+    /// every drawing.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            Figure::Images { .. } => "png",
+            _ => "svg",
+        }
+    }
 }
 
 /// What an experiment adds to the report.

@@ -5,9 +5,10 @@
 use std::path::PathBuf;
 
 use sgbn_eval::{
-    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, MaskingJob, MaskingResult,
-    Plan, PlanContext, Profile, ReportContext, Results, TrainJob, TrainedModel, TransferJob,
-    TransferResult, assemble, experiments,
+    AccuracyJob, AccuracyResult, AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult,
+    ExamplesJob, ExamplesResult, Figure, MaskingJob, MaskingResult, Plan, PlanContext, Profile,
+    ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
+    experiments,
 };
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
@@ -30,7 +31,16 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
             repeated: None,
             seconds: 0.0,
             cost: None,
+            confidence: None,
         })
+    }
+
+    fn accuracy(&self, _: &AccuracyJob) -> Option<AccuracyResult> {
+        None
+    }
+
+    fn examples(&self, _: &ExamplesJob) -> Option<ExamplesResult> {
+        None
     }
 
     fn clean(&self, _: &CleanJob) -> Option<CleanResult> {

@@ -552,9 +552,10 @@ impl ModelSpec {
     ///   ReLU, one dropout 0.5 after the state layer;
     /// - the slope ×1.04 every 1,000 iterations, at most 5.
     ///
-    /// Not represented: their early stopping (on the test loss of 500 random
-    /// test images every 100 iterations after iteration 19,000, patience 3)
-    /// and their loss scale (the mean over classes, summed over the batch).
+    /// Their early stopping (the loss of 500 images every 100 iterations
+    /// from iteration 19,000, patience 3) is a training-config field
+    /// (`sgbn_defenses::EarlyStoppingRule::StepLoss`), not part of the spec.
+    /// Not represented: their loss scale (the mean over classes).
     pub fn with_authors_code(mut self) -> Self {
         self.init = InitSpec {
             weight_bound: Some(1.0),

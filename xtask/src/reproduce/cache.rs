@@ -4,7 +4,8 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`: `<model>-run<r>-<hash>.json`.
+//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`:
+//!   `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,9 @@ use sgbn_attacks::EvalClassifier;
 use sgbn_data::Dataset;
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
-    CleanJob, CleanResult, EvalJob, EvalResult, MaskingJob, MaskingResult, Results, TrainJob,
-    TrainedModel, TransferJob, TransferResult, key_hash,
+    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
+    ExamplesResult, MaskingJob, MaskingResult, Results, TrainJob, TrainedModel, TransferJob,
+    TransferResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -151,6 +153,31 @@ impl Cache {
         let result = job.run(&model, slope, test, &self.device)?;
         store(&self.file("masking", &job.model, job)?, result)
     }
+
+    /// The clean accuracy's result, computed and stored when missing.
+    pub fn accuracy(
+        &self,
+        job: &AccuracyJob,
+        train: &Dataset,
+        test: &Dataset,
+    ) -> anyhow::Result<AccuracyResult> {
+        if let Some(r) = Results::accuracy(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&model, slope, train, test, &self.device)?;
+        store(&self.file("accuracy", &job.model, job)?, result)
+    }
+
+    /// The adversarial examples, computed and stored when missing.
+    pub fn examples(&self, job: &ExamplesJob, test: &Dataset) -> anyhow::Result<ExamplesResult> {
+        if let Some(r) = Results::examples(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&model, slope, test, &self.device)?;
+        store(&self.file("examples", &job.model, job)?, result)
+    }
 }
 
 impl Results for Cache {
@@ -172,5 +199,13 @@ impl Results for Cache {
 
     fn masking(&self, job: &MaskingJob) -> Option<MaskingResult> {
         cached(&self.file("masking", &job.model, job).ok()?)
+    }
+
+    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
+        cached(&self.file("accuracy", &job.model, job).ok()?)
+    }
+
+    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
+        cached(&self.file("examples", &job.model, job).ok()?)
     }
 }

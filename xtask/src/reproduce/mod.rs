@@ -5,6 +5,7 @@
 //! See docs/reproduction.md.
 
 mod cache;
+mod png;
 mod report;
 mod svg;
 
@@ -74,6 +75,7 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
         anyhow::ensure!(r > 0, "--runs must be ≥ 1");
         profile.runs = r;
         profile.adaptive_runs = profile.adaptive_runs.min(r);
+        profile.ch3_runs = r;
     }
     let dir = resolve_mnist_dir(sel.data_dir.as_deref());
     let mnist =
@@ -135,11 +137,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             data: &sums,
         },
     )?;
-    let train_images = profile
-        .train_size
-        .unwrap_or(mnist.train.len())
-        .min(mnist.train.len())
-        - profile.validation_size;
+    let (train_available, test_available) = (mnist.train.len(), mnist.test.len());
 
     // Every unit of work in run order (training first: evaluations need
     // the models), with its cost in GFLOP for the progress bar's ETA and
@@ -149,7 +147,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for t in &plan.trains {
         units.push((
             format!("train {} run {}", t.model, t.run),
-            t.cost(train_images),
+            t.cost(t.images(train_available)),
             cache.is_trained(t),
             Box::new(|| cache.train(t, &mnist.train).map(drop)),
         ));
@@ -186,18 +184,42 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.masking(m, &mnist.test).map(drop)),
         ));
     }
+    for a in &plan.accuracies {
+        units.push((
+            format!(
+                "accuracy {} run {} ({:?})",
+                a.model.model, a.model.run, a.split
+            ),
+            a.cost(a.images(train_available, test_available)),
+            Results::accuracy(&cache, a).is_some(),
+            Box::new(|| cache.accuracy(a, &mnist.train, &mnist.test).map(drop)),
+        ));
+    }
+    for x in &plan.examples {
+        units.push((
+            format!(
+                "examples {} run {}: {:?}",
+                x.model.model, x.model.run, x.attack
+            ),
+            x.cost(),
+            Results::examples(&cache, x).is_some(),
+            Box::new(|| cache.examples(x, &mnist.test).map(drop)),
+        ));
+    }
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
         .filter(|u| !u.2)
         .fold(0.0, |total, u| total + u.1);
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks ({:.0} GFLOP left to compute)",
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets ({:.0} GFLOP left to compute)",
         plan.trains.len(),
         plan.evals.len(),
         plan.transfers.len(),
         plan.cleans.len(),
         plan.maskings.len(),
+        plan.accuracies.len(),
+        plan.examples.len(),
         todo
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(
@@ -226,6 +248,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         out: &out,
         data: &data,
         root: &workspace_root(),
+        only: &args.selection.only,
     })?;
     println!(
         "report: {} ({:.0} s)",
@@ -246,6 +269,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
         out: &out,
         data: &data,
         root: &workspace_root(),
+        only: &args.selection.only,
     })?;
     println!("report: {}", path.display());
     Ok(())

@@ -1,5 +1,7 @@
 //! The files of the report: `results/<profile>/REPORT.md`, `report.json`
-//! and `figures/*.svg`, from the sections the experiments write
+//! (`REPORT-<ids>.md`, `report-<ids>.json` for a selection with `--only`,
+//! so that a partial run never replaces the default set's report)
+//! and `figures/*.svg` / `*.png`, from the sections the experiments write
 //! ([`sgbn_eval::assemble`]), plus a manifest of where and how it ran.
 
 use std::{fmt::Write, path::Path};
@@ -8,7 +10,7 @@ use candle_core::Device;
 use sgbn_eval::{Experiment, Profile, RESULTS_VERSION, ReportContext, TrainedModel, assemble};
 use sgbn_models::write_atomic;
 
-use super::{cache::Cache, svg};
+use super::{cache::Cache, png, svg};
 
 /// Everything the report files need.
 pub struct ReportFiles<'a> {
@@ -19,6 +21,28 @@ pub struct ReportFiles<'a> {
     /// (file, SHA-256) of each data file.
     pub data: &'a [(String, String)],
     pub root: &'a Path,
+    /// The `--only` selection (empty: the default set).
+    pub only: &'a [String],
+}
+
+/// The stem of the report's files: `REPORT` / `report` for the default
+/// set, `REPORT-ch3` / `report-ch3` for `--only ch3` (ids joined by `+`).
+pub fn stems(only: &[String]) -> (String, String) {
+    if only.is_empty() {
+        return ("REPORT".into(), "report".into());
+    }
+    let tag: String = only
+        .join("+")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+.-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (format!("REPORT-{tag}"), format!("report-{tag}"))
 }
 
 /// Writes the report; returns the path of REPORT.md.
@@ -36,14 +60,21 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
         },
     )?;
     for (name, figure) in &report.figures {
-        write_atomic(&figures.join(name), svg::render(figure).as_bytes())?;
+        let bytes = match png::render(figure)? {
+            Some(png) => png,
+            None => svg::render(figure)
+                .map(String::into_bytes)
+                .ok_or_else(|| anyhow::anyhow!("figure {name}: neither a drawing nor images"))?,
+        };
+        write_atomic(&figures.join(name), &bytes)?;
     }
     let mut md = report.markdown;
     manifest(ctx, &mut md)?;
-    let path = ctx.out.join("REPORT.md");
+    let (md_stem, json_stem) = stems(ctx.only);
+    let path = ctx.out.join(format!("{md_stem}.md"));
     write_atomic(&path, md.as_bytes())?;
     write_atomic(
-        &ctx.out.join("report.json"),
+        &ctx.out.join(format!("{json_stem}.json")),
         serde_json::to_string_pretty(&report.json)?.as_bytes(),
     )?;
     Ok(path)
@@ -135,4 +166,20 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
         train_s, es, ts, cs
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selection_writes_its_own_report_files() {
+        assert_eq!(stems(&[]), ("REPORT".into(), "report".into()));
+        let only = ["ch3".to_string(), "fig4.3".to_string()];
+        assert_eq!(
+            stems(&only),
+            ("REPORT-ch3+fig4.3".into(), "report-ch3+fig4.3".into())
+        );
+        assert_eq!(stems(&["a/b".to_string()]).0, "REPORT-a_b");
+    }
 }

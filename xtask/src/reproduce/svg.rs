@@ -1,10 +1,10 @@
-//! Small SVG figures written by hand: line plots with error bars and heat
-//! maps. No font files are needed (text is left to the viewer's default
+//! Small SVG figures written by hand: line plots with error bars, heat
+//! maps and grids of histograms. No font files are needed (text is left to the viewer's default
 //! font), and no plotting dependency is built.
 
 use std::fmt::Write;
 
-use sgbn_eval::{Figure, Series};
+use sgbn_eval::{BarPanel, Figure, Series};
 
 /// The colours of the series, by [`Series::color`] index.
 pub const PALETTE: [&str; 8] = [
@@ -17,9 +17,10 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The SVG of a figure.
-pub fn render(figure: &Figure) -> String {
-    match figure {
+/// The SVG of a figure; `None` for one that is not a drawing (images:
+/// see `png.rs`).
+pub fn render(figure: &Figure) -> Option<String> {
+    Some(match figure {
         Figure::Line {
             title,
             x_label,
@@ -33,7 +34,90 @@ pub fn render(figure: &Figure) -> String {
             row_label,
             col_label,
         } => heat_map(title, rows, cols, values, row_label, col_label),
+        Figure::Bars {
+            title,
+            x_label,
+            cols,
+            panels,
+        } => bar_grid(title, x_label, *cols, panels),
+        Figure::Images { .. } => return None,
+    })
+}
+
+/// Histograms as a grid of small bar charts, `cols` a row; shares (0–1) on
+/// the y axis, which runs from 0 to 1 in every panel so that they compare.
+pub fn bar_grid(title: &str, x_label: &str, cols: usize, panels: &[BarPanel]) -> String {
+    let cols = cols.max(1);
+    let rows = panels.len().div_ceil(cols).max(1);
+    let (pw, ph, gap_x, gap_y, left, top) = (200.0, 110.0, 40.0, 60.0, 50.0, 50.0);
+    let w = left + cols as f64 * (pw + gap_x);
+    let h = top + rows as f64 * (ph + gap_y) + 10.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+        w / 2.0,
+        esc(title)
+    );
+    for (k, p) in panels.iter().enumerate() {
+        let x0 = left + (k % cols) as f64 * (pw + gap_x);
+        let y0 = top + (k / cols) as f64 * (ph + gap_y);
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle">{}</text>
+<rect x="{x0}" y="{y0}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
+<text x="{}" y="{}" text-anchor="end">1</text><text x="{}" y="{}" text-anchor="end">0</text>"##,
+            x0 + pw / 2.0,
+            y0 - 6.0,
+            esc(&p.title),
+            x0 - 4.0,
+            y0 + 8.0,
+            x0 - 4.0,
+            y0 + ph
+        );
+        let (lo, hi) = (
+            p.edges.first().copied().unwrap_or(0.0),
+            p.edges.last().copied().unwrap_or(1.0),
+        );
+        let sx = |v: f64| x0 + (v - lo) / (hi - lo).max(f64::MIN_POSITIVE) * pw;
+        match &p.shares {
+            Some(shares) => {
+                for (i, v) in shares.iter().enumerate() {
+                    let (a, b) = (p.edges[i], p.edges[i + 1]);
+                    let bh = v.clamp(0.0, 1.0) * ph;
+                    let _ = writeln!(
+                        s,
+                        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#1f77b4" stroke="white"/>"##,
+                        sx(a),
+                        y0 + ph - bh,
+                        sx(b) - sx(a)
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{}" y="{}" text-anchor="middle">–</text>"#,
+                    x0 + pw / 2.0,
+                    y0 + ph / 2.0
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            r#"<text x="{x0}" y="{}" text-anchor="start">{lo}</text><text x="{}" y="{}" text-anchor="end">{hi}</text><text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            y0 + ph + 14.0,
+            x0 + pw,
+            y0 + ph + 14.0,
+            x0 + pw / 2.0,
+            y0 + ph + 28.0,
+            esc(x_label)
+        );
     }
+    s.push_str("</svg>\n");
+    s
 }
 
 /// Accuracy (%) against ε.
@@ -275,5 +359,34 @@ mod tests {
             "target",
         );
         assert!(h.contains(">50.0<") && h.contains(">–<"));
+    }
+
+    #[test]
+    fn a_bar_grid_draws_one_bar_per_bin_and_a_dash_where_missing() {
+        let panels = [
+            BarPanel {
+                title: "a".into(),
+                edges: vec![0.0, 50.0, 100.0],
+                shares: Some(vec![0.25, 0.75]),
+            },
+            BarPanel {
+                title: "b".into(),
+                edges: vec![0.0, 50.0, 100.0],
+                shares: None,
+            },
+        ];
+        let s = bar_grid("t", "confidence", 2, &panels);
+        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+        assert_eq!(s.matches(r##"fill="#1f77b4""##).count(), 2);
+        // The 0.75 bar is three times as tall as the 0.25 one (110 px panels).
+        assert!(s.contains(r#"height="27.5""#) && s.contains(r#"height="82.5""#));
+        assert!(s.contains(">–<"));
+        assert!(
+            render(&Figure::Images {
+                title: "x".into(),
+                rows: vec![]
+            })
+            .is_none()
+        );
     }
 }

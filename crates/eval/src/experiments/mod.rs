@@ -2,17 +2,51 @@
 //! an id takes one step: `fig4.3` is in `fig4_3.rs`.
 //!
 //! Building blocks shared by several experiments: [`fgsm_curve`] (white-box
-//! FGSM against ε beside Table 4.11) and [`transfer_matrix`] (black-box
-//! FGSM transfer beside Table 4.8).
+//! FGSM against ε beside Table 4.11), [`transfer_matrix`] (black-box FGSM
+//! transfer beside Table 4.8), and for chapter 3 [`chapter3`] (the networks
+//! and their training), [`ch3_curve`] (FGSM against ε, train − test gap,
+//! the thesis's claims), [`binarized_curve`] (the claims of Figs.
+//! 3.8–3.10), [`confidence_grid`] (confidence histograms),
+//! [`binarized_table`] (Tables 3.4–3.6) and [`fgsm_images`] (Figs. 3.12,
+//! 3.13).
+//!
+//! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
 pub mod adaptive;
+pub mod binarized_curve;
+pub mod binarized_table;
+pub mod ch3_curve;
+pub mod chapter3;
+pub mod confidence_grid;
 pub mod fgsm_curve;
+pub mod fgsm_images;
+pub mod fig3_10;
+pub mod fig3_11;
+pub mod fig3_12;
+pub mod fig3_13;
+pub mod fig3_2;
+pub mod fig3_3;
+pub mod fig3_4;
+pub mod fig3_5;
+pub mod fig3_6;
+pub mod fig3_7;
+pub mod fig3_8;
+pub mod fig3_9;
 pub mod fig4_13;
 pub mod fig4_15;
 pub mod fig4_3;
 pub mod fig4_4;
 pub mod fig4_6;
+pub mod figa_1;
+pub mod figa_2;
+pub mod figa_3;
+pub mod figa_4;
+pub mod figa_5;
+pub mod figa_6;
 pub mod protocol;
+pub mod table3_4;
+pub mod table3_5;
+pub mod table3_6;
 pub mod table4_11;
 pub mod table4_11_more;
 pub mod transfer_matrix;
@@ -22,6 +56,27 @@ use crate::{EvalError, Experiment, Result};
 /// Every experiment this build knows, in report order.
 pub fn all() -> Vec<&'static dyn Experiment> {
     vec![
+        &fig3_2::FIG3_2,
+        &fig3_3::FIG3_3,
+        &fig3_4::FIG3_4,
+        &fig3_5::FIG3_5,
+        &fig3_6::FIG3_6,
+        &fig3_7::FIG3_7,
+        &fig3_8::FIG3_8,
+        &fig3_9::FIG3_9,
+        &fig3_10::FIG3_10,
+        &fig3_11::FIG3_11,
+        &fig3_12::FIG3_12,
+        &fig3_13::FIG3_13,
+        &table3_4::TABLE3_4,
+        &table3_5::TABLE3_5,
+        &table3_6::TABLE3_6,
+        &figa_1::FIGA_1,
+        &figa_2::FIGA_2,
+        &figa_3::FIGA_3,
+        &figa_4::FIGA_4,
+        &figa_5::FIGA_5,
+        &figa_6::FIGA_6,
         &fig4_3::FIG4_3,
         &fig4_4::FIG4_4,
         &fig4_6::FIG4_6,
@@ -41,12 +96,33 @@ pub fn find(id: &str) -> Result<&'static dyn Experiment> {
         .find(|e| e.id() == id)
         .ok_or_else(|| EvalError::UnknownExperiment {
             id: id.into(),
-            known: all().iter().map(|e| e.id()).collect::<Vec<_>>().join(", "),
+            known: format!(
+                "{}; groups: {}",
+                all().iter().map(|e| e.id()).collect::<Vec<_>>().join(", "),
+                GROUPS.map(|(g, _)| g).join(", ")
+            ),
         })
 }
 
-/// The experiments named in `only` (in that order), or, when `only` is
-/// empty, the default set (every experiment when `everything`).
+/// The groups `--only` accepts besides ids, and which ids each names.
+pub const GROUPS: [(&str, &str); 1] = [(
+    "ch3",
+    "every chapter-3 and Appendix-A experiment (fig3.*, table3.*, figA.*)",
+)];
+
+/// Whether experiment `id` belongs to group `group`.
+pub fn in_group(group: &str, id: &str) -> bool {
+    match group {
+        "ch3" => ["fig3.", "table3.", "figA."]
+            .iter()
+            .any(|p| id.starts_with(p)),
+        _ => false,
+    }
+}
+
+/// The experiments named in `only` (ids or [`GROUPS`], in that order, each
+/// once), or, when `only` is empty, the default set (every experiment when
+/// `everything`).
 pub fn select(only: &[String], everything: bool) -> Result<Vec<&'static dyn Experiment>> {
     if only.is_empty() {
         return Ok(all()
@@ -54,5 +130,21 @@ pub fn select(only: &[String], everything: bool) -> Result<Vec<&'static dyn Expe
             .filter(|e| everything || e.in_default_set())
             .collect());
     }
-    only.iter().map(|id| find(id)).collect()
+    let mut out: Vec<&'static dyn Experiment> = Vec::new();
+    for name in only {
+        let picked: Vec<_> = if GROUPS.iter().any(|(g, _)| g == name) {
+            all()
+                .into_iter()
+                .filter(|e| in_group(name, e.id()))
+                .collect()
+        } else {
+            vec![find(name)?]
+        };
+        for e in picked {
+            if !out.iter().any(|o| o.id() == e.id()) {
+                out.push(e);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -1,0 +1,24 @@
+//! `fig3.9`: the binarized 1CNN with DBN, STE and REINFORCE units: FGSM
+//! accuracy against ε and the train − test gap (Fig. 3.9, §3.2.4).
+
+use super::binarized_curve::CLAIMS;
+use super::ch3_curve::Ch3Curve;
+use super::chapter3::Ch3Net;
+use crate::ExperimentInfo;
+
+/// The experiment.
+pub static FIG3_9: Ch3Curve = Ch3Curve {
+    info: ExperimentInfo {
+        id: "fig3.9",
+        title: "Stochastic and deterministic binarized 1CNN: FGSM accuracy and overfitting",
+        reference: "Fig. 3.9, §3.2.4",
+        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        default_set: false,
+    },
+    nets: &[
+        Ch3Net::Binarized("1cnn-dbn"),
+        Ch3Net::Binarized("1cnn-ste"),
+        Ch3Net::Binarized("1cnn-reinforce"),
+    ],
+    claims: CLAIMS,
+};

@@ -1,0 +1,23 @@
+//! `table3.5`: training and testing accuracy of the binarized 1CNNs
+//! (Table 3.5, §3.2.4).
+
+use super::binarized_table::BinarizedTable;
+use super::chapter3::Ch3Net;
+use crate::ExperimentInfo;
+
+/// The experiment.
+pub static TABLE3_5: BinarizedTable = BinarizedTable {
+    info: ExperimentInfo {
+        id: "table3.5",
+        title: "Training and testing accuracies of the binarized 1CNNs",
+        reference: "Table 3.5, §3.2.4",
+        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        default_set: false,
+    },
+    table: "table3.5",
+    nets: &[
+        Ch3Net::Binarized("1cnn-dbn"),
+        Ch3Net::Binarized("1cnn-ste"),
+        Ch3Net::Binarized("1cnn-reinforce"),
+    ],
+};

@@ -1,0 +1,23 @@
+//! `table3.6`: training and testing accuracy of the binarized 2CNNs
+//! (Table 3.6, §3.2.4).
+
+use super::binarized_table::BinarizedTable;
+use super::chapter3::Ch3Net;
+use crate::ExperimentInfo;
+
+/// The experiment.
+pub static TABLE3_6: BinarizedTable = BinarizedTable {
+    info: ExperimentInfo {
+        id: "table3.6",
+        title: "Training and testing accuracies of the binarized 2CNNs",
+        reference: "Table 3.6, §3.2.4",
+        models: &["2cnn-dbn", "2cnn-ste", "2cnn-reinforce"],
+        default_set: false,
+    },
+    table: "table3.6",
+    nets: &[
+        Ch3Net::Binarized("2cnn-dbn"),
+        Ch3Net::Binarized("2cnn-ste"),
+        Ch3Net::Binarized("2cnn-reinforce"),
+    ],
+};
