@@ -59,6 +59,10 @@ pub enum Figure {
         title: String,
         /// Label of the x axis.
         x_label: String,
+        /// Label of the y axis.
+        y_label: String,
+        /// Top of the y axis (its bottom is 0).
+        y_max: f64,
         /// The lines.
         series: Vec<Series>,
     },

@@ -135,6 +135,8 @@ mod tests {
             render(&Figure::Line {
                 title: "l".into(),
                 x_label: "x".into(),
+                y_label: "y".into(),
+                y_max: 1.0,
                 series: vec![]
             })
             .expect("ok")

@@ -24,8 +24,10 @@ pub fn render(figure: &Figure) -> Option<String> {
         Figure::Line {
             title,
             x_label,
+            y_label,
+            y_max,
             series,
-        } => line_plot(title, x_label, series),
+        } => line_plot(title, (x_label, y_label, *y_max), series),
         Figure::Heat {
             title,
             rows,
@@ -120,8 +122,15 @@ pub fn bar_grid(title: &str, x_label: &str, cols: usize, panels: &[BarPanel]) ->
     s
 }
 
-/// Accuracy (%) against ε.
-pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
+/// Lines against x, with the y axis `(x label, y label, top)` from 0 to
+/// its top (accuracy in % against ε, for most figures).
+pub fn line_plot(title: &str, axes: (&str, &str, f64), series: &[Series]) -> String {
+    let (x_label, y_label, y_max) = axes;
+    let y_max = if y_max > 0.0 && y_max.is_finite() {
+        y_max
+    } else {
+        1.0
+    };
     let (w, h, left, right, top, bottom) = (720.0, 440.0, 60.0, 220.0, 40.0, 50.0);
     let (pw, ph) = (w - left - right, h - top - bottom);
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
@@ -134,7 +143,7 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
         (x0, x1) = (0.0, 1.0);
     }
     let sx = |x: f64| left + (x - x0) / (x1 - x0) * pw;
-    let sy = |y: f64| top + (1.0 - y.clamp(0.0, 100.0) / 100.0) * ph;
+    let sy = |y: f64| top + (1.0 - y.clamp(0.0, y_max) / y_max) * ph;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -146,7 +155,7 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
         esc(title)
     );
     for i in 0..=5 {
-        let y = i as f64 * 20.0;
+        let y = (y_max * i as f64 / 5.0 * 1e6).round() / 1e6;
         let _ = writeln!(
             s,
             r##"<line x1="{left}" x2="{0}" y1="{1}" y2="{1}" stroke="#ddd"/><text x="{2}" y="{3}" text-anchor="end">{y}</text>"##,
@@ -170,12 +179,13 @@ pub fn line_plot(title: &str, x_label: &str, series: &[Series]) -> String {
         s,
         r##"<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>
 <text x="{}" y="{}" text-anchor="middle">{}</text>
-<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">accuracy (%)</text>"##,
+<text x="16" y="{}" text-anchor="middle" transform="rotate(-90 16 {})">{}</text>"##,
         left + pw / 2.0,
         h - 10.0,
         esc(x_label),
         top + ph / 2.0,
-        top + ph / 2.0
+        top + ph / 2.0,
+        esc(y_label)
     );
     for (k, se) in series.iter().enumerate() {
         let color = PALETTE[se.color % PALETTE.len()];
@@ -326,7 +336,7 @@ mod tests {
     fn plots_are_svg_with_one_line_per_series_and_escaped_text() {
         let s = line_plot(
             "a <b> & c",
-            "ε",
+            ("ε", "accuracy (%)", 100.0),
             &[
                 Series {
                     label: "ours".into(),

@@ -230,6 +230,8 @@ impl Experiment for FgsmCurve {
             Figure::Line {
                 title: format!("{}: FGSM, white box", self.info.id),
                 x_label: "ε".into(),
+                y_label: "accuracy (%)".into(),
+                y_max: 100.0,
                 series,
             },
         ));

@@ -40,6 +40,37 @@ impl FgsmImages {
     }
 }
 
+/// The clean image, the perturbation (signed) and the perturbed image of
+/// an example of images shaped `[C, H, W]` (the first channel).
+pub fn panels(example: &Example, shape: [usize; 3]) -> [GrayImage; 3] {
+    let [_, h, w] = shape;
+    let first = |v: Vec<f32>| v.into_iter().take(h * w).collect::<Vec<_>>();
+    let image = |caption: String, pixels: Vec<f32>, signed| GrayImage {
+        caption,
+        width: w,
+        height: h,
+        pixels: first(pixels),
+        signed,
+    };
+    [
+        image(
+            format!("clean, image {}", example.index),
+            example.clean.clone(),
+            false,
+        ),
+        image(
+            format!("perturbation, image {}", example.index),
+            example.perturbation(),
+            true,
+        ),
+        image(
+            format!("perturbed, image {}", example.index),
+            example.adversarial.clone(),
+            false,
+        ),
+    ]
+}
+
 /// The mean distance (pixels) of the perturbation's mass from the image
 /// centre, `Σ|δ|·r / Σ|δ|`, and the share of pixels it changes.
 pub fn spread(example: &Example, width: usize) -> (f64, f64) {
@@ -93,14 +124,7 @@ impl Experiment for FgsmImages {
                 distances.push(None);
                 continue;
             };
-            let [_, h, w] = result.shape;
-            let image = |caption: String, pixels: Vec<f32>, signed| GrayImage {
-                caption,
-                width: w,
-                height: h,
-                pixels,
-                signed,
-            };
+            let w = result.shape[2];
             let mut perturbations = Vec::new();
             let mut perturbed = Vec::new();
             let mut sum = 0.0;
@@ -116,16 +140,9 @@ impl Experiment for FgsmImages {
                     ex.prediction,
                     100.0 * changed
                 );
-                perturbations.push(image(
-                    format!("perturbation, image {}", ex.index),
-                    ex.perturbation(),
-                    true,
-                ));
-                perturbed.push(image(
-                    format!("perturbed, image {}", ex.index),
-                    ex.adversarial.clone(),
-                    false,
-                ));
+                let [_, delta, adversarial] = panels(ex, result.shape);
+                perturbations.push(delta);
+                perturbed.push(adversarial);
             }
             distances.push(Some(sum / result.examples.len().max(1) as f64));
             rows.push((format!("{}: perturbation", net.label()), perturbations));

@@ -119,6 +119,8 @@ impl Experiment for Fig4_4 {
                 Figure::Line {
                     title: format!("fig4.4: {label}, white box"),
                     x_label: "ε".into(),
+                    y_label: "accuracy (%)".into(),
+                    y_max: 100.0,
                     series,
                 },
             ));

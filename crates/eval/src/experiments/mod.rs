@@ -32,7 +32,10 @@ pub mod fig3_6;
 pub mod fig3_7;
 pub mod fig3_8;
 pub mod fig3_9;
+pub mod fig4_10;
+pub mod fig4_11;
 pub mod fig4_13;
+pub mod fig4_14;
 pub mod fig4_15;
 pub mod fig4_3;
 pub mod fig4_4;
@@ -80,7 +83,10 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_3::FIG4_3,
         &fig4_4::FIG4_4,
         &fig4_6::FIG4_6,
+        &fig4_10::FIG4_10,
+        &fig4_11::FIG4_11,
         &fig4_13::FIG4_13,
+        &fig4_14::FIG4_14,
         &fig4_15::FIG4_15,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,

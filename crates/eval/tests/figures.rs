@@ -1,0 +1,181 @@
+//! The chapter-4 figures that reuse other experiments' work: `fig4.11`
+//! reads the distortion `fig4.3`'s evaluations record (no job of its own),
+//! `fig4.14` the clean accuracies on both splits, `fig4.10` the attacked
+//! pixels; each checks the thesis's claims on the numbers it gets.
+
+use std::path::PathBuf;
+
+use sgbn_eval::{
+    AccuracyJob, AccuracyResult, AttackCost, AttackSpec, CleanJob, CleanResult, EvalJob,
+    EvalResult, Example, ExamplesJob, ExamplesResult, Figure, MaskingJob, MaskingResult, Plan,
+    PlanContext, Profile, ReportContext, Results, Section, Split, TrainJob, TrainedModel,
+    TransferJob, TransferResult, experiments,
+};
+
+/// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
+/// `clean(model, split)`; examples whose perturbation changes `changed(model)`
+/// of 10 pixels.
+struct Fake {
+    l1: fn(&str, usize) -> f64,
+    clean: fn(&str, Split) -> f64,
+    changed: fn(&str) -> usize,
+}
+
+impl Results for Fake {
+    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
+        None
+    }
+
+    fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
+        let AttackSpec::Fgsm { eps, .. } = job.attack else {
+            return None;
+        };
+        let l1 = (self.l1)(&job.model.model, job.model.run) * eps;
+        Some(EvalResult {
+            accuracy: 0.5,
+            total: job.test_size,
+            repeated: None,
+            seconds: 0.0,
+            cost: Some(AttackCost {
+                success_rate: 0.5,
+                mean_l1: l1,
+                mean_linf: eps,
+                max_linf: eps,
+                mean_forward_passes: 2.0,
+            }),
+            confidence: None,
+        })
+    }
+
+    fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
+        None
+    }
+
+    fn transfer(&self, _: &TransferJob) -> Option<TransferResult> {
+        None
+    }
+
+    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
+        None
+    }
+
+    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
+        Some(AccuracyResult {
+            accuracy: (self.clean)(&job.model.model, job.split),
+            total: 100,
+            seconds: 0.0,
+        })
+    }
+
+    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
+        let k = (self.changed)(&job.model.model);
+        let adversarial: Vec<f32> = (0..10).map(|i| if i < k { 0.3 } else { 0.0 }).collect();
+        Some(ExamplesResult {
+            shape: [1, 2, 5],
+            examples: job
+                .indices
+                .iter()
+                .map(|&index| Example {
+                    index,
+                    label: 4,
+                    clean: vec![0.0; 10],
+                    adversarial: adversarial.clone(),
+                    prediction: 9,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn data() -> Vec<String> {
+    vec!["a".repeat(64)]
+}
+
+fn section(id: &str, profile: &Profile, store: &Fake) -> Section {
+    let data = data();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis");
+    let ctx = ReportContext {
+        profile,
+        data: &data,
+        results: store,
+        thesis_dir: &dir,
+    };
+    experiments::find(id)
+        .expect("id")
+        .report(&ctx)
+        .expect("section")
+}
+
+const STORE: Fake = Fake {
+    l1: |model, run| match model {
+        "sgbn" => 0.6,
+        "cnn" => 0.5 + 0.01 * run as f64,
+        "cnn-bin" => 0.5 - 0.01 * run as f64,
+        "sap" => 0.3,
+        _ => 0.2,
+    },
+    clean: |model, split| match (model, split) {
+        (_, Split::Test) => 0.9,
+        ("sgbn", Split::Train) => 0.91,
+        (_, Split::Train) => 0.95,
+    },
+    changed: |model| if model == "sgbn" { 8 } else { 5 },
+};
+
+#[test]
+fn the_distortion_figure_costs_nothing_beyond_fig4_3() {
+    let quick = Profile::named("quick").expect("quick");
+    let data = data();
+    let ctx = PlanContext {
+        profile: &quick,
+        data: &data,
+    };
+    let pick = |ids: &[&str]| {
+        let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+        Plan::build(&experiments::select(&ids, false).expect("ids"), &ctx).expect("plan")
+    };
+    let alone = pick(&["fig4.3"]);
+    let both = pick(&["fig4.3", "fig4.11"]);
+    assert_eq!(alone.evals.len(), both.evals.len());
+    assert_eq!(alone.trains.len(), both.trains.len());
+}
+
+#[test]
+fn the_distortion_claims_are_checked_with_the_runs_spread() {
+    let mut two = Profile::named("smoke").expect("smoke");
+    two.runs = 2;
+    let s = section("fig4.11", &two, &STORE);
+    let md = &s.markdown;
+    // ε 0.3: SGBN 18, CNN 15 ± 0.2, CNN-BIN 15 ± 0.2, SAP 9, BNN with PGD 6.
+    assert!(md.contains("| sgbn | 0.00 ± 0.00 (2) | 6.00 ± 0.00 (2) | 18.00 ± 0.00 (2) |"), "{md}");
+    assert_eq!(md.matches("**holds**").count(), 3, "{md}");
+    assert!(md.contains("sgbn 18.00 > cnn 15.15 > cnn-bin 14.85 > sap 9.00 > bnn-pgd 6.00"), "{md}");
+    let Figure::Line { y_max, series, .. } = &s.figures[0].1 else {
+        panic!("a line plot");
+    };
+    assert_eq!((*y_max, series.len()), (0.3, 5));
+
+    // One run: no spread, so the CNN / CNN-BIN comparison is not made.
+    let one = Profile::named("smoke").expect("smoke");
+    let md = section("fig4.11", &one, &STORE).markdown;
+    assert!(md.contains("needs 2 runs or more): not computed"), "{md}");
+    assert!(md.contains("2 of 2 of the thesis's claims hold"), "{md}");
+}
+
+#[test]
+fn the_generalization_gap_and_the_perturbation_images() {
+    let smoke = Profile::named("smoke").expect("smoke");
+    let md = section("fig4.14", &smoke, &STORE).markdown;
+    assert!(md.contains("| sgbn | 91.0 (1) | 90.0 (1) | 1.0 (1) |"), "{md}");
+    assert!(md.contains("**holds** — gaps: SGBN (ST) 1.00, SGBN (DT) 5.00, CNN-BIN 5.00"), "{md}");
+
+    let s = section("fig4.10", &smoke, &STORE);
+    assert!(s.markdown.contains("**holds** — the most pixels changed: sgbn (80 %)"), "{}", s.markdown);
+    let Figure::Images { rows, .. } = &s.figures[0].1 else {
+        panic!("images");
+    };
+    // Five models × three images, each row clean / perturbation / perturbed.
+    assert_eq!(rows.len(), 15);
+    assert_eq!(rows[0].1.len(), 3);
+    assert!(rows[0].1[1].signed && !rows[0].1[2].signed);
+}
