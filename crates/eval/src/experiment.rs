@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
-    ExamplesJob, ExamplesResult, MaskingJob, MaskingResult, Profile, Result, Section, TrainJob,
-    TrainedModel, TransferJob, TransferResult,
+    ExamplesJob, ExamplesResult, GateJob, GateResult, MaskingJob, MaskingResult, Profile, Result,
+    Section, TrainJob, TrainedModel, TransferJob, TransferResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -46,6 +46,8 @@ pub struct Jobs {
     pub accuracies: Vec<AccuracyJob>,
     /// Adversarial examples kept as pixels.
     pub examples: Vec<ExamplesJob>,
+    /// What the gates do on clean images.
+    pub gates: Vec<GateJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -65,6 +67,8 @@ pub trait Results {
     fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult>;
     /// Finished adversarial examples.
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult>;
+    /// A finished gate measurement.
+    fn gates(&self, job: &GateJob) -> Option<GateResult>;
 }
 
 /// What a report section needs.

@@ -66,6 +66,7 @@ mod evaluate;
 mod examples_job;
 mod experiment;
 pub mod experiments;
+mod gate_job;
 mod jobs;
 mod key;
 mod masking_check;
@@ -85,6 +86,7 @@ pub use evaluate::{
 };
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
 pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
+pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
 pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
     TrainedModel, TransferJob, TransferResult,
@@ -94,8 +96,8 @@ pub use masking_check::{MaskingPoint, masking_check};
 pub use plan::Plan;
 pub use profile::Profile;
 pub use report::{
-    AssembledReport, BarPanel, Cell, Figure, GrayImage, Section, Series, assemble, eps_eq,
-    fmt_summary, summary, verdict,
+    AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, Section, Series, assemble,
+    eps_eq, fmt_summary, summary, verdict,
 };
 
 /// Whether sgbn can build the named model (experiments skip, and the report

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use crate::{
-    AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, Jobs, MaskingJob, PlanContext, Result,
-    TrainJob, TransferJob, key_hash,
+    AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, GateJob, Jobs, MaskingJob,
+    PlanContext, Result, TrainJob, TransferJob, key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -26,6 +26,8 @@ pub struct Plan {
     pub accuracies: Vec<AccuracyJob>,
     /// Adversarial examples kept as pixels.
     pub examples: Vec<ExamplesJob>,
+    /// Gate measurements.
+    pub gates: Vec<GateJob>,
 }
 
 impl Plan {
@@ -42,6 +44,7 @@ impl Plan {
                 maskings,
                 accuracies,
                 examples,
+                gates,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -76,6 +79,11 @@ impl Plan {
             for x in examples {
                 if seen.insert(format!("i{}", key_hash(&x)?)) {
                     plan.examples.push(x);
+                }
+            }
+            for g in gates {
+                if seen.insert(format!("g{}", key_hash(&g)?)) {
+                    plan.gates.push(g);
                 }
             }
         }

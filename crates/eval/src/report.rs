@@ -42,12 +42,22 @@ pub struct GrayImage {
     pub width: usize,
     /// Height in pixels.
     pub height: usize,
-    /// Row-major pixels: in [0, 1], or, when `signed`, in [−1, 1] (a
-    /// perturbation: drawn with 0 as mid-gray, scaled to its largest
-    /// magnitude).
+    /// Row-major pixels, read as `scale` says.
     pub pixels: Vec<f32>,
-    /// Whether the pixels are signed.
-    pub signed: bool,
+    /// How pixel values map to colours.
+    pub scale: PixelScale,
+}
+
+/// How a [`GrayImage`]'s values map to colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PixelScale {
+    /// Intensities in [0, 1]: white (0) to black (1), as digits are drawn.
+    Unit,
+    /// Signed values (a perturbation): blue (−) through white (0) to red
+    /// (+), full colour at the image's largest magnitude.
+    Signed,
+    /// Values in [−1, 1] on a fixed blue–white–red scale (e.g. `2σ − 1`).
+    SignedUnit,
 }
 
 /// A figure as data.

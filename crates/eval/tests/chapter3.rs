@@ -12,6 +12,7 @@ use sgbn_eval::{
     ReportContext, Results, Split, TrainJob, TrainedModel, TransferJob, TransferResult,
     experiments::{self, chapter3::Ch3Net, chapter3::Regularizer, fgsm_images::spread},
 };
+use sgbn_eval::{GateJob, GateResult};
 use sgbn_metrics::Histogram;
 
 /// Answers FGSM evaluations with `fgsm(model, eps, run)` (and a histogram
@@ -68,6 +69,10 @@ impl Results for Fake {
             total: 100,
             seconds: 0.0,
         })
+    }
+
+    fn gates(&self, _: &GateJob) -> Option<GateResult> {
+        None
     }
 
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
@@ -315,7 +320,10 @@ fn the_perturbation_images_measure_how_centred_they_are() {
         panic!("images");
     };
     assert_eq!(rows.len(), 4, "perturbation and perturbed, two networks");
-    assert!(rows[0].1[0].signed && !rows[1].1[0].signed);
+    assert_eq!(
+        (rows[0].1[0].scale, rows[1].1[0].scale),
+        (sgbn_eval::PixelScale::Signed, sgbn_eval::PixelScale::Unit)
+    );
     let ex = Example {
         index: 0,
         label: 0,

@@ -11,6 +11,8 @@ use sgbn_eval::{
     PlanContext, Profile, ReportContext, Results, Section, Split, TrainJob, TrainedModel,
     TransferJob, TransferResult, experiments,
 };
+use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary};
+use sgbn_metrics::{Histogram, RunSummary};
 
 /// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
 /// `clean(model, split)`; examples whose perturbation changes `changed(model)`
@@ -64,6 +66,36 @@ impl Results for Fake {
             accuracy: (self.clean)(&job.model.model, job.split),
             total: 100,
             seconds: 0.0,
+        })
+    }
+
+    fn gates(&self, job: &GateJob) -> Option<GateResult> {
+        // Gate 1: 30 % of σ(a) below 0.1 and 70 % at 0.9 or above, 70 % of
+        // the weights on; gate 2: half and half.
+        let hist = |low: u64, high: u64| {
+            let mut h = Histogram::new(0.0, 1.0, job.bins).expect("histogram");
+            h.counts[0] = low;
+            h.counts[job.bins - 1] = high;
+            h
+        };
+        let gate = |on: f64, low, high| GateSummary {
+            share_on: RunSummary::of(&[on]).expect("summary"),
+            probabilities: hist(low, high),
+            mean_probability: on,
+        };
+        Some(GateResult {
+            gates: vec![gate(0.7, 30, 70), gate(0.5, 50, 50)],
+            examples: job
+                .examples
+                .iter()
+                .map(|&index| GateExample {
+                    index,
+                    label: 1,
+                    probabilities: vec![0.0, 0.25, 0.75, 1.0, 0.5, 0.5, 0.5, 0.5],
+                    masks: vec![0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0],
+                    shape: [2, 1, 2, 2],
+                })
+                .collect(),
         })
     }
 
@@ -147,9 +179,15 @@ fn the_distortion_claims_are_checked_with_the_runs_spread() {
     let s = section("fig4.11", &two, &STORE);
     let md = &s.markdown;
     // ε 0.3: SGBN 18, CNN 15 ± 0.2, CNN-BIN 15 ± 0.2, SAP 9, BNN with PGD 6.
-    assert!(md.contains("| sgbn | 0.00 ± 0.00 (2) | 6.00 ± 0.00 (2) | 18.00 ± 0.00 (2) |"), "{md}");
+    assert!(
+        md.contains("| sgbn | 0.00 ± 0.00 (2) | 6.00 ± 0.00 (2) | 18.00 ± 0.00 (2) |"),
+        "{md}"
+    );
     assert_eq!(md.matches("**holds**").count(), 3, "{md}");
-    assert!(md.contains("sgbn 18.00 > cnn 15.15 > cnn-bin 14.85 > sap 9.00 > bnn-pgd 6.00"), "{md}");
+    assert!(
+        md.contains("sgbn 18.00 > cnn 15.15 > cnn-bin 14.85 > sap 9.00 > bnn-pgd 6.00"),
+        "{md}"
+    );
     let Figure::Line { y_max, series, .. } = &s.figures[0].1 else {
         panic!("a line plot");
     };
@@ -166,16 +204,135 @@ fn the_distortion_claims_are_checked_with_the_runs_spread() {
 fn the_generalization_gap_and_the_perturbation_images() {
     let smoke = Profile::named("smoke").expect("smoke");
     let md = section("fig4.14", &smoke, &STORE).markdown;
-    assert!(md.contains("| sgbn | 91.0 (1) | 90.0 (1) | 1.0 (1) |"), "{md}");
-    assert!(md.contains("**holds** — gaps: SGBN (ST) 1.00, SGBN (DT) 5.00, CNN-BIN 5.00"), "{md}");
+    assert!(
+        md.contains("| sgbn | 91.0 (1) | 90.0 (1) | 1.0 (1) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("**holds** — gaps: SGBN (ST) 1.00, SGBN (DT) 5.00, CNN-BIN 5.00"),
+        "{md}"
+    );
 
     let s = section("fig4.10", &smoke, &STORE);
-    assert!(s.markdown.contains("**holds** — the most pixels changed: sgbn (80 %)"), "{}", s.markdown);
+    assert!(
+        s.markdown
+            .contains("**holds** — the most pixels changed: sgbn (80 %)"),
+        "{}",
+        s.markdown
+    );
     let Figure::Images { rows, .. } = &s.figures[0].1 else {
         panic!("images");
     };
     // Five models × three images, each row clean / perturbation / perturbed.
     assert_eq!(rows.len(), 15);
     assert_eq!(rows[0].1.len(), 3);
-    assert!(rows[0].1[1].signed && !rows[0].1[2].signed);
+    assert_eq!(
+        (rows[0].1[1].scale, rows[0].1[2].scale),
+        (sgbn_eval::PixelScale::Signed, sgbn_eval::PixelScale::Unit)
+    );
+}
+
+#[test]
+fn the_gate_figures_read_one_shared_measurement() {
+    let smoke = Profile::named("smoke").expect("smoke");
+    let md = section("fig4.9", &smoke, &STORE).markdown;
+    assert!(
+        md.contains("| weights switched on | 70.0 (1) | ≈ 60 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| σ(a) close to 1 (≥ 0.9) | 70.0 (1) | ≈ 60 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| σ(a) close to 0 (< 0.1) | 30.0 (1) | ≈ 40 |"),
+        "{md}"
+    );
+    let md = section("figB.1", &smoke, &STORE).markdown;
+    assert!(
+        md.contains("| σ(a) close to 1 (≥ 0.9) | 50.0 (1) | ≈ 50 |"),
+        "{md}"
+    );
+
+    let s = section("fig4.8", &smoke, &STORE);
+    assert!(
+        s.markdown.contains("| 2 (1) | 50 % | 0.50 |"),
+        "{}",
+        s.markdown
+    );
+    let Figure::Images { rows, .. } = &s.figures[0].1 else {
+        panic!("images");
+    };
+    // Two digits, a row each, one 2×2 image per filter; σ drawn as 2σ − 1.
+    assert_eq!((rows.len(), rows[0].1.len()), (2, 2));
+    assert_eq!(rows[0].1[0].pixels, vec![-1.0, -0.5, 0.5, 1.0]);
+    let s = section("fig4.7", &smoke, &STORE);
+    let Figure::Images { rows, .. } = &s.figures[0].1 else {
+        panic!("images");
+    };
+    assert_eq!(rows[0].1[1].pixels, vec![1.0, 0.0, 1.0, 0.0]);
+
+    // All four share one job per run.
+    let data = data();
+    let ids: Vec<String> = ["fig4.7", "fig4.8", "fig4.9", "figB.1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let plan = Plan::build(
+        &experiments::select(&ids, false).expect("ids"),
+        &PlanContext {
+            profile: &smoke,
+            data: &data,
+        },
+    )
+    .expect("plan");
+    assert_eq!(plan.gates.len(), smoke.runs);
+}
+
+#[test]
+fn a_gate_job_measures_both_gates_of_an_untrained_sgbn() {
+    use sgbn_models::{ConvNet, ModelSpec};
+    let dev = candle_core::Device::Cpu;
+    let n = 6;
+    let pixels: Vec<f32> = (0..n * 784)
+        .map(|i| ((i * 37) % 101) as f32 / 100.0)
+        .collect();
+    let images = candle_core::Tensor::from_vec(pixels, (n, 1, 28, 28), &dev).expect("images");
+    let labels =
+        candle_core::Tensor::from_vec((0..n as u32).collect::<Vec<_>>(), n, &dev).expect("y");
+    let test = sgbn_data::Dataset::new(images, labels, 10).expect("data");
+    let spec = ModelSpec::named("sgbn").expect("spec");
+    let job = TrainJob::custom(
+        "sgbn",
+        spec.clone(),
+        sgbn_defenses::TrainConfig::default(),
+        (None, 0),
+        0,
+        &data(),
+    );
+    let model = ConvNet::new(&spec, 0, &dev).expect("model");
+    let r = GateJob::new(&job, n, 10, &[1, 4])
+        .run(&model, 1.0, &test, &dev)
+        .expect("gates");
+    assert_eq!(r.gates.len(), 2);
+    // Every σ(a) of every image is binned: 32·1·5·5 and 64·32·5·5 per image.
+    assert_eq!(r.gates[0].probabilities.total(), (n * 800) as u64);
+    assert_eq!(r.gates[1].probabilities.total(), (n * 51_200) as u64);
+    assert_eq!(r.gates[0].share_on.n, n);
+    assert!(
+        r.gates
+            .iter()
+            .all(|g| (0.0..=1.0).contains(&g.share_on.mean))
+    );
+    let ex = &r.examples[1];
+    assert_eq!((ex.index, ex.label, ex.shape), (4, 4, [32, 1, 5, 5]));
+    assert_eq!(ex.masks.len(), 800);
+    assert!(ex.masks.iter().all(|m| *m == 0.0 || *m == 1.0));
+    assert!(ex.probabilities.iter().all(|p| (0.0..=1.0).contains(p)));
+
+    let cnn = ModelSpec::named("cnn").expect("cnn");
+    let err = GateJob::new(&job, n, 10, &[])
+        .run(&ConvNet::new(&cnn, 0, &dev).expect("cnn"), 1.0, &test, &dev)
+        .expect_err("no gates");
+    assert!(err.to_string().contains("has no gates"), "{err}");
 }

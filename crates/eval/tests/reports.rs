@@ -10,6 +10,7 @@ use sgbn_eval::{
     ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
     experiments,
 };
+use sgbn_eval::{GateJob, GateResult};
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
 /// A result store that answers every evaluation with `accuracy(job)`, and
@@ -36,6 +37,10 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
     }
 
     fn accuracy(&self, _: &AccuracyJob) -> Option<AccuracyResult> {
+        None
+    }
+
+    fn gates(&self, _: &GateJob) -> Option<GateResult> {
         None
     }
 

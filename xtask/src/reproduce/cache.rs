@@ -4,7 +4,7 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`:
+//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`:
 //!   `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
@@ -17,8 +17,8 @@ use sgbn_data::Dataset;
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
-    ExamplesResult, MaskingJob, MaskingResult, Results, TrainJob, TrainedModel, TransferJob,
-    TransferResult, key_hash,
+    ExamplesResult, GateJob, GateResult, MaskingJob, MaskingResult, Results, TrainJob,
+    TrainedModel, TransferJob, TransferResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -178,6 +178,16 @@ impl Cache {
         let result = job.run(&model, slope, test, &self.device)?;
         store(&self.file("examples", &job.model, job)?, result)
     }
+
+    /// The gate measurement, computed and stored when missing.
+    pub fn gates(&self, job: &GateJob, test: &Dataset) -> anyhow::Result<GateResult> {
+        if let Some(r) = Results::gates(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&model, slope, test, &self.device)?;
+        store(&self.file("gates", &job.model, job)?, result)
+    }
 }
 
 impl Results for Cache {
@@ -207,5 +217,9 @@ impl Results for Cache {
 
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
         cached(&self.file("examples", &job.model, job).ok()?)
+    }
+
+    fn gates(&self, job: &GateJob) -> Option<GateResult> {
+        cached(&self.file("gates", &job.model, job).ok()?)
     }
 }

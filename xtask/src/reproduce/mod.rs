@@ -206,13 +206,21 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.examples(x, &mnist.test).map(drop)),
         ));
     }
+    for g in &plan.gates {
+        units.push((
+            format!("gates {} run {}", g.model.model, g.model.run),
+            g.cost(),
+            Results::gates(&cache, g).is_some(),
+            Box::new(|| cache.gates(g, &mnist.test).map(drop)),
+        ));
+    }
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
         .filter(|u| !u.2)
         .fold(0.0, |total, u| total + u.1);
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets ({:.0} GFLOP left to compute)",
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements ({:.0} GFLOP left to compute)",
         plan.trains.len(),
         plan.evals.len(),
         plan.transfers.len(),
@@ -220,6 +228,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         plan.maskings.len(),
         plan.accuracies.len(),
         plan.examples.len(),
+        plan.gates.len(),
         todo
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(

@@ -1,13 +1,13 @@
 //! Image figures ([`Figure::Images`]) as PNG: a grid of the images, each
 //! scaled up 4× without smoothing, rows and columns 8 px apart on white.
 //! Captions live in the Markdown beside the figure (no font is needed).
-//! Signed images (perturbations) use a blue–white–red scale with white at 0
-//! and full colour at the image's largest magnitude.
+//! Signed images use a blue–white–red scale with white at 0 and full colour
+//! at the image's largest magnitude (perturbations) or at ±1 (fixed).
 
 use std::io::Cursor;
 
 use image::{ImageFormat, Rgb, RgbImage};
-use sgbn_eval::{Figure, GrayImage};
+use sgbn_eval::{Figure, GrayImage, PixelScale};
 
 /// Scale of each pixel.
 const SCALE: usize = 4;
@@ -15,22 +15,26 @@ const SCALE: usize = 4;
 const GAP: usize = 8;
 
 fn colour(img: &GrayImage, v: f32, max_abs: f32) -> Rgb<u8> {
-    if img.signed {
-        let t = if max_abs > 0.0 {
-            (v / max_abs).clamp(-1.0, 1.0)
-        } else {
-            0.0
-        };
+    let diverging = |t: f32| {
         let fade = (255.0 * (1.0 - t.abs())) as u8;
         if t >= 0.0 {
             Rgb([255, fade, fade])
         } else {
             Rgb([fade, fade, 255])
         }
-    } else {
-        // Dark digits on white, as the thesis draws them: 1 − pixel.
-        let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
-        Rgb([g, g, g])
+    };
+    match img.scale {
+        PixelScale::Signed => diverging(if max_abs > 0.0 {
+            (v / max_abs).clamp(-1.0, 1.0)
+        } else {
+            0.0
+        }),
+        PixelScale::SignedUnit => diverging(v.clamp(-1.0, 1.0)),
+        PixelScale::Unit => {
+            // Dark digits on white, as the thesis draws them: 1 − pixel.
+            let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+            Rgb([g, g, g])
+        }
     }
 }
 
@@ -92,13 +96,13 @@ pub fn render(figure: &Figure) -> anyhow::Result<Option<Vec<u8>>> {
 mod tests {
     use super::*;
 
-    fn image(pixels: Vec<f32>, signed: bool) -> GrayImage {
+    fn image(pixels: Vec<f32>, scale: PixelScale) -> GrayImage {
         GrayImage {
             caption: "c".into(),
             width: 2,
             height: 1,
             pixels,
-            signed,
+            scale,
         }
     }
 
@@ -108,14 +112,18 @@ mod tests {
             title: "t".into(),
             rows: vec![(
                 "row".into(),
-                vec![image(vec![0.0, 1.0], false), image(vec![-0.5, 0.25], true)],
+                vec![
+                    image(vec![0.0, 1.0], PixelScale::Unit),
+                    image(vec![-0.5, 0.25], PixelScale::Signed),
+                    image(vec![-0.5, 0.25], PixelScale::SignedUnit),
+                ],
             )],
         };
         let bytes = render(&fig).expect("render").expect("an image figure");
         let decoded = image::load_from_memory(&bytes).expect("png").to_rgb8();
         assert_eq!(
             (decoded.width() as usize, decoded.height() as usize),
-            (GAP + 2 * (2 * SCALE + GAP), GAP + SCALE + GAP)
+            (GAP + 3 * (2 * SCALE + GAP), GAP + SCALE + GAP)
         );
         let at = |x: usize, y: usize| *decoded.get_pixel(x as u32, y as u32);
         assert_eq!(at(GAP, GAP), Rgb([255, 255, 255]), "0 is white");
@@ -131,6 +139,13 @@ mod tests {
             Rgb([255, 127, 127]),
             "half of it, light red"
         );
+        let third = second + 2 * SCALE + GAP;
+        assert_eq!(
+            at(third, GAP),
+            Rgb([127, 127, 255]),
+            "−0.5 of a fixed ±1 scale"
+        );
+        assert_eq!(at(third + SCALE, GAP), Rgb([255, 191, 191]), "0.25 of it");
         assert!(
             render(&Figure::Line {
                 title: "l".into(),
@@ -144,7 +159,7 @@ mod tests {
         );
         let bad = Figure::Images {
             title: "t".into(),
-            rows: vec![("r".into(), vec![image(vec![0.0], false)])],
+            rows: vec![("r".into(), vec![image(vec![0.0], PixelScale::Unit)])],
         };
         assert!(render(&bad).is_err());
     }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::chapter3::{Ch3Net, Regularizer};
 use crate::{
     AttackSpec, Example, ExamplesJob, Experiment, ExperimentInfo, Figure, GrayImage, Jobs,
-    PlanContext, ReportContext, Result, Section,
+    PixelScale, PlanContext, ReportContext, Result, Section,
 };
 
 /// The networks of Figs. 3.12 and 3.13: the CNN without regularization and
@@ -45,28 +45,28 @@ impl FgsmImages {
 pub fn panels(example: &Example, shape: [usize; 3]) -> [GrayImage; 3] {
     let [_, h, w] = shape;
     let first = |v: Vec<f32>| v.into_iter().take(h * w).collect::<Vec<_>>();
-    let image = |caption: String, pixels: Vec<f32>, signed| GrayImage {
+    let image = |caption: String, pixels: Vec<f32>, scale| GrayImage {
         caption,
         width: w,
         height: h,
         pixels: first(pixels),
-        signed,
+        scale,
     };
     [
         image(
             format!("clean, image {}", example.index),
             example.clean.clone(),
-            false,
+            PixelScale::Unit,
         ),
         image(
             format!("perturbation, image {}", example.index),
             example.perturbation(),
-            true,
+            PixelScale::Signed,
         ),
         image(
             format!("perturbed, image {}", example.index),
             example.adversarial.clone(),
-            false,
+            PixelScale::Unit,
         ),
     ]
 }

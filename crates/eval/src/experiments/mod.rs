@@ -8,7 +8,8 @@
 //! the thesis's claims), [`binarized_curve`] (the claims of Figs.
 //! 3.8–3.10), [`confidence_grid`] (confidence histograms),
 //! [`binarized_table`] (Tables 3.4–3.6) and [`fgsm_images`] (Figs. 3.12,
-//! 3.13).
+//! 3.13); for the gates [`gate_histogram`] (Fig. 4.9, B.1) and
+//! [`gate_maps`] (Figs. 4.7, 4.8).
 //!
 //! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
@@ -40,12 +41,18 @@ pub mod fig4_15;
 pub mod fig4_3;
 pub mod fig4_4;
 pub mod fig4_6;
+pub mod fig4_7;
+pub mod fig4_8;
+pub mod fig4_9;
 pub mod figa_1;
 pub mod figa_2;
 pub mod figa_3;
 pub mod figa_4;
 pub mod figa_5;
 pub mod figa_6;
+pub mod figb_1;
+pub mod gate_histogram;
+pub mod gate_maps;
 pub mod protocol;
 pub mod table3_4;
 pub mod table3_5;
@@ -83,6 +90,9 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_3::FIG4_3,
         &fig4_4::FIG4_4,
         &fig4_6::FIG4_6,
+        &fig4_7::FIG4_7,
+        &fig4_8::FIG4_8,
+        &fig4_9::FIG4_9,
         &fig4_10::FIG4_10,
         &fig4_11::FIG4_11,
         &fig4_13::FIG4_13,
@@ -90,6 +100,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_15::FIG4_15,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
+        &figb_1::FIGB_1,
         &adaptive::ADAPTIVE,
         &protocol::PROTOCOL,
     ]
