@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
-    ExamplesJob, ExamplesResult, GateJob, GateResult, MaskingJob, MaskingResult, Profile, Result,
-    Section, TrainJob, TrainedModel, TransferJob, TransferResult,
+    ExamplesJob, ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob,
+    MaskingResult, Profile, Result, Section, TrainJob, TrainedModel, TransferJob, TransferResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -48,6 +48,8 @@ pub struct Jobs {
     pub examples: Vec<ExamplesJob>,
     /// What the gates do on clean images.
     pub gates: Vec<GateJob>,
+    /// Input gradients on clean images.
+    pub gradients: Vec<GradientJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -69,6 +71,8 @@ pub trait Results {
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult>;
     /// A finished gate measurement.
     fn gates(&self, job: &GateJob) -> Option<GateResult>;
+    /// A finished input-gradient measurement.
+    fn gradients(&self, job: &GradientJob) -> Option<GradientResult>;
 }
 
 /// What a report section needs.

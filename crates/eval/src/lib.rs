@@ -67,6 +67,7 @@ mod examples_job;
 mod experiment;
 pub mod experiments;
 mod gate_job;
+mod gradient_job;
 mod jobs;
 mod key;
 mod masking_check;
@@ -87,6 +88,7 @@ pub use evaluate::{
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
 pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
 pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
+pub use gradient_job::{GradientJob, GradientResult};
 pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
     TrainedModel, TransferJob, TransferResult,

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use crate::{
-    AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, GateJob, Jobs, MaskingJob,
-    PlanContext, Result, TrainJob, TransferJob, key_hash,
+    AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, GateJob, GradientJob, Jobs,
+    MaskingJob, PlanContext, Result, TrainJob, TransferJob, key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -28,6 +28,8 @@ pub struct Plan {
     pub examples: Vec<ExamplesJob>,
     /// Gate measurements.
     pub gates: Vec<GateJob>,
+    /// Input-gradient measurements.
+    pub gradients: Vec<GradientJob>,
 }
 
 impl Plan {
@@ -45,6 +47,7 @@ impl Plan {
                 accuracies,
                 examples,
                 gates,
+                gradients,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -84,6 +87,11 @@ impl Plan {
             for g in gates {
                 if seen.insert(format!("g{}", key_hash(&g)?)) {
                     plan.gates.push(g);
+                }
+            }
+            for g in gradients {
+                if seen.insert(format!("d{}", key_hash(&g)?)) {
+                    plan.gradients.push(g);
                 }
             }
         }

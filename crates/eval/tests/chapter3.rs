@@ -12,7 +12,7 @@ use sgbn_eval::{
     ReportContext, Results, Split, TrainJob, TrainedModel, TransferJob, TransferResult,
     experiments::{self, chapter3::Ch3Net, chapter3::Regularizer, fgsm_images::spread},
 };
-use sgbn_eval::{GateJob, GateResult};
+use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
 use sgbn_metrics::Histogram;
 
 /// Answers FGSM evaluations with `fgsm(model, eps, run)` (and a histogram
@@ -72,6 +72,10 @@ impl Results for Fake {
     }
 
     fn gates(&self, _: &GateJob) -> Option<GateResult> {
+        None
+    }
+
+    fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
         None
     }
 

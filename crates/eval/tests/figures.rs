@@ -11,8 +11,8 @@ use sgbn_eval::{
     PlanContext, Profile, ReportContext, Results, Section, Split, TrainJob, TrainedModel,
     TransferJob, TransferResult, experiments,
 };
-use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary};
-use sgbn_metrics::{Histogram, RunSummary};
+use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary, GradientJob, GradientResult};
+use sgbn_metrics::{GradientStats, Histogram, RunSummary};
 
 /// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
 /// `clean(model, split)`; examples whose perturbation changes `changed(model)`
@@ -97,6 +97,28 @@ impl Results for Fake {
                 })
                 .collect(),
         })
+    }
+
+    fn gradients(&self, job: &GradientJob) -> Option<GradientResult> {
+        // Components ±a with a = 0.02 for SGBN, 0.01 otherwise; one image
+        // in ten with a zero gradient.
+        let a = if job.model.model == "sgbn" {
+            0.02f32
+        } else {
+            0.01
+        };
+        let rows: Vec<Vec<f32>> = (0..10)
+            .map(|i| {
+                if i == 0 {
+                    vec![0.0; 4]
+                } else {
+                    vec![a, -a, a, -a]
+                }
+            })
+            .collect();
+        let stats = GradientStats::from_rows(&rows);
+        let histogram = stats.histogram(-job.range, job.range, job.bins).ok()?;
+        Some(GradientResult { stats, histogram })
     }
 
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
@@ -209,9 +231,16 @@ fn the_generalization_gap_and_the_perturbation_images() {
         "{md}"
     );
     assert!(
-        md.contains("**holds** — gaps: SGBN (ST) 1.00, SGBN (DT) 5.00, CNN-BIN 5.00"),
+        md.contains("**holds** — gaps: sgbn 1.00, sgbn-dt 5.00, cnn-bin 5.00"),
         "{md}"
     );
+    // Appendix C makes no claim: the same table, no claim line.
+    let md = section("figC.1", &smoke, &STORE).markdown;
+    assert!(
+        md.contains("| sgbn-relu | 95.0 (1) | 90.0 (1) | 5.0 (1) |"),
+        "{md}"
+    );
+    assert!(!md.contains("claim"), "{md}");
 
     let s = section("fig4.10", &smoke, &STORE);
     assert!(
@@ -335,4 +364,28 @@ fn a_gate_job_measures_both_gates_of_an_untrained_sgbn() {
         .run(&ConvNet::new(&cnn, 0, &dev).expect("cnn"), 1.0, &test, &dev)
         .expect_err("no gates");
     assert!(err.to_string().contains("has no gates"), "{err}");
+}
+
+#[test]
+fn the_gradient_histograms_compare_spreads() {
+    let smoke = Profile::named("smoke").expect("smoke");
+    let s = section("fig4.16", &smoke, &STORE);
+    let md = &s.markdown;
+    // SGBN: components ±0.02 on 9 of 10 images: std √(0.9·0.02²) ≈ 0.0190.
+    assert!(
+        md.contains("| sgbn | 0.0000 (1) | 0.0190 (1) | 10.0 (1) % | 0.0 (1) % | – |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| sgbn-dt | 0.0000 (1) | 0.0095 (1) | 10.0 (1) % | 0.0 (1) % | 0.000, 0.015 |"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("**holds** — std: SGBN (ST) 0.0190"), "{md}");
+    let Figure::Bars { panels, .. } = &s.figures[0].1 else {
+        panic!("bars");
+    };
+    let shares = panels[0].shares.as_ref().expect("computed");
+    assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 }

@@ -10,7 +10,7 @@ use sgbn_eval::{
     ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
     experiments,
 };
-use sgbn_eval::{GateJob, GateResult};
+use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
 /// A result store that answers every evaluation with `accuracy(job)`, and
@@ -41,6 +41,10 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
     }
 
     fn gates(&self, _: &GateJob) -> Option<GateResult> {
+        None
+    }
+
+    fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
         None
     }
 
@@ -283,4 +287,26 @@ fn the_protocol_verdict_says_when_a_stronger_attack_breaks_the_thesis_protocol()
     };
     assert_eq!(rows.len(), 8);
     assert_eq!(cols[0], "thesis");
+}
+
+#[test]
+fn a_number_stated_in_the_text_is_compared_like_a_table_cell() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    // SGBN with a ReLU dense layer: 91 % at ε 0.3; the text: 91.1 ± 1.1.
+    let store = Fake {
+        accuracy: |_: &EvalJob| Some(0.91),
+        transfers: false,
+    };
+    let dir = thesis_dir();
+    let ctx = context(&profile, &data, &store, &dir);
+    let md = experiments::find("fig4.21")
+        .expect("fig4.21")
+        .report(&ctx)
+        .expect("section")
+        .markdown;
+    assert!(
+        md.contains("| sgbn-relu | 0.3 | 91.0 (1) | 91.1 ± 1.1 | -0.1 | yes |"),
+        "{md}"
+    );
 }

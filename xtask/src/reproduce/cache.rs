@@ -4,7 +4,7 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`:
+//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`:
 //!   `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
@@ -17,8 +17,8 @@ use sgbn_data::Dataset;
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
-    ExamplesResult, GateJob, GateResult, MaskingJob, MaskingResult, Results, TrainJob,
-    TrainedModel, TransferJob, TransferResult, key_hash,
+    ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob, MaskingResult,
+    Results, TrainJob, TrainedModel, TransferJob, TransferResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -188,6 +188,16 @@ impl Cache {
         let result = job.run(&model, slope, test, &self.device)?;
         store(&self.file("gates", &job.model, job)?, result)
     }
+
+    /// The input-gradient measurement, computed and stored when missing.
+    pub fn gradients(&self, job: &GradientJob, test: &Dataset) -> anyhow::Result<GradientResult> {
+        if let Some(r) = Results::gradients(self, job) {
+            return Ok(r);
+        }
+        let (model, slope) = self.load_model(&job.model)?;
+        let result = job.run(&model, slope, test, &self.device)?;
+        store(&self.file("gradients", &job.model, job)?, result)
+    }
 }
 
 impl Results for Cache {
@@ -221,5 +231,9 @@ impl Results for Cache {
 
     fn gates(&self, job: &GateJob) -> Option<GateResult> {
         cached(&self.file("gates", &job.model, job).ok()?)
+    }
+
+    fn gradients(&self, job: &GradientJob) -> Option<GradientResult> {
+        cached(&self.file("gradients", &job.model, job).ok()?)
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use serde::Deserialize;
 
+use super::chapter3::ThesisPoint;
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
     ReportContext, Result, Section, Series, available, eps_eq, fmt_summary, summary, verdict,
@@ -16,6 +17,29 @@ pub const TABLE_EPS: [f64; 4] = [0.0, 0.1, 0.2, 0.3];
 
 /// The file of Table 4.11's MNIST rows under `data/thesis/`.
 pub const TABLE_4_11: &str = "table4_11.json";
+
+/// The file of the white-box FGSM accuracies the thesis states outside
+/// Table 4.11 (in its text), under `data/thesis/`.
+pub const STATED_FGSM: &str = "fgsm_stated.json";
+
+/// FGSM accuracies stated in the thesis's text.
+#[derive(Debug, Deserialize)]
+pub struct StatedFgsm {
+    /// Where in the thesis.
+    pub source: String,
+    /// The numbers.
+    pub points: Vec<ThesisPoint>,
+}
+
+impl StatedFgsm {
+    /// The stated `(mean, std)` of `model` at `eps`.
+    pub fn at(&self, model: &str, eps: f64) -> Option<(f64, f64)> {
+        self.points
+            .iter()
+            .find(|p| p.model == model && eps_eq(p.eps, eps))
+            .map(|p| p.accuracy)
+    }
+}
 
 /// One row of Table 4.11.
 #[derive(Debug, Deserialize)]
@@ -111,6 +135,7 @@ impl Experiment for FgsmCurve {
     fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
         let plan = ctx.plan();
         let table: ThesisTable = ctx.thesis(TABLE_4_11)?;
+        let stated: StatedFgsm = ctx.thesis(STATED_FGSM)?;
         let grid = self.grid(&plan);
         let models: Vec<&str> = self.built_models().collect();
         let mut s = Section::default();
@@ -140,7 +165,7 @@ impl Experiment for FgsmCurve {
                     Some(sm) => {
                         let _ = write!(md, " {} |", fmt_summary(&sm));
                         pts.push((e, sm.mean, sm.std));
-                        if let Some(t) = table.at(m, e) {
+                        if let Some(t) = table.at(m, e).or_else(|| stated.at(m, e)) {
                             let c = Cell {
                                 ours: sm,
                                 thesis: t,

@@ -9,7 +9,8 @@
 //! 3.8–3.10), [`confidence_grid`] (confidence histograms),
 //! [`binarized_table`] (Tables 3.4–3.6) and [`fgsm_images`] (Figs. 3.12,
 //! 3.13); for the gates [`gate_histogram`] (Fig. 4.9, B.1) and
-//! [`gate_maps`] (Figs. 4.7, 4.8).
+//! [`gate_maps`] (Figs. 4.7, 4.8); [`generalization_gap`] (Figs. 4.14,
+//! C.1).
 //!
 //! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
@@ -38,6 +39,8 @@ pub mod fig4_11;
 pub mod fig4_13;
 pub mod fig4_14;
 pub mod fig4_15;
+pub mod fig4_16;
+pub mod fig4_21;
 pub mod fig4_3;
 pub mod fig4_4;
 pub mod fig4_6;
@@ -51,8 +54,10 @@ pub mod figa_4;
 pub mod figa_5;
 pub mod figa_6;
 pub mod figb_1;
+pub mod figc_1;
 pub mod gate_histogram;
 pub mod gate_maps;
+pub mod generalization_gap;
 pub mod protocol;
 pub mod table3_4;
 pub mod table3_5;
@@ -98,9 +103,12 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_13::FIG4_13,
         &fig4_14::FIG4_14,
         &fig4_15::FIG4_15,
+        &fig4_16::FIG4_16,
+        &fig4_21::FIG4_21,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
         &figb_1::FIGB_1,
+        &figc_1::FIGC_1,
         &adaptive::ADAPTIVE,
         &protocol::PROTOCOL,
     ]
