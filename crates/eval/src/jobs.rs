@@ -11,10 +11,10 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sgbn_attacks::{EvalClassifier, GradientAttack, Victim, attack_dataset, predict_dataset};
 use sgbn_data::Dataset;
-use sgbn_defenses::{EarlyStopping, Quiet, TrainConfig, train};
+use sgbn_defenses::{EarlyStopping, EpochLog, Quiet, TrainConfig, train};
 use sgbn_estimators::SeededRng;
 use sgbn_metrics::{RepeatedAccuracy, SanityEvidence};
-use sgbn_models::{Classifier, ConvNet, ModelSpec};
+use sgbn_models::{Checkpoint, Classifier, ConvNet, ModelSpec};
 
 use crate::{
     AttackSpec, CleanConfig, EvalConfig, EvalResult, MaskingPoint, Profile, RESULTS_VERSION,
@@ -43,13 +43,46 @@ pub struct TrainJob {
     pub data_sha256: Vec<String>,
     /// Run index.
     pub run: usize,
+    /// For a gate probe: the trained model whose frozen gates it reads
+    /// (not serialized when absent, so other keys are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<Box<TrainJob>>,
 }
+
+/// The learning rate of a gate probe's head: 1e-3 on the first gate, 1e-4
+/// on the second (Tables 4.5, 4.6).
+pub const PROBE_LR: [f64; 2] = [1e-3, 1e-4];
 
 impl TrainJob {
     /// Run `run` of the named model under `profile`, on the data with these
     /// checksums.
+    ///
+    /// A gate probe (`1st-gm`, `2nd-gm`, `1w-…`) gets its base (`sgbn` or
+    /// `1w-sgbn`, the same run) and the recipe of Tables 4.5–4.6: Adam at
+    /// [`PROBE_LR`], [`Profile::probe_epochs`] epochs, no early stopping.
     pub fn new(model: &str, run: usize, profile: &Profile, data: &[String]) -> Result<Self> {
         let mut spec = ModelSpec::named(model)?;
+        if let Some(probe) = spec.probe {
+            let base_name = if model.to_ascii_lowercase().starts_with("1w-") {
+                "1w-sgbn"
+            } else {
+                "sgbn"
+            };
+            let base = Self::new(base_name, run, profile, data)?;
+            let mut config = TrainConfig {
+                epochs: profile.probe_epochs,
+                batch_size: profile.batch_size,
+                early_stopping: None,
+                seed: run as u64,
+                ..TrainConfig::default()
+            }
+            .with_recipe_of(&spec);
+            config.adam.lr = PROBE_LR[probe.gate.min(1)];
+            return Ok(Self {
+                base: Some(Box::new(base)),
+                ..Self::custom(model, spec, config, (profile.train_size, 0), run, data)
+            });
+        }
         if let Some(adv) = spec.adversarial_training.as_mut() {
             adv.steps = profile.pgd_train_steps;
             adv.last_epochs = profile.pgd_train_epochs;
@@ -72,6 +105,7 @@ impl TrainJob {
             validation_size: profile.validation_size,
             data_sha256: data.to_vec(),
             run,
+            base: None,
         })
     }
 
@@ -95,6 +129,7 @@ impl TrainJob {
             validation_size: sizes.1,
             data_sha256: data.to_vec(),
             run,
+            base: None,
         }
     }
 
@@ -138,16 +173,35 @@ impl TrainJob {
     }
 
     /// Trains (or resumes from `checkpoint`, written after every epoch) on
-    /// the job's share of `train_set`.
+    /// the job's share of `train_set`; a gate probe starts from its base's
+    /// trained checkpoint `base` (required for a probe, refused otherwise).
     pub fn train(
         &self,
         train_set: &Dataset,
         checkpoint: &Path,
+        base: Option<&Path>,
         device: &Device,
     ) -> Result<TrainedModel> {
         let start = std::time::Instant::now();
         let (data, validation) = self.split(train_set)?;
         let model = ConvNet::new(&self.spec, self.run as u64, device)?;
+        match (self.spec.probe.is_some(), base) {
+            (true, Some(path)) => model.load_probe_base(&Checkpoint::read(path, device)?)?,
+            (true, None) => {
+                return Err(crate::EvalError::InvalidConfig(format!(
+                    "{} is a gate probe: it needs its base's trained checkpoint",
+                    self.model
+                )));
+            }
+            (false, Some(path)) => {
+                return Err(crate::EvalError::InvalidConfig(format!(
+                    "{} is not a gate probe, yet a base checkpoint {} was given",
+                    self.model,
+                    path.display()
+                )));
+            }
+            (false, None) => {}
+        }
         let report = train(
             &model,
             &data,
@@ -163,6 +217,7 @@ impl TrainJob {
             epochs: report.epochs.len(),
             stopped_early: report.stopped_early,
             seconds: start.elapsed().as_secs_f64(),
+            log: report.epochs,
         })
     }
 }
@@ -182,6 +237,9 @@ pub struct TrainedModel {
     pub stopped_early: bool,
     /// Wall time, seconds.
     pub seconds: f64,
+    /// Every epoch's log line (absent from runs cached before it was kept).
+    #[serde(default)]
+    pub log: Vec<EpochLog>,
 }
 
 /// The first `n` test images (at most all), on `device`.

@@ -68,6 +68,9 @@ pub struct Profile {
     pub protocol_eot: usize,
     /// Protocol study: Square queries per image.
     pub protocol_square_queries: usize,
+    /// Gate probes (1st-GM, 2nd-GM): epochs of their heads' training (the
+    /// thesis: 5,000 iterations of 50, about 4.5 epochs of 55,000 images).
+    pub probe_epochs: usize,
     /// Chapter 3: independent runs.
     pub ch3_runs: usize,
     /// Chapter 3: training images (`None`: all 60,000).
@@ -130,6 +133,7 @@ impl Profile {
                 protocol_pgd_steps: 3,
                 protocol_eot: 2,
                 protocol_square_queries: 20,
+                probe_epochs: 1,
                 ch3_runs: 1,
                 ch3_train_size: Some(500),
                 ch3_epochs: Some(1),
@@ -167,6 +171,7 @@ impl Profile {
                 protocol_pgd_steps: 100,
                 protocol_eot: 10,
                 protocol_square_queries: 1000,
+                probe_epochs: 2,
                 ch3_runs: 1,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -204,6 +209,7 @@ impl Profile {
                 protocol_pgd_steps: 200,
                 protocol_eot: 20,
                 protocol_square_queries: 5000,
+                probe_epochs: 5,
                 ch3_runs: 10,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -282,6 +288,10 @@ impl Profile {
                 self.eot,
                 self.square_queries,
                 self.repeats
+            ),
+            format!(
+                "gate probes: heads trained {} epoch(s) on the frozen SGBN / 1W-SGBN of the same run (thesis: 5,000 iterations of 50)",
+                self.probe_epochs
             ),
             format!(
                 "chapter 3: {} run(s), {} training images, {}, FGSM ε ∈ {{{}}} on the first {} test images, histograms at ε ∈ {{{}}}, clean accuracy on {} training images",

@@ -382,7 +382,10 @@ fn the_gradient_histograms_compare_spreads() {
         ),
         "{md}"
     );
-    assert!(md.contains("**holds** — std: SGBN (ST) 0.0190"), "{md}");
+    assert!(
+        md.contains("**holds** — std: sgbn 0.0190, sgbn-dt 0.0095, cnn-bin 0.0095"),
+        "{md}"
+    );
     let Figure::Bars { panels, .. } = &s.figures[0].1 else {
         panic!("bars");
     };

@@ -96,9 +96,21 @@ impl Cache {
             // so and resume from the last checkpoint instead of failing.
             tracing::warn!(path = %done.display(), "unreadable done.json: resuming the training run");
         }
+        let base = match &job.base {
+            Some(base) => {
+                self.train(base, train_set)?;
+                Some(self.model_dir(base)?.join("checkpoint.safetensors"))
+            }
+            None => None,
+        };
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let out = job
-            .train(train_set, &dir.join("checkpoint.safetensors"), &self.device)
+            .train(
+                train_set,
+                &dir.join("checkpoint.safetensors"),
+                base.as_deref(),
+                &self.device,
+            )
             .with_context(|| format!("training {} run {}", job.model, job.run))?;
         store(&done, out)
     }

@@ -31,8 +31,21 @@ pub fn stems(only: &[String]) -> (String, String) {
     if only.is_empty() {
         return ("REPORT".into(), "report".into());
     }
-    let tag: String = only
-        .join("+")
+    let joined = only.join("+");
+    // A long selection is named by its first id, how many more, and a hash
+    // of the whole list (file names stay short and distinct).
+    let joined = if joined.len() > 40 {
+        let hash = sgbn_eval::key_hash(&only).unwrap_or_default();
+        format!(
+            "{}+{}-more-{}",
+            only[0],
+            only.len() - 1,
+            &hash[..8.min(hash.len())]
+        )
+    } else {
+        joined
+    };
+    let tag: String = joined
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "+.-_".contains(c) {
@@ -181,5 +194,14 @@ mod tests {
             ("REPORT-ch3+fig4.3".into(), "report-ch3+fig4.3".into())
         );
         assert_eq!(stems(&["a/b".to_string()]).0, "REPORT-a_b");
+        let many: Vec<String> = (1..=12).map(|i| format!("fig4.{i}")).collect();
+        let (md, _) = stems(&many);
+        assert!(
+            md.starts_with("REPORT-fig4.1+11-more-") && md.len() < 40,
+            "{md}"
+        );
+        let mut other = many.clone();
+        other.swap(3, 4);
+        assert_ne!(stems(&other).0, md, "another selection, another name");
     }
 }

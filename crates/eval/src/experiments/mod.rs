@@ -10,7 +10,9 @@
 //! [`binarized_table`] (Tables 3.4–3.6) and [`fgsm_images`] (Figs. 3.12,
 //! 3.13); for the gates [`gate_histogram`] (Fig. 4.9, B.1) and
 //! [`gate_maps`] (Figs. 4.7, 4.8); [`generalization_gap`] (Figs. 4.14,
-//! C.1).
+//! C.1); [`gradient_histograms`] (Figs. 4.16, 4.20);
+//! [`perturbation_images`] (Figs. 4.10, D.1, D.2); [`gate_transfer`]
+//! (Figs. 4.19, D.3–D.5).
 //!
 //! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
@@ -40,7 +42,13 @@ pub mod fig4_13;
 pub mod fig4_14;
 pub mod fig4_15;
 pub mod fig4_16;
+pub mod fig4_17;
+pub mod fig4_18;
+pub mod fig4_19;
+pub mod fig4_20;
 pub mod fig4_21;
+pub mod fig4_22;
+pub mod fig4_23;
 pub mod fig4_3;
 pub mod fig4_4;
 pub mod fig4_6;
@@ -55,9 +63,17 @@ pub mod figa_5;
 pub mod figa_6;
 pub mod figb_1;
 pub mod figc_1;
+pub mod figd_1;
+pub mod figd_2;
+pub mod figd_3;
+pub mod figd_4;
+pub mod figd_5;
 pub mod gate_histogram;
 pub mod gate_maps;
+pub mod gate_transfer;
 pub mod generalization_gap;
+pub mod gradient_histograms;
+pub mod perturbation_images;
 pub mod protocol;
 pub mod table3_4;
 pub mod table3_5;
@@ -104,11 +120,22 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_14::FIG4_14,
         &fig4_15::FIG4_15,
         &fig4_16::FIG4_16,
+        &fig4_17::FIG4_17,
+        &fig4_18::FIG4_18,
+        &fig4_19::FIG4_19,
+        &fig4_20::FIG4_20,
         &fig4_21::FIG4_21,
+        &fig4_22::FIG4_22,
+        &fig4_23::FIG4_23,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
         &figb_1::FIGB_1,
         &figc_1::FIGC_1,
+        &figd_1::FIGD_1,
+        &figd_2::FIGD_2,
+        &figd_3::FIGD_3,
+        &figd_4::FIGD_4,
+        &figd_5::FIGD_5,
         &adaptive::ADAPTIVE,
         &protocol::PROTOCOL,
     ]
