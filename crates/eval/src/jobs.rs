@@ -422,7 +422,15 @@ pub struct TransferJob {
     pub eps: f64,
     /// The first this many test images.
     pub test_size: usize,
+    /// Gated models that classify them with their gate masks shuffled
+    /// among the batch (§4.6.4, Fig. 4.24), reported as `<model>-shuffled`
+    /// (not serialized when empty, so other keys are unchanged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shuffled_targets: Vec<TrainJob>,
 }
+
+/// The suffix that names a target classified with shuffled gate masks.
+pub const SHUFFLED_SUFFIX: &str = "-shuffled";
 
 /// The outcome of a [`TransferJob`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -440,7 +448,14 @@ impl TransferJob {
     /// Cost in GFLOP, for progress estimates.
     pub fn cost(&self) -> f64 {
         let f = |j: &TrainJob| j.spec.forward_flops().total() as f64;
-        (3.0 * f(&self.source) + self.targets.iter().map(f).sum::<f64>()) * self.test_size as f64
+        (3.0 * f(&self.source)
+            + self
+                .targets
+                .iter()
+                .chain(&self.shuffled_targets)
+                .map(f)
+                .sum::<f64>())
+            * self.test_size as f64
             / 1e9
     }
 
@@ -469,19 +484,24 @@ impl TransferJob {
         )?;
         drop(source);
         let mut accuracy = Vec::new();
-        for target in &self.targets {
+        let plain = self.targets.iter().map(|t| (t, false));
+        let shuffled = self.shuffled_targets.iter().map(|t| (t, true));
+        for (target, shuffle) in plain.chain(shuffled) {
             let (model, slope) = load(target)?;
-            let pred = predict_dataset(
-                &EvalClassifier::new(&model, slope),
-                &crafted.adversarial,
-                JOB_BATCH,
-                &mut rng,
-            )?;
+            let victim = EvalClassifier::new(&model, slope);
+            let victim = if shuffle {
+                victim.with_shuffled_gate_masks()
+            } else {
+                victim
+            };
+            let pred = predict_dataset(&victim, &crafted.adversarial, JOB_BATCH, &mut rng)?;
             let correct = pred.iter().zip(&labels).filter(|(p, y)| p == y).count();
-            accuracy.push((
-                target.model.clone(),
-                correct as f64 / labels.len().max(1) as f64,
-            ));
+            let name = if shuffle {
+                format!("{}{SHUFFLED_SUFFIX}", target.model)
+            } else {
+                target.model.clone()
+            };
+            accuracy.push((name, correct as f64 / labels.len().max(1) as f64));
         }
         Ok(TransferResult {
             accuracy,

@@ -90,8 +90,8 @@ pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContex
 pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
 pub use gradient_job::{GradientJob, GradientResult};
 pub use jobs::{
-    CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, TrainJob,
-    TrainedModel, TransferJob, TransferResult,
+    CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader,
+    SHUFFLED_SUFFIX, TrainJob, TrainedModel, TransferJob, TransferResult,
 };
 pub use key::{RESULTS_VERSION, key_hash};
 pub use masking_check::{MaskingPoint, masking_check};

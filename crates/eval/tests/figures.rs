@@ -392,3 +392,45 @@ fn the_gradient_histograms_compare_spreads() {
     let shares = panels[0].shares.as_ref().expect("computed");
     assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-12);
 }
+
+#[test]
+fn a_transfer_set_judges_shuffled_targets_under_their_own_name() {
+    use sgbn_models::{ConvNet, ModelSpec};
+    let dev = candle_core::Device::Cpu;
+    let n = 6;
+    let pixels: Vec<f32> = (0..n * 784)
+        .map(|i| ((i * 13) % 97) as f32 / 96.0)
+        .collect();
+    let images = candle_core::Tensor::from_vec(pixels, (n, 1, 28, 28), &dev).expect("images");
+    let labels =
+        candle_core::Tensor::from_vec((0..n as u32).collect::<Vec<_>>(), n, &dev).expect("y");
+    let test = sgbn_data::Dataset::new(images, labels, 10).expect("data");
+    let job = |name: &str| {
+        TrainJob::custom(
+            name,
+            ModelSpec::named(name).expect("spec"),
+            sgbn_defenses::TrainConfig::default(),
+            (None, 0),
+            0,
+            &data(),
+        )
+    };
+    let x = TransferJob {
+        version: sgbn_eval::RESULTS_VERSION,
+        source: job("cnn"),
+        targets: vec![job("cnn-bin")],
+        eps: 0.3,
+        test_size: n,
+        shuffled_targets: vec![job("sgbn")],
+    };
+    let mut loads = Vec::new();
+    let mut load = |j: &TrainJob| {
+        loads.push(j.model.clone());
+        Ok((ConvNet::new(&j.spec, 0, &dev)?, 1.0))
+    };
+    let r = x.run(&mut load, &test, &dev).expect("transfer");
+    let names: Vec<&str> = r.accuracy.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["cnn-bin", "sgbn-shuffled"]);
+    assert_eq!(loads, ["cnn", "cnn-bin", "sgbn"]);
+    assert!(r.accuracy.iter().all(|(_, a)| (0.0..=1.0).contains(a)));
+}

@@ -73,7 +73,16 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
 
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
         self.transfers.then(|| TransferResult {
-            accuracy: job.targets.iter().map(|t| (t.model.clone(), 0.5)).collect(),
+            accuracy: job
+                .targets
+                .iter()
+                .map(|t| (t.model.clone(), 0.5))
+                .chain(
+                    job.shuffled_targets
+                        .iter()
+                        .map(|t| (format!("{}-shuffled", t.model), 0.899)),
+                )
+                .collect(),
             seconds: 0.0,
         })
     }
@@ -307,6 +316,44 @@ fn a_number_stated_in_the_text_is_compared_like_a_table_cell() {
         .markdown;
     assert!(
         md.contains("| sgbn-relu | 0.3 | 91.0 (1) | 91.1 ± 1.1 | -0.1 | yes |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn table_4_8_judges_with_shuffled_gate_masks_as_its_own_target() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let data = data();
+    let ctx = PlanContext {
+        profile: &profile,
+        data: &data,
+    };
+    let table = experiments::find("table4.8").expect("table4.8");
+    let jobs = table.jobs(&ctx).expect("jobs");
+    let x = &jobs.transfers[0];
+    assert_eq!(x.shuffled_targets.len(), 1);
+    assert_eq!(x.shuffled_targets[0].model, "sgbn");
+    assert!(!x.targets.iter().any(|t| t.model.contains("shuffled")));
+    // fig4.6's transfer sets have no shuffled target, and their keys do
+    // not mention one (keys made before the field existed stay valid).
+    let fig = experiments::find("fig4.6")
+        .expect("fig4.6")
+        .jobs(&ctx)
+        .expect("jobs");
+    let json = serde_json::to_string(&fig.transfers[0]).expect("json");
+    assert!(!json.contains("shuffled"), "{json}");
+
+    let store = Fake {
+        accuracy: |_: &EvalJob| None,
+        transfers: true,
+    };
+    let dir = thesis_dir();
+    let rctx = context(&profile, &data, &store, &dir);
+    let md = table.report(&rctx).expect("section").markdown;
+    assert!(md.contains("| sgbn-shuffled |"), "{md}");
+    // 89.9 % from SGBN's examples: the thesis's 89.9 ± 1.6.
+    assert!(
+        md.contains("| sgbn | sgbn-shuffled | 89.9 (1) | 89.9 ± 1.6 | +0.0 | yes |"),
         "{md}"
     );
 }

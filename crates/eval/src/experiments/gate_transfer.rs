@@ -37,6 +37,7 @@ fn job(ctx: &PlanContext<'_>, source: &str, run: usize, eps: f64) -> Result<Tran
             .collect::<Result<_>>()?,
         eps,
         test_size: ctx.profile.fgsm_test,
+        shuffled_targets: Vec::new(),
     })
 }
 

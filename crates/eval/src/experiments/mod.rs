@@ -80,6 +80,7 @@ pub mod table3_5;
 pub mod table3_6;
 pub mod table4_11;
 pub mod table4_11_more;
+pub mod table4_8;
 pub mod transfer_matrix;
 
 use crate::{EvalError, Experiment, Result};
@@ -127,6 +128,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_21::FIG4_21,
         &fig4_22::FIG4_22,
         &fig4_23::FIG4_23,
+        &table4_8::TABLE4_8,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
         &figb_1::FIGB_1,

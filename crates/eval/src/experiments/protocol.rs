@@ -253,6 +253,7 @@ impl Protocol {
             targets: vec![ctx.train_job(model, run)?],
             eps: STRONG_EPS,
             test_size: ctx.profile.protocol_test,
+            shuffled_targets: Vec::new(),
         }))
     }
 

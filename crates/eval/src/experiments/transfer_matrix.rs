@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::{
     Cell, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, RESULTS_VERSION, ReportContext,
-    Result, Section, TransferJob, available, fmt_summary, summary, verdict,
+    Result, SHUFFLED_SUFFIX, Section, TransferJob, available, fmt_summary, summary, verdict,
 };
 
 /// The budget of the transfer experiments (§4.4).
@@ -50,12 +50,26 @@ pub struct TransferMatrix {
     pub targets: &'static [&'static str],
 }
 
+/// Whether a target name can be evaluated: a model sgbn builds, or one
+/// with [`SHUFFLED_SUFFIX`] (that model with its gate masks shuffled).
+pub fn target_available(name: &str) -> bool {
+    available(name.strip_suffix(SHUFFLED_SUFFIX).unwrap_or(name))
+}
+
 impl TransferMatrix {
     /// The transfer jobs of one run.
     fn transfers(&self, ctx: &PlanContext<'_>, run: usize) -> Result<Vec<TransferJob>> {
+        let plain = |m: &&&str| !m.ends_with(SHUFFLED_SUFFIX) && available(m);
         let targets = self
             .targets
             .iter()
+            .filter(plain)
+            .map(|m| ctx.train_job(m, run))
+            .collect::<Result<Vec<_>>>()?;
+        let shuffled_targets = self
+            .targets
+            .iter()
+            .filter_map(|m| m.strip_suffix(SHUFFLED_SUFFIX))
             .filter(|m| available(m))
             .map(|m| ctx.train_job(m, run))
             .collect::<Result<Vec<_>>>()?;
@@ -69,6 +83,7 @@ impl TransferMatrix {
                     targets: targets.clone(),
                     eps: TRANSFER_EPS,
                     test_size: ctx.profile.fgsm_test,
+                    shuffled_targets: shuffled_targets.clone(),
                 })
             })
             .collect()
@@ -104,7 +119,7 @@ impl Experiment for TransferMatrix {
             .targets
             .iter()
             .copied()
-            .filter(|m| available(m))
+            .filter(|m| target_available(m))
             .collect();
         let mut acc: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
         for run in 0..ctx.profile.runs {
