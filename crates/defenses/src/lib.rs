@@ -25,7 +25,7 @@ mod trainer;
 pub use adam::{Adam, AdamConfig};
 pub use adversarial_training::pgd_training_examples;
 pub use error::{Result, TrainError};
-pub use toy_training::{ToyReport, train_toy};
+pub use toy_training::{ToyReport, train_toy, train_toy_observed};
 pub use trainer::{
     EarlyStopping, EarlyStoppingRule, EpochLog, Quiet, TrainConfig, TrainObserver, TrainReport,
     batch_rng, checkpoint_log, train, trained_slope,

@@ -28,6 +28,20 @@ pub fn train_toy(
     lr: f64,
     seed: u64,
 ) -> Result<ToyReport> {
+    train_toy_observed(model, data, iterations, lr, seed, &mut |_, _| Ok(()))
+}
+
+/// [`train_toy`], calling `observe(iteration, model)` after each
+/// iteration's forward pass on the training set and before its update (so
+/// `model.last_probabilities()` holds that pass's gate values; Fig. 4.29).
+pub fn train_toy_observed(
+    model: &ToyNet,
+    data: &ToyRegression,
+    iterations: usize,
+    lr: f64,
+    seed: u64,
+    observe: &mut dyn FnMut(usize, &ToyNet) -> Result<()>,
+) -> Result<ToyReport> {
     let mut adam = Adam::new(
         model.trainable(),
         AdamConfig {
@@ -49,6 +63,7 @@ pub fn train_toy(
             });
         }
         train_mse.push(value);
+        observe(iteration, model)?;
         adam.step(&loss.backward()?)?;
     }
     let y = model.forward(&data.test_x, &mut rng)?;

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use crate::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
     ExamplesJob, ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob,
-    MaskingResult, Profile, Result, Section, TrainJob, TrainedModel, TransferJob, TransferResult,
+    MaskingResult, Profile, Result, Section, ToyJob, ToyResult, TrainJob, TrainedModel,
+    TransferJob, TransferResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -50,6 +51,8 @@ pub struct Jobs {
     pub gates: Vec<GateJob>,
     /// Input gradients on clean images.
     pub gradients: Vec<GradientJob>,
+    /// Toy regression runs.
+    pub toys: Vec<ToyJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -73,6 +76,8 @@ pub trait Results {
     fn gates(&self, job: &GateJob) -> Option<GateResult>;
     /// A finished input-gradient measurement.
     fn gradients(&self, job: &GradientJob) -> Option<GradientResult>;
+    /// A finished toy run.
+    fn toy(&self, job: &ToyJob) -> Option<ToyResult>;
 }
 
 /// What a report section needs.

@@ -74,6 +74,7 @@ mod masking_check;
 mod plan;
 mod profile;
 mod report;
+mod toy_job;
 
 pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
 pub use attack_spec::{
@@ -101,6 +102,7 @@ pub use report::{
     AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, Section, Series, assemble,
     eps_eq, fmt_summary, summary, verdict,
 };
+pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 
 /// Whether sgbn can build the named model (experiments skip, and the report
 /// names, the models it cannot).

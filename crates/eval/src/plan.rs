@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::{
     AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, GateJob, GradientJob, Jobs,
-    MaskingJob, PlanContext, Result, TrainJob, TransferJob, key_hash,
+    MaskingJob, PlanContext, Result, ToyJob, TrainJob, TransferJob, key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -30,6 +30,8 @@ pub struct Plan {
     pub gates: Vec<GateJob>,
     /// Input-gradient measurements.
     pub gradients: Vec<GradientJob>,
+    /// Toy regression runs.
+    pub toys: Vec<ToyJob>,
 }
 
 impl Plan {
@@ -48,6 +50,7 @@ impl Plan {
                 examples,
                 gates,
                 gradients,
+                toys,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -92,6 +95,11 @@ impl Plan {
             for g in gradients {
                 if seen.insert(format!("d{}", key_hash(&g)?)) {
                     plan.gradients.push(g);
+                }
+            }
+            for t in toys {
+                if seen.insert(format!("y{}", key_hash(&t)?)) {
+                    plan.toys.push(t);
                 }
             }
         }

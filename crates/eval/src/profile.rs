@@ -71,6 +71,10 @@ pub struct Profile {
     /// Gate probes (1st-GM, 2nd-GM): epochs of their heads' training (the
     /// thesis: 5,000 iterations of 50, about 4.5 epochs of 55,000 images).
     pub probe_epochs: usize,
+    /// Toy experiment (§4.6.5): runs of each network (thesis: 30).
+    pub toy_runs: usize,
+    /// Toy experiment: full-batch iterations (thesis: 5,000).
+    pub toy_iterations: usize,
     /// Chapter 3: independent runs.
     pub ch3_runs: usize,
     /// Chapter 3: training images (`None`: all 60,000).
@@ -134,6 +138,8 @@ impl Profile {
                 protocol_eot: 2,
                 protocol_square_queries: 20,
                 probe_epochs: 1,
+                toy_runs: 2,
+                toy_iterations: 200,
                 ch3_runs: 1,
                 ch3_train_size: Some(500),
                 ch3_epochs: Some(1),
@@ -172,6 +178,8 @@ impl Profile {
                 protocol_eot: 10,
                 protocol_square_queries: 1000,
                 probe_epochs: 2,
+                toy_runs: 30,
+                toy_iterations: 5000,
                 ch3_runs: 1,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -210,6 +218,8 @@ impl Profile {
                 protocol_eot: 20,
                 protocol_square_queries: 5000,
                 probe_epochs: 5,
+                toy_runs: 30,
+                toy_iterations: 5000,
                 ch3_runs: 10,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -292,6 +302,10 @@ impl Profile {
             format!(
                 "gate probes: heads trained {} epoch(s) on the frozen SGBN / 1W-SGBN of the same run (thesis: 5,000 iterations of 50)",
                 self.probe_epochs
+            ),
+            format!(
+                "toy (§4.6.5): {} run(s) of each network, {} full-batch iterations (thesis: 30, 5,000)",
+                self.toy_runs, self.toy_iterations
             ),
             format!(
                 "chapter 3: {} run(s), {} training images, {}, FGSM ε ∈ {{{}}} on the first {} test images, histograms at ε ∈ {{{}}}, clean accuracy on {} training images",

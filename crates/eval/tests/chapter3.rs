@@ -13,6 +13,7 @@ use sgbn_eval::{
     experiments::{self, chapter3::Ch3Net, chapter3::Regularizer, fgsm_images::spread},
 };
 use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
+use sgbn_eval::{ToyJob, ToyResult};
 use sgbn_metrics::Histogram;
 
 /// Answers FGSM evaluations with `fgsm(model, eps, run)` (and a histogram
@@ -76,6 +77,10 @@ impl Results for Fake {
     }
 
     fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
+        None
+    }
+
+    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
         None
     }
 

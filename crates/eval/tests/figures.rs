@@ -12,6 +12,7 @@ use sgbn_eval::{
     TransferJob, TransferResult, experiments,
 };
 use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary, GradientJob, GradientResult};
+use sgbn_eval::{ToyJob, ToyResult};
 use sgbn_metrics::{GradientStats, Histogram, RunSummary};
 
 /// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
@@ -119,6 +120,10 @@ impl Results for Fake {
         let stats = GradientStats::from_rows(&rows);
         let histogram = stats.histogram(-job.range, job.range, job.bins).ok()?;
         Some(GradientResult { stats, histogram })
+    }
+
+    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
+        None
     }
 
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {

@@ -11,6 +11,7 @@ use sgbn_eval::{
     experiments,
 };
 use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
+use sgbn_eval::{ToyJob, ToyResult};
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
 /// A result store that answers every evaluation with `accuracy(job)`, and
@@ -45,6 +46,10 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
     }
 
     fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
+        None
+    }
+
+    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
         None
     }
 

@@ -101,6 +101,7 @@ pub struct ToyNet {
     output: Dense,
     gate: Option<Dense>,
     last_masks: Mutex<Option<Tensor>>,
+    last_probabilities: Mutex<Option<Tensor>>,
     vars: SeededVarMap,
 }
 
@@ -124,6 +125,7 @@ impl ToyNet {
             output,
             gate,
             last_masks: Mutex::new(None),
+            last_probabilities: Mutex::new(None),
             vars,
         })
     }
@@ -141,6 +143,15 @@ impl ToyNet {
     /// The masks `(n, 2)` of the last forward pass (gated networks).
     pub fn last_masks(&self) -> Option<Tensor> {
         self.last_masks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The gate's probabilities σ(a) `(n, 2)` of the last forward pass
+    /// (gated networks; for a stochastic gate, before its masks are drawn).
+    pub fn last_probabilities(&self) -> Option<Tensor> {
+        self.last_probabilities
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -174,6 +185,10 @@ impl ToyNet {
             candle_nn::ops::sigmoid(&a)?
         };
         *self.last_masks.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.detach());
+        *self
+            .last_probabilities
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(candle_nn::ops::sigmoid(&a.detach())?);
         let y = (h * m)?.matmul(w2)?;
         Ok(match self.output.bias() {
             Some(b) => y.broadcast_add(b)?,

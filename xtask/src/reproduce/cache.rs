@@ -4,7 +4,7 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`:
+//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`, `toy/`:
 //!   `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use sgbn_defenses::trained_slope;
 use sgbn_eval::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
     ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob, MaskingResult,
-    Results, TrainJob, TrainedModel, TransferJob, TransferResult, key_hash,
+    Results, ToyJob, ToyResult, TrainJob, TrainedModel, TransferJob, TransferResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -201,6 +201,24 @@ impl Cache {
         store(&self.file("gates", &job.model, job)?, result)
     }
 
+    fn toy_file(&self, job: &ToyJob) -> sgbn_eval::Result<PathBuf> {
+        Ok(self.root.join("toy").join(format!(
+            "{}-run{}-{}.json",
+            job.model,
+            job.run,
+            key_hash(job)?
+        )))
+    }
+
+    /// The toy run's result, computed and stored when missing.
+    pub fn toy(&self, job: &ToyJob) -> anyhow::Result<ToyResult> {
+        if let Some(r) = Results::toy(self, job) {
+            return Ok(r);
+        }
+        let result = job.run(&self.device)?;
+        store(&self.toy_file(job)?, result)
+    }
+
     /// The input-gradient measurement, computed and stored when missing.
     pub fn gradients(&self, job: &GradientJob, test: &Dataset) -> anyhow::Result<GradientResult> {
         if let Some(r) = Results::gradients(self, job) {
@@ -247,5 +265,9 @@ impl Results for Cache {
 
     fn gradients(&self, job: &GradientJob) -> Option<GradientResult> {
         cached(&self.file("gradients", &job.model, job).ok()?)
+    }
+
+    fn toy(&self, job: &ToyJob) -> Option<ToyResult> {
+        cached(&self.toy_file(job).ok()?)
     }
 }

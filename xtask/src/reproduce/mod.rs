@@ -222,13 +222,21 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.gradients(g, &mnist.test).map(drop)),
         ));
     }
+    for t in &plan.toys {
+        units.push((
+            format!("toy {} run {}", t.model, t.run),
+            t.cost(),
+            Results::toy(&cache, t).is_some(),
+            Box::new(|| cache.toy(t).map(drop)),
+        ));
+    }
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
         .filter(|u| !u.2)
         .fold(0.0, |total, u| total + u.1);
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements ({:.0} GFLOP left to compute)",
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements, {} toy runs ({:.0} GFLOP left to compute)",
         plan.trains.len(),
         plan.evals.len(),
         plan.transfers.len(),
@@ -238,6 +246,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         plan.examples.len(),
         plan.gates.len(),
         plan.gradients.len(),
+        plan.toys.len(),
         todo
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(

@@ -12,7 +12,8 @@
 //! [`gate_maps`] (Figs. 4.7, 4.8); [`generalization_gap`] (Figs. 4.14,
 //! C.1); [`gradient_histograms`] (Figs. 4.16, 4.20);
 //! [`perturbation_images`] (Figs. 4.10, D.1, D.2); [`gate_transfer`]
-//! (Figs. 4.19, D.3–D.5).
+//! (Figs. 4.19, D.3–D.5); [`toy`] and [`toy_gates`] (the toy experiment,
+//! Figs. 4.25–4.31).
 //!
 //! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
@@ -49,7 +50,13 @@ pub mod fig4_20;
 pub mod fig4_21;
 pub mod fig4_22;
 pub mod fig4_23;
+pub mod fig4_25;
+pub mod fig4_27;
+pub mod fig4_28;
+pub mod fig4_29;
 pub mod fig4_3;
+pub mod fig4_30;
+pub mod fig4_31;
 pub mod fig4_4;
 pub mod fig4_6;
 pub mod fig4_7;
@@ -81,6 +88,8 @@ pub mod table3_6;
 pub mod table4_11;
 pub mod table4_11_more;
 pub mod table4_8;
+pub mod toy;
+pub mod toy_gates;
 pub mod transfer_matrix;
 
 use crate::{EvalError, Experiment, Result};
@@ -128,6 +137,12 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_21::FIG4_21,
         &fig4_22::FIG4_22,
         &fig4_23::FIG4_23,
+        &fig4_25::FIG4_25,
+        &fig4_27::FIG4_27,
+        &fig4_28::FIG4_28,
+        &fig4_29::FIG4_29,
+        &fig4_30::FIG4_30,
+        &fig4_31::FIG4_31,
         &table4_8::TABLE4_8,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
