@@ -10,7 +10,7 @@ use crate::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
     ExamplesJob, ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob,
     MaskingResult, Profile, Result, Section, ToyJob, ToyResult, TrainJob, TrainedModel,
-    TransferJob, TransferResult,
+    TransferJob, TransferResult, TsneJob, TsneResult,
 };
 
 /// What planning needs: the profile and the data's checksums (part of every
@@ -53,6 +53,8 @@ pub struct Jobs {
     pub gradients: Vec<GradientJob>,
     /// Toy regression runs.
     pub toys: Vec<ToyJob>,
+    /// t-SNE embeddings.
+    pub tsnes: Vec<TsneJob>,
 }
 
 /// Where finished results are looked up (the on-disk cache of `cargo xtask
@@ -78,6 +80,8 @@ pub trait Results {
     fn gradients(&self, job: &GradientJob) -> Option<GradientResult>;
     /// A finished toy run.
     fn toy(&self, job: &ToyJob) -> Option<ToyResult>;
+    /// A finished t-SNE embedding.
+    fn tsne(&self, job: &TsneJob) -> Option<TsneResult>;
 }
 
 /// What a report section needs.

@@ -75,6 +75,7 @@ mod plan;
 mod profile;
 mod report;
 mod toy_job;
+mod tsne_job;
 
 pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
 pub use attack_spec::{
@@ -99,10 +100,11 @@ pub use masking_check::{MaskingPoint, masking_check};
 pub use plan::Plan;
 pub use profile::Profile;
 pub use report::{
-    AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, Section, Series, assemble,
-    eps_eq, fmt_summary, summary, verdict,
+    AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, ScatterPanel, Section, Series,
+    assemble, eps_eq, fmt_summary, summary, verdict,
 };
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
+pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};
 
 /// Whether sgbn can build the named model (experiments skip, and the report
 /// names, the models it cannot).

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::{
     AccuracyJob, CleanJob, EvalJob, ExamplesJob, Experiment, GateJob, GradientJob, Jobs,
-    MaskingJob, PlanContext, Result, ToyJob, TrainJob, TransferJob, key_hash,
+    MaskingJob, PlanContext, Result, ToyJob, TrainJob, TransferJob, TsneJob, key_hash,
 };
 
 /// Everything one invocation computes, each job once, in first-use order.
@@ -32,6 +32,8 @@ pub struct Plan {
     pub gradients: Vec<GradientJob>,
     /// Toy regression runs.
     pub toys: Vec<ToyJob>,
+    /// t-SNE embeddings.
+    pub tsnes: Vec<TsneJob>,
 }
 
 impl Plan {
@@ -51,6 +53,7 @@ impl Plan {
                 gates,
                 gradients,
                 toys,
+                tsnes,
             } = exp.jobs(ctx)?;
             for t in trains {
                 if seen.insert(format!("t{}", key_hash(&t)?)) {
@@ -100,6 +103,11 @@ impl Plan {
             for t in toys {
                 if seen.insert(format!("y{}", key_hash(&t)?)) {
                     plan.toys.push(t);
+                }
+            }
+            for t in tsnes {
+                if seen.insert(format!("s{}", key_hash(&t)?)) {
+                    plan.tsnes.push(t);
                 }
             }
         }

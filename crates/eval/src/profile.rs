@@ -75,6 +75,10 @@ pub struct Profile {
     pub toy_runs: usize,
     /// Toy experiment: full-batch iterations (thesis: 5,000).
     pub toy_iterations: usize,
+    /// t-SNE (Fig. 4.12): test images embedded.
+    pub tsne_test: usize,
+    /// t-SNE: gradient-descent epochs.
+    pub tsne_epochs: usize,
     /// Chapter 3: independent runs.
     pub ch3_runs: usize,
     /// Chapter 3: training images (`None`: all 60,000).
@@ -140,6 +144,8 @@ impl Profile {
                 probe_epochs: 1,
                 toy_runs: 2,
                 toy_iterations: 200,
+                tsne_test: 100,
+                tsne_epochs: 300,
                 ch3_runs: 1,
                 ch3_train_size: Some(500),
                 ch3_epochs: Some(1),
@@ -180,6 +186,8 @@ impl Profile {
                 probe_epochs: 2,
                 toy_runs: 30,
                 toy_iterations: 5000,
+                tsne_test: 1000,
+                tsne_epochs: 1000,
                 ch3_runs: 1,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -220,6 +228,8 @@ impl Profile {
                 probe_epochs: 5,
                 toy_runs: 30,
                 toy_iterations: 5000,
+                tsne_test: 2000,
+                tsne_epochs: 1000,
                 ch3_runs: 10,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -302,6 +312,10 @@ impl Profile {
             format!(
                 "gate probes: heads trained {} epoch(s) on the frozen SGBN / 1W-SGBN of the same run (thesis: 5,000 iterations of 50)",
                 self.probe_epochs
+            ),
+            format!(
+                "t-SNE (Fig. 4.12): the first {} test images, {} epochs, perplexity 30",
+                self.tsne_test, self.tsne_epochs
             ),
             format!(
                 "toy (§4.6.5): {} run(s) of each network, {} full-batch iterations (thesis: 30, 5,000)",

@@ -60,6 +60,15 @@ pub enum PixelScale {
     SignedUnit,
 }
 
+/// One panel of a [`Figure::Scatter`]: points coloured by class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterPanel {
+    /// Its title.
+    pub title: String,
+    /// `(x, y, class)`.
+    pub points: Vec<(f32, f32, u32)>,
+}
+
 /// A figure as data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Figure {
@@ -101,6 +110,14 @@ pub enum Figure {
         cols: usize,
         /// The panels, row by row.
         panels: Vec<BarPanel>,
+    },
+    /// Scatter plots side by side, each scaled to its own points, coloured
+    /// by class (t-SNE).
+    Scatter {
+        /// Title.
+        title: String,
+        /// The panels, left to right.
+        panels: Vec<ScatterPanel>,
     },
     /// A grid of grayscale images, drawn as a PNG: one row of images per
     /// entry, labelled.

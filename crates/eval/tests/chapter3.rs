@@ -14,6 +14,7 @@ use sgbn_eval::{
 };
 use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
 use sgbn_eval::{ToyJob, ToyResult};
+use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::Histogram;
 
 /// Answers FGSM evaluations with `fgsm(model, eps, run)` (and a histogram
@@ -81,6 +82,10 @@ impl Results for Fake {
     }
 
     fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
+        None
+    }
+
+    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
         None
     }
 

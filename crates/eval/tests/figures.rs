@@ -13,6 +13,7 @@ use sgbn_eval::{
 };
 use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary, GradientJob, GradientResult};
 use sgbn_eval::{ToyJob, ToyResult};
+use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::{GradientStats, Histogram, RunSummary};
 
 /// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
@@ -123,6 +124,10 @@ impl Results for Fake {
     }
 
     fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
+        None
+    }
+
+    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
         None
     }
 

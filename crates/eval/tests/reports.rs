@@ -12,6 +12,7 @@ use sgbn_eval::{
 };
 use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
 use sgbn_eval::{ToyJob, ToyResult};
+use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
 /// A result store that answers every evaluation with `accuracy(job)`, and
@@ -50,6 +51,10 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
     }
 
     fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
+        None
+    }
+
+    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
         None
     }
 

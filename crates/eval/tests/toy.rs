@@ -11,6 +11,7 @@ use sgbn_eval::{
     MaskingResult, Profile, ReportContext, Results, Section, ToyJob, ToyResult, TrainJob,
     TrainedModel, TransferJob, TransferResult, experiments,
 };
+use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::Histogram;
 
 #[test]
@@ -77,6 +78,10 @@ impl Results for Fake {
     fn accuracy(&self, _: &AccuracyJob) -> Option<AccuracyResult> {
         None
     }
+    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
+        None
+    }
+
     fn examples(&self, _: &ExamplesJob) -> Option<ExamplesResult> {
         None
     }

@@ -4,7 +4,7 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`, `toy/`:
+//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`, `toy/`, `tsne/`:
 //!   `<model>-run<r>-<hash>.json`.
 
 use std::path::{Path, PathBuf};
@@ -18,7 +18,8 @@ use sgbn_defenses::trained_slope;
 use sgbn_eval::{
     AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
     ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob, MaskingResult,
-    Results, ToyJob, ToyResult, TrainJob, TrainedModel, TransferJob, TransferResult, key_hash,
+    Results, ToyJob, ToyResult, TrainJob, TrainedModel, TransferJob, TransferResult, TsneJob,
+    TsneResult, key_hash,
 };
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
@@ -210,6 +211,27 @@ impl Cache {
         )))
     }
 
+    fn tsne_file(&self, job: &TsneJob) -> sgbn_eval::Result<PathBuf> {
+        let name = job
+            .source
+            .as_ref()
+            .map_or("clean".into(), |s| format!("{}-run{}", s.model, s.run));
+        Ok(self
+            .root
+            .join("tsne")
+            .join(format!("{name}-{}.json", key_hash(job)?)))
+    }
+
+    /// The t-SNE embedding, computed and stored when missing.
+    pub fn tsne(&self, job: &TsneJob, test: &Dataset) -> anyhow::Result<TsneResult> {
+        if let Some(r) = Results::tsne(self, job) {
+            return Ok(r);
+        }
+        let mut load = |j: &TrainJob| self.load_model(j);
+        let result = job.run(&mut load, test, &self.device)?;
+        store(&self.tsne_file(job)?, result)
+    }
+
     /// The toy run's result, computed and stored when missing.
     pub fn toy(&self, job: &ToyJob) -> anyhow::Result<ToyResult> {
         if let Some(r) = Results::toy(self, job) {
@@ -269,5 +291,9 @@ impl Results for Cache {
 
     fn toy(&self, job: &ToyJob) -> Option<ToyResult> {
         cached(&self.toy_file(job).ok()?)
+    }
+
+    fn tsne(&self, job: &TsneJob) -> Option<TsneResult> {
+        cached(&self.tsne_file(job).ok()?)
     }
 }

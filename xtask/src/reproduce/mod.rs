@@ -230,13 +230,27 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             Box::new(|| cache.toy(t).map(drop)),
         ));
     }
+    for t in &plan.tsnes {
+        units.push((
+            format!(
+                "t-SNE of {}",
+                t.source.as_ref().map_or("clean images".into(), |s| format!(
+                    "{} run {} examples",
+                    s.model, s.run
+                ))
+            ),
+            t.cost(),
+            Results::tsne(&cache, t).is_some(),
+            Box::new(|| cache.tsne(t, &mnist.test).map(drop)),
+        ));
+    }
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
         .filter(|u| !u.2)
         .fold(0.0, |total, u| total + u.1);
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements, {} toy runs ({:.0} GFLOP left to compute)",
+        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements, {} toy runs, {} t-SNE embeddings ({:.0} GFLOP left to compute)",
         plan.trains.len(),
         plan.evals.len(),
         plan.transfers.len(),
@@ -247,6 +261,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         plan.gates.len(),
         plan.gradients.len(),
         plan.toys.len(),
+        plan.tsnes.len(),
         todo
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use sgbn_eval::{BarPanel, Figure, Series};
+use sgbn_eval::{BarPanel, Figure, ScatterPanel, Series};
 
 /// The colours of the series, by [`Series::color`] index.
 pub const PALETTE: [&str; 8] = [
@@ -42,8 +42,75 @@ pub fn render(figure: &Figure) -> Option<String> {
             cols,
             panels,
         } => bar_grid(title, x_label, *cols, panels),
+        Figure::Scatter { title, panels } => scatter(title, panels),
         Figure::Images { .. } => return None,
     })
+}
+
+/// Points drawn at most per scatter panel (the first ones; the data keeps
+/// them all).
+pub const SCATTER_POINTS: usize = 2000;
+
+/// Scatter panels side by side, each scaled to its own points, coloured by
+/// class, with a legend of the classes.
+pub fn scatter(title: &str, panels: &[ScatterPanel]) -> String {
+    let (pw, gap, left, top) = (300.0, 30.0, 20.0, 50.0);
+    let w = left + panels.len().max(1) as f64 * (pw + gap) + 60.0;
+    let h = top + pw + 40.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+        w / 2.0,
+        esc(title)
+    );
+    let colours = [
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#bcbd22", "#17becf",
+    ];
+    for (k, p) in panels.iter().enumerate() {
+        let x0 = left + k as f64 * (pw + gap);
+        let pts = &p.points[..p.points.len().min(SCATTER_POINTS)];
+        let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+        for (x, y, _) in pts {
+            lo = [lo[0].min(*x), lo[1].min(*y)];
+            hi = [hi[0].max(*x), hi[1].max(*y)];
+        }
+        let scale = |v: f32, i: usize| {
+            let span = (hi[i] - lo[i]).max(f32::MIN_POSITIVE);
+            f64::from((v - lo[i]) / span) * (pw - 10.0) + 5.0
+        };
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle">{}</text><rect x="{x0}" y="{top}" width="{pw}" height="{pw}" fill="none" stroke="#333"/>"##,
+            x0 + pw / 2.0,
+            top - 6.0,
+            esc(&p.title)
+        );
+        for (x, y, c) in pts {
+            let _ = writeln!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="1.6" fill="{}"/>"#,
+                x0 + scale(*x, 0),
+                top + pw - scale(*y, 1),
+                colours[*c as usize % colours.len()]
+            );
+        }
+    }
+    let lx = left + panels.len().max(1) as f64 * (pw + gap);
+    for (c, colour) in colours.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r#"<circle cx="{lx}" cy="{}" r="4" fill="{colour}"/><text x="{}" y="{}">{c}</text>"#,
+            top + 10.0 + 18.0 * c as f64,
+            lx + 10.0,
+            top + 14.0 + 18.0 * c as f64
+        );
+    }
+    s.push_str("</svg>\n");
+    s
 }
 
 /// Histograms as a grid of small bar charts, `cols` a row; shares (0–1) on
@@ -369,6 +436,26 @@ mod tests {
             "target",
         );
         assert!(h.contains(">50.0<") && h.contains(">–<"));
+    }
+
+    #[test]
+    fn a_scatter_draws_each_point_in_its_class_colour() {
+        let s = scatter(
+            "t",
+            &[ScatterPanel {
+                title: "clean".into(),
+                points: vec![(0.0, 0.0, 0), (1.0, 1.0, 1), (0.5, 0.0, 1)],
+            }],
+        );
+        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+        // Three points and the ten legend dots.
+        assert_eq!(s.matches("<circle").count(), 3 + 10);
+        assert_eq!(s.matches(r##"r="1.6" fill="#d62728""##).count(), 2);
+        // Corners of the range land at the panel's margins (5 px inside).
+        assert!(
+            s.contains(r#"cx="25.0" cy="345.0""#) && s.contains(r#"cx="315.0" cy="55.0""#),
+            "{s}"
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod fig3_8;
 pub mod fig3_9;
 pub mod fig4_10;
 pub mod fig4_11;
+pub mod fig4_12;
 pub mod fig4_13;
 pub mod fig4_14;
 pub mod fig4_15;
@@ -126,6 +127,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &fig4_9::FIG4_9,
         &fig4_10::FIG4_10,
         &fig4_11::FIG4_11,
+        &fig4_12::FIG4_12,
         &fig4_13::FIG4_13,
         &fig4_14::FIG4_14,
         &fig4_15::FIG4_15,
