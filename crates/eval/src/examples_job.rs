@@ -9,7 +9,7 @@ use sgbn_data::Dataset;
 use sgbn_estimators::SeededRng;
 use sgbn_models::Classifier;
 
-use crate::{AttackSpec, EvalError, RESULTS_VERSION, Result, TrainJob};
+use crate::{AttackSpec, RESULTS_VERSION, Result, TrainJob, jobs::chosen_test_images};
 
 /// The attack's examples of some test images of one trained model.
 #[derive(Debug, Clone, Serialize)]
@@ -87,13 +87,7 @@ impl ExamplesJob {
         test: &Dataset,
         device: &Device,
     ) -> Result<ExamplesResult> {
-        if let Some(bad) = self.indices.iter().find(|i| **i >= test.len()) {
-            return Err(EvalError::InvalidConfig(format!(
-                "test image {bad} asked for; the test set has {}",
-                test.len()
-            )));
-        }
-        let chosen = test.select(&self.indices)?.to_device(device)?;
+        let chosen = chosen_test_images(test, &self.indices, device)?;
         let mut rng = SeededRng::seed_from_u64(0xe8a ^ self.model.run as u64);
         let attack = self.attack.build(self.model.run as u64)?;
         let victim = EvalClassifier::new(model, slope).with_bpda(self.attack.bpda());

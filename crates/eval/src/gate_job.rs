@@ -11,7 +11,7 @@ use sgbn_estimators::SeededRng;
 use sgbn_metrics::{GateStats, Histogram, RunSummary};
 use sgbn_models::{Classifier, ForwardContext};
 
-use crate::{EvalError, JOB_BATCH, RESULTS_VERSION, Result, TrainJob};
+use crate::{EvalError, JOB_BATCH, RESULTS_VERSION, Result, TrainJob, jobs::chosen_test_images};
 
 /// The gates of one trained model on the first test images.
 #[derive(Debug, Clone, Serialize)]
@@ -91,12 +91,7 @@ impl GateJob {
         test: &Dataset,
         device: &Device,
     ) -> Result<GateResult> {
-        if let Some(bad) = self.examples.iter().find(|i| **i >= test.len()) {
-            return Err(EvalError::InvalidConfig(format!(
-                "test image {bad} asked for; the test set has {}",
-                test.len()
-            )));
-        }
+        let chosen = chosen_test_images(test, &self.examples, device)?;
         let mut rng = SeededRng::seed_from_u64(0x6a7e ^ self.model.run as u64);
         let n = self.test_size.min(test.len());
         let data = test.first(n)?.to_device(device)?;
@@ -149,7 +144,6 @@ impl GateJob {
             .collect::<Result<Vec<_>>>()?;
         let mut examples = Vec::new();
         if !self.examples.is_empty() {
-            let chosen = test.select(&self.examples)?.to_device(device)?;
             model.forward(chosen.images(), ForwardContext::eval(slope), &mut rng)?;
             let first = model
                 .gate_traces()

@@ -242,6 +242,22 @@ pub struct TrainedModel {
     pub log: Vec<EpochLog>,
 }
 
+/// The test images at `indices`, on `device`; an index past the end is an
+/// error naming it.
+pub(crate) fn chosen_test_images(
+    test: &Dataset,
+    indices: &[usize],
+    device: &Device,
+) -> Result<Dataset> {
+    if let Some(bad) = indices.iter().find(|i| **i >= test.len()) {
+        return Err(crate::EvalError::InvalidConfig(format!(
+            "test image {bad} asked for; the test set has {}",
+            test.len()
+        )));
+    }
+    Ok(test.select(indices)?.to_device(device)?)
+}
+
 /// The first `n` test images (at most all), on `device`.
 fn test_slice(test: &Dataset, n: usize, device: &Device) -> Result<Dataset> {
     Ok(test.first(n.min(test.len()))?.to_device(device)?)

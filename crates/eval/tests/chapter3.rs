@@ -4,17 +4,15 @@
 //! Tables 3.4–3.6 by the 2σ rule, checks the text's claims on our numbers
 //! and pools the confidence histograms of every run.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{Store, answer, section};
 
 use sgbn_eval::{
-    AccuracyJob, AccuracyResult, AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Example,
-    ExamplesJob, ExamplesResult, Figure, MaskingJob, MaskingResult, Plan, PlanContext, Profile,
-    ReportContext, Results, Split, TrainJob, TrainedModel, TransferJob, TransferResult,
+    AccuracyJob, AccuracyResult, AttackSpec, EvalJob, EvalResult, Example, ExamplesJob,
+    ExamplesResult, Figure, Plan, PlanContext, Profile, Split, TrainJob,
     experiments::{self, chapter3::Ch3Net, chapter3::Regularizer, fgsm_images::spread},
 };
-use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
-use sgbn_eval::{ToyJob, ToyResult};
-use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::Histogram;
 
 /// Answers FGSM evaluations with `fgsm(model, eps, run)` (and a histogram
@@ -25,11 +23,7 @@ struct Fake {
     clean: fn(&str, Split) -> Option<f64>,
 }
 
-impl Results for Fake {
-    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
-        None
-    }
-
+impl Fake {
     fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
         let AttackSpec::Fgsm { eps, .. } = job.attack else {
             return None;
@@ -53,40 +47,12 @@ impl Results for Fake {
         })
     }
 
-    fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
-        None
-    }
-
-    fn transfer(&self, _: &TransferJob) -> Option<TransferResult> {
-        None
-    }
-
-    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
-        None
-    }
-
     fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
         (self.clean)(&job.model.model, job.split).map(|accuracy| AccuracyResult {
             accuracy,
             total: 100,
             seconds: 0.0,
         })
-    }
-
-    fn gates(&self, _: &GateJob) -> Option<GateResult> {
-        None
-    }
-
-    fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
-        None
-    }
-
-    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
-        None
-    }
-
-    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
-        None
     }
 
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
@@ -111,29 +77,20 @@ impl Results for Fake {
                 .collect(),
         })
     }
+
+    /// The store that answers with these.
+    fn store(&self) -> Store<'_> {
+        Store {
+            eval: answer(|j| self.eval(j)),
+            accuracy: answer(|j| self.accuracy(j)),
+            examples: answer(|j| self.examples(j)),
+            ..Store::default()
+        }
+    }
 }
 
 fn data() -> Vec<String> {
     vec!["a".repeat(64)]
-}
-
-fn thesis_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis")
-}
-
-fn section(id: &str, profile: &Profile, store: &Fake) -> sgbn_eval::Section {
-    let data = data();
-    let dir = thesis_dir();
-    let ctx = ReportContext {
-        profile,
-        data: &data,
-        results: store,
-        thesis_dir: &dir,
-    };
-    experiments::find(id)
-        .expect("id")
-        .report(&ctx)
-        .expect("section")
 }
 
 #[test]
@@ -222,7 +179,7 @@ fn tables_3_4_to_3_6_are_compared_by_the_two_sigma_rule() {
             })
         },
     };
-    let s = section("table3.5", &smoke, &store);
+    let s = section("table3.5", &smoke, &store.store());
     let md = &s.markdown;
     assert!(
         md.contains("| Training | 50.0 (1) / 99.9 ± 0.02 | 99.9 (1) / 99.9 ± 0.10 |"),
@@ -255,7 +212,7 @@ fn the_text_claims_are_checked_on_our_numbers() {
         },
         clean: |_, split| Some(if split == Split::Train { 0.99 } else { 0.97 }),
     };
-    let s = section("fig3.2", &smoke, &store);
+    let s = section("fig3.2", &smoke, &store.store());
     let md = &s.markdown;
     assert_eq!(md.matches("**holds**").count(), 3, "{md}");
     assert!(md.contains("ours: +40.0 points"), "{md}");
@@ -277,7 +234,7 @@ fn the_text_claims_are_checked_on_our_numbers() {
         },
         clean: |_, _| None,
     };
-    let s = section("fig3.9", &smoke, &store);
+    let s = section("fig3.9", &smoke, &store.store());
     let md = &s.markdown;
     assert_eq!(md.matches("**does not hold**").count(), 2, "{md}");
     assert!(
@@ -300,7 +257,7 @@ fn confidence_histograms_pool_every_run() {
         fgsm: |_, _, _| Some(0.5),
         clean: |_, _| None,
     };
-    let s = section("fig3.3", &two, &store);
+    let s = section("fig3.3", &two, &store.store());
     assert!(
         s.markdown.contains("| p = 0.1 | 50 % / 0 % |"),
         "{}",
@@ -322,7 +279,7 @@ fn the_perturbation_images_measure_how_centred_they_are() {
         fgsm: |_, _, _| None,
         clean: |_, _| None,
     };
-    let s = section("fig3.12", &smoke, &store);
+    let s = section("fig3.12", &smoke, &store.store());
     let md = &s.markdown;
     // Corner pixel (0, 0) of a 4×4 image: √(1.5² + 1.5²) ≈ 2.1 px from the
     // centre; pixel (1, 1): ≈ 0.7 px.

@@ -3,17 +3,15 @@
 //! `fig4.14` the clean accuracies on both splits, `fig4.10` the attacked
 //! pixels; each checks the thesis's claims on the numbers it gets.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{Store, answer, section};
 
 use sgbn_eval::{
-    AccuracyJob, AccuracyResult, AttackCost, AttackSpec, CleanJob, CleanResult, EvalJob,
-    EvalResult, Example, ExamplesJob, ExamplesResult, Figure, MaskingJob, MaskingResult, Plan,
-    PlanContext, Profile, ReportContext, Results, Section, Split, TrainJob, TrainedModel,
-    TransferJob, TransferResult, experiments,
+    AccuracyJob, AccuracyResult, AttackCost, AttackSpec, EvalJob, EvalResult, Example, ExamplesJob,
+    ExamplesResult, Figure, Plan, PlanContext, Profile, Split, TrainJob, TransferJob, experiments,
 };
 use sgbn_eval::{GateExample, GateJob, GateResult, GateSummary, GradientJob, GradientResult};
-use sgbn_eval::{ToyJob, ToyResult};
-use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::{GradientStats, Histogram, RunSummary};
 
 /// FGSM results whose ℓ1 distortion is `l1(model, run)`·ε; clean accuracy
@@ -25,11 +23,7 @@ struct Fake {
     changed: fn(&str) -> usize,
 }
 
-impl Results for Fake {
-    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
-        None
-    }
-
+impl Fake {
     fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
         let AttackSpec::Fgsm { eps, .. } = job.attack else {
             return None;
@@ -49,18 +43,6 @@ impl Results for Fake {
             }),
             confidence: None,
         })
-    }
-
-    fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
-        None
-    }
-
-    fn transfer(&self, _: &TransferJob) -> Option<TransferResult> {
-        None
-    }
-
-    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
-        None
     }
 
     fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
@@ -123,14 +105,6 @@ impl Results for Fake {
         Some(GradientResult { stats, histogram })
     }
 
-    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
-        None
-    }
-
-    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
-        None
-    }
-
     fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
         let k = (self.changed)(&job.model.model);
         let adversarial: Vec<f32> = (0..10).map(|i| if i < k { 0.3 } else { 0.0 }).collect();
@@ -149,25 +123,22 @@ impl Results for Fake {
                 .collect(),
         })
     }
+
+    /// The store that answers with these.
+    fn store(&self) -> Store<'_> {
+        Store {
+            eval: answer(|j| self.eval(j)),
+            accuracy: answer(|j| self.accuracy(j)),
+            gates: answer(|j| self.gates(j)),
+            gradients: answer(|j| self.gradients(j)),
+            examples: answer(|j| self.examples(j)),
+            ..Store::default()
+        }
+    }
 }
 
 fn data() -> Vec<String> {
     vec!["a".repeat(64)]
-}
-
-fn section(id: &str, profile: &Profile, store: &Fake) -> Section {
-    let data = data();
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis");
-    let ctx = ReportContext {
-        profile,
-        data: &data,
-        results: store,
-        thesis_dir: &dir,
-    };
-    experiments::find(id)
-        .expect("id")
-        .report(&ctx)
-        .expect("section")
 }
 
 const STORE: Fake = Fake {
@@ -208,7 +179,7 @@ fn the_distortion_figure_costs_nothing_beyond_fig4_3() {
 fn the_distortion_claims_are_checked_with_the_runs_spread() {
     let mut two = Profile::named("smoke").expect("smoke");
     two.runs = 2;
-    let s = section("fig4.11", &two, &STORE);
+    let s = section("fig4.11", &two, &STORE.store());
     let md = &s.markdown;
     // ε 0.3: SGBN 18, CNN 15 ± 0.2, CNN-BIN 15 ± 0.2, SAP 9, BNN with PGD 6.
     assert!(
@@ -227,7 +198,7 @@ fn the_distortion_claims_are_checked_with_the_runs_spread() {
 
     // One run: no spread, so the CNN / CNN-BIN comparison is not made.
     let one = Profile::named("smoke").expect("smoke");
-    let md = section("fig4.11", &one, &STORE).markdown;
+    let md = section("fig4.11", &one, &STORE.store()).markdown;
     assert!(md.contains("needs 2 runs or more): not computed"), "{md}");
     assert!(md.contains("2 of 2 of the thesis's claims hold"), "{md}");
 }
@@ -235,7 +206,7 @@ fn the_distortion_claims_are_checked_with_the_runs_spread() {
 #[test]
 fn the_generalization_gap_and_the_perturbation_images() {
     let smoke = Profile::named("smoke").expect("smoke");
-    let md = section("fig4.14", &smoke, &STORE).markdown;
+    let md = section("fig4.14", &smoke, &STORE.store()).markdown;
     assert!(
         md.contains("| sgbn | 91.0 (1) | 90.0 (1) | 1.0 (1) |"),
         "{md}"
@@ -245,14 +216,14 @@ fn the_generalization_gap_and_the_perturbation_images() {
         "{md}"
     );
     // Appendix C makes no claim: the same table, no claim line.
-    let md = section("figC.1", &smoke, &STORE).markdown;
+    let md = section("figC.1", &smoke, &STORE.store()).markdown;
     assert!(
         md.contains("| sgbn-relu | 95.0 (1) | 90.0 (1) | 5.0 (1) |"),
         "{md}"
     );
     assert!(!md.contains("claim"), "{md}");
 
-    let s = section("fig4.10", &smoke, &STORE);
+    let s = section("fig4.10", &smoke, &STORE.store());
     assert!(
         s.markdown
             .contains("**holds** — the most pixels changed: sgbn (80 %)"),
@@ -274,7 +245,7 @@ fn the_generalization_gap_and_the_perturbation_images() {
 #[test]
 fn the_gate_figures_read_one_shared_measurement() {
     let smoke = Profile::named("smoke").expect("smoke");
-    let md = section("fig4.9", &smoke, &STORE).markdown;
+    let md = section("fig4.9", &smoke, &STORE.store()).markdown;
     assert!(
         md.contains("| weights switched on | 70.0 (1) | ≈ 60 |"),
         "{md}"
@@ -287,13 +258,13 @@ fn the_gate_figures_read_one_shared_measurement() {
         md.contains("| σ(a) close to 0 (< 0.1) | 30.0 (1) | ≈ 40 |"),
         "{md}"
     );
-    let md = section("figB.1", &smoke, &STORE).markdown;
+    let md = section("figB.1", &smoke, &STORE.store()).markdown;
     assert!(
         md.contains("| σ(a) close to 1 (≥ 0.9) | 50.0 (1) | ≈ 50 |"),
         "{md}"
     );
 
-    let s = section("fig4.8", &smoke, &STORE);
+    let s = section("fig4.8", &smoke, &STORE.store());
     assert!(
         s.markdown.contains("| 2 (1) | 50 % | 0.50 |"),
         "{}",
@@ -305,7 +276,7 @@ fn the_gate_figures_read_one_shared_measurement() {
     // Two digits, a row each, one 2×2 image per filter; σ drawn as 2σ − 1.
     assert_eq!((rows.len(), rows[0].1.len()), (2, 2));
     assert_eq!(rows[0].1[0].pixels, vec![-1.0, -0.5, 0.5, 1.0]);
-    let s = section("fig4.7", &smoke, &STORE);
+    let s = section("fig4.7", &smoke, &STORE.store());
     let Figure::Images { rows, .. } = &s.figures[0].1 else {
         panic!("images");
     };
@@ -379,7 +350,7 @@ fn a_gate_job_measures_both_gates_of_an_untrained_sgbn() {
 #[test]
 fn the_gradient_histograms_compare_spreads() {
     let smoke = Profile::named("smoke").expect("smoke");
-    let s = section("fig4.16", &smoke, &STORE);
+    let s = section("fig4.16", &smoke, &STORE.store());
     let md = &s.markdown;
     // SGBN: components ±0.02 on 9 of 10 images: std √(0.9·0.02²) ≈ 0.0190.
     assert!(

@@ -2,17 +2,14 @@
 //! from whatever finished, compares with the thesis by the 2σ rule, and
 //! links every figure it draws.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{Store, answer, data, thesis_dir};
 
 use sgbn_eval::{
-    AccuracyJob, AccuracyResult, AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult,
-    ExamplesJob, ExamplesResult, Figure, MaskingJob, MaskingResult, Plan, PlanContext, Profile,
-    ReportContext, Results, TrainJob, TrainedModel, TransferJob, TransferResult, assemble,
-    experiments,
+    AttackSpec, CleanJob, CleanResult, EvalJob, EvalResult, Figure, Plan, PlanContext, Profile,
+    ReportContext, Results, TransferJob, TransferResult, assemble, experiments,
 };
-use sgbn_eval::{GateJob, GateResult, GradientJob, GradientResult};
-use sgbn_eval::{ToyJob, ToyResult};
-use sgbn_eval::{TsneJob, TsneResult};
 use sgbn_metrics::{RepeatedAccuracy, RunSummary};
 
 /// A result store that answers every evaluation with `accuracy(job)`, and
@@ -22,11 +19,7 @@ struct Fake<F: Fn(&EvalJob) -> Option<f64>> {
     transfers: bool,
 }
 
-impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
-    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
-        None
-    }
-
+impl<F: Fn(&EvalJob) -> Option<f64>> Fake<F> {
     fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
         (self.accuracy)(job).map(|accuracy| EvalResult {
             accuracy,
@@ -36,30 +29,6 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
             cost: None,
             confidence: None,
         })
-    }
-
-    fn accuracy(&self, _: &AccuracyJob) -> Option<AccuracyResult> {
-        None
-    }
-
-    fn gates(&self, _: &GateJob) -> Option<GateResult> {
-        None
-    }
-
-    fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
-        None
-    }
-
-    fn toy(&self, _: &ToyJob) -> Option<ToyResult> {
-        None
-    }
-
-    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
-        None
-    }
-
-    fn examples(&self, _: &ExamplesJob) -> Option<ExamplesResult> {
-        None
     }
 
     fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
@@ -77,10 +46,6 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
         })
     }
 
-    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
-        None
-    }
-
     fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
         self.transfers.then(|| TransferResult {
             accuracy: job
@@ -96,10 +61,16 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Results for Fake<F> {
             seconds: 0.0,
         })
     }
-}
 
-fn thesis_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis")
+    /// The store that answers with these.
+    fn store(&self) -> Store<'_> {
+        Store {
+            eval: answer(|j| self.eval(j)),
+            clean: answer(|j| self.clean(j)),
+            transfer: answer(|j| self.transfer(j)),
+            ..Store::default()
+        }
+    }
 }
 
 fn context<'a>(
@@ -116,10 +87,6 @@ fn context<'a>(
     }
 }
 
-fn data() -> Vec<String> {
-    vec!["a".repeat(64)]
-}
-
 #[test]
 fn an_empty_store_gives_every_section_with_dashes_and_no_error() {
     let profile = Profile::named("smoke").expect("smoke");
@@ -129,7 +96,8 @@ fn an_empty_store_gives_every_section_with_dashes_and_no_error() {
         transfers: false,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let all = experiments::all();
     let report = assemble(&all, &ctx).expect("report");
     for e in &all {
@@ -168,7 +136,8 @@ fn the_sgbn_row_of_table_4_11_is_compared_with_the_two_sigma_rule() {
         transfers: false,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let table = experiments::find("table4.11").expect("table");
     let section = table.report(&ctx).expect("section");
     let md = &section.markdown;
@@ -216,7 +185,8 @@ fn the_adaptive_flags_come_from_the_sanity_rules() {
         transfers: true,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let section = experiments::find("adaptive")
         .expect("adaptive")
         .report(&ctx)
@@ -238,7 +208,8 @@ fn a_transfer_matrix_reads_every_run_of_every_source() {
         transfers: true,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let fig = experiments::find("fig4.6").expect("fig4.6");
     let section = fig.report(&ctx).expect("section");
     assert!(
@@ -281,7 +252,8 @@ fn the_protocol_verdict_says_when_a_stronger_attack_breaks_the_thesis_protocol()
         transfers: true,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let section = experiments::find("protocol")
         .expect("protocol")
         .report(&ctx)
@@ -318,7 +290,8 @@ fn a_number_stated_in_the_text_is_compared_like_a_table_cell() {
         transfers: false,
     };
     let dir = thesis_dir();
-    let ctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let ctx = context(&profile, &data, &results, &dir);
     let md = experiments::find("fig4.21")
         .expect("fig4.21")
         .report(&ctx)
@@ -358,7 +331,8 @@ fn table_4_8_judges_with_shuffled_gate_masks_as_its_own_target() {
         transfers: true,
     };
     let dir = thesis_dir();
-    let rctx = context(&profile, &data, &store, &dir);
+    let results = store.store();
+    let rctx = context(&profile, &data, &results, &dir);
     let md = table.report(&rctx).expect("section").markdown;
     assert!(md.contains("| sgbn-shuffled |"), "{md}");
     // 89.9 % from SGBN's examples: the thesis's 89.9 ± 1.6.

@@ -2,16 +2,12 @@
 //! its curve, predictions, gate outputs and σ(a) snapshots, and the
 //! sections check the thesis's claims on them.
 
-use std::path::PathBuf;
+mod common;
+
+use common::{Store, answer, section};
 
 use candle_core::Device;
-use sgbn_eval::{
-    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
-    ExamplesResult, Figure, GateJob, GateResult, GradientJob, GradientResult, MaskingJob,
-    MaskingResult, Profile, ReportContext, Results, Section, ToyJob, ToyResult, TrainJob,
-    TrainedModel, TransferJob, TransferResult, experiments,
-};
-use sgbn_eval::{TsneJob, TsneResult};
+use sgbn_eval::{Figure, Profile, ToyJob, ToyResult};
 use sgbn_metrics::Histogram;
 
 #[test]
@@ -59,38 +55,7 @@ struct Fake {
     start: fn(&str) -> f64,
 }
 
-impl Results for Fake {
-    fn trained(&self, _: &TrainJob) -> Option<TrainedModel> {
-        None
-    }
-    fn eval(&self, _: &EvalJob) -> Option<EvalResult> {
-        None
-    }
-    fn clean(&self, _: &CleanJob) -> Option<CleanResult> {
-        None
-    }
-    fn transfer(&self, _: &TransferJob) -> Option<TransferResult> {
-        None
-    }
-    fn masking(&self, _: &MaskingJob) -> Option<MaskingResult> {
-        None
-    }
-    fn accuracy(&self, _: &AccuracyJob) -> Option<AccuracyResult> {
-        None
-    }
-    fn tsne(&self, _: &TsneJob) -> Option<TsneResult> {
-        None
-    }
-
-    fn examples(&self, _: &ExamplesJob) -> Option<ExamplesResult> {
-        None
-    }
-    fn gates(&self, _: &GateJob) -> Option<GateResult> {
-        None
-    }
-    fn gradients(&self, _: &GradientJob) -> Option<GradientResult> {
-        None
-    }
+impl Fake {
     fn toy(&self, job: &ToyJob) -> Option<ToyResult> {
         let s = (self.start)(&job.model);
         let points = job.iterations / 50;
@@ -116,21 +81,14 @@ impl Results for Fake {
             },
         })
     }
-}
 
-fn section(id: &str, profile: &Profile, store: &Fake) -> Section {
-    let data = vec!["a".repeat(64)];
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/thesis");
-    let ctx = ReportContext {
-        profile,
-        data: &data,
-        results: store,
-        thesis_dir: &dir,
-    };
-    experiments::find(id)
-        .expect("id")
-        .report(&ctx)
-        .expect("section")
+    /// The store that answers with these.
+    fn store(&self) -> Store<'_> {
+        Store {
+            toy: answer(|j| self.toy(j)),
+            ..Store::default()
+        }
+    }
 }
 
 const STORE: Fake = Fake {
@@ -146,7 +104,7 @@ const STORE: Fake = Fake {
 fn the_toy_sections_check_the_thesis_claims() {
     let mut quick = Profile::named("quick").expect("quick");
     quick.toy_runs = 3;
-    let s = section("fig4.27", &quick, &STORE);
+    let s = section("fig4.27", &quick, &STORE.store());
     assert!(
         s.markdown.contains("| WOGM | 11.00 ± 1.00 (3) | 10.00 |"),
         "{}",
@@ -163,25 +121,25 @@ fn the_toy_sections_check_the_thesis_claims() {
     };
     assert_eq!(series.len(), 6, "targets and five networks");
 
-    let md = section("fig4.28", &quick, &STORE).markdown;
+    let md = section("fig4.28", &quick, &STORE.store()).markdown;
     // At iteration 1000 (point 20): 0.2 / 21 against 0.4 / 21.
     assert!(
         md.contains("**holds** — at iteration 1000: GMWOW_ST 9.52 vs GM_ST 19.05"),
         "{md}"
     );
 
-    let md = section("fig4.29", &quick, &STORE).markdown;
+    let md = section("fig4.29", &quick, &STORE.store()).markdown;
     assert!(md.contains("| GM_ST | 0 % | – | – | 50 % |"), "{md}");
     assert!(
         md.contains("**holds** — GM_ST: 0 % → 50 %; GMWOW_ST: 0 % → 50 %"),
         "{md}"
     );
 
-    let md = section("fig4.30", &quick, &STORE).markdown;
+    let md = section("fig4.30", &quick, &STORE.store()).markdown;
     assert!(
         md.contains("| GM_ST | 33 % | 0 % | 33 % | 33 % | 0.67 | 0.33 |"),
         "{md}"
     );
-    let md = section("fig4.25", &quick, &STORE).markdown;
+    let md = section("fig4.25", &quick, &STORE.store()).markdown;
     assert!(md.contains("210 training and 90 testing points"), "{md}");
 }

@@ -149,6 +149,27 @@ impl Ch3Net {
     }
 }
 
+/// The binarized MLPs of Table 3.1, DBN / STE / REINFORCE.
+pub const MLP_NETS: [Ch3Net; 3] = binarized(MLP_NAMES);
+/// The binarized 1CNNs of Table 3.2.
+pub const ONE_CNN_NETS: [Ch3Net; 3] = binarized(ONE_CNN_NAMES);
+/// The binarized 2CNNs of Table 3.3.
+pub const TWO_CNN_NETS: [Ch3Net; 3] = binarized(TWO_CNN_NAMES);
+/// Their sgbn names, for [`crate::ExperimentInfo::models`].
+pub const MLP_NAMES: [&str; 3] = ["mlp-dbn", "mlp-ste", "mlp-reinforce"];
+/// The 1CNNs' names.
+pub const ONE_CNN_NAMES: [&str; 3] = ["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"];
+/// The 2CNNs' names.
+pub const TWO_CNN_NAMES: [&str; 3] = ["2cnn-dbn", "2cnn-ste", "2cnn-reinforce"];
+
+const fn binarized(names: [&'static str; 3]) -> [Ch3Net; 3] {
+    [
+        Ch3Net::Binarized(names[0]),
+        Ch3Net::Binarized(names[1]),
+        Ch3Net::Binarized(names[2]),
+    ]
+}
+
 /// The thesis's stated chapter-3 numbers (`data/thesis/ch3.json`).
 #[derive(Debug, Deserialize)]
 pub struct Ch3Thesis {

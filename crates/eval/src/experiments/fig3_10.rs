@@ -3,7 +3,7 @@
 
 use super::binarized_curve::CLAIMS;
 use super::ch3_curve::Ch3Curve;
-use super::chapter3::Ch3Net;
+use super::chapter3::{TWO_CNN_NAMES, TWO_CNN_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -12,13 +12,9 @@ pub static FIG3_10: Ch3Curve = Ch3Curve {
         id: "fig3.10",
         title: "Stochastic and deterministic binarized 2CNN: FGSM accuracy and overfitting",
         reference: "Fig. 3.10, §3.2.4",
-        models: &["2cnn-dbn", "2cnn-ste", "2cnn-reinforce"],
+        models: &TWO_CNN_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("2cnn-dbn"),
-        Ch3Net::Binarized("2cnn-ste"),
-        Ch3Net::Binarized("2cnn-reinforce"),
-    ],
+    nets: &TWO_CNN_NETS,
     claims: CLAIMS,
 };

@@ -1,6 +1,6 @@
 //! `fig3.11`: Confidence in the true class on FGSM examples: binarized 1CNNs (Fig. 3.11, §3.2.4).
 
-use super::chapter3::Ch3Net;
+use super::chapter3::{ONE_CNN_NAMES, ONE_CNN_NETS};
 use super::confidence_grid::{ConfidenceEps, ConfidenceGrid};
 use crate::ExperimentInfo;
 
@@ -10,13 +10,9 @@ pub static FIG3_11: ConfidenceGrid = ConfidenceGrid {
         id: "fig3.11",
         title: "Confidence in the true class on FGSM examples: binarized 1CNNs",
         reference: "Fig. 3.11, §3.2.4",
-        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        models: &ONE_CNN_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("1cnn-dbn"),
-        Ch3Net::Binarized("1cnn-ste"),
-        Ch3Net::Binarized("1cnn-reinforce"),
-    ],
+    nets: &ONE_CNN_NETS,
     eps: ConfidenceEps::Caption(&[0.01, 0.13, 0.25]),
 };

@@ -3,7 +3,7 @@
 
 use super::binarized_curve::CLAIMS;
 use super::ch3_curve::Ch3Curve;
-use super::chapter3::Ch3Net;
+use super::chapter3::{MLP_NAMES, MLP_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -12,13 +12,9 @@ pub static FIG3_8: Ch3Curve = Ch3Curve {
         id: "fig3.8",
         title: "Stochastic and deterministic binarized MLP: FGSM accuracy and overfitting",
         reference: "Fig. 3.8, §3.2.4",
-        models: &["mlp-dbn", "mlp-ste", "mlp-reinforce"],
+        models: &MLP_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("mlp-dbn"),
-        Ch3Net::Binarized("mlp-ste"),
-        Ch3Net::Binarized("mlp-reinforce"),
-    ],
+    nets: &MLP_NETS,
     claims: CLAIMS,
 };

@@ -3,7 +3,7 @@
 
 use super::binarized_curve::CLAIMS;
 use super::ch3_curve::Ch3Curve;
-use super::chapter3::Ch3Net;
+use super::chapter3::{ONE_CNN_NAMES, ONE_CNN_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -12,13 +12,9 @@ pub static FIG3_9: Ch3Curve = Ch3Curve {
         id: "fig3.9",
         title: "Stochastic and deterministic binarized 1CNN: FGSM accuracy and overfitting",
         reference: "Fig. 3.9, §3.2.4",
-        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        models: &ONE_CNN_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("1cnn-dbn"),
-        Ch3Net::Binarized("1cnn-ste"),
-        Ch3Net::Binarized("1cnn-reinforce"),
-    ],
+    nets: &ONE_CNN_NETS,
     claims: CLAIMS,
 };

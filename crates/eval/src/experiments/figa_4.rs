@@ -1,6 +1,6 @@
 //! `figA.4`: Confidence in the true class on FGSM examples: binarized MLPs (Fig. A.4, Appendix A.3.1).
 
-use super::chapter3::Ch3Net;
+use super::chapter3::{MLP_NAMES, MLP_NETS};
 use super::confidence_grid::{ConfidenceEps, ConfidenceGrid};
 use crate::ExperimentInfo;
 
@@ -10,13 +10,9 @@ pub static FIGA_4: ConfidenceGrid = ConfidenceGrid {
         id: "figA.4",
         title: "Confidence in the true class on FGSM examples: binarized MLPs",
         reference: "Fig. A.4, Appendix A.3.1",
-        models: &["mlp-dbn", "mlp-ste", "mlp-reinforce"],
+        models: &MLP_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("mlp-dbn"),
-        Ch3Net::Binarized("mlp-ste"),
-        Ch3Net::Binarized("mlp-reinforce"),
-    ],
+    nets: &MLP_NETS,
     eps: ConfidenceEps::Profile,
 };

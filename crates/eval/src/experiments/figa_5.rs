@@ -1,6 +1,6 @@
 //! `figA.5`: Confidence in the true class on FGSM examples: binarized 1CNNs (Fig. A.5, Appendix A.3.2).
 
-use super::chapter3::Ch3Net;
+use super::chapter3::{ONE_CNN_NAMES, ONE_CNN_NETS};
 use super::confidence_grid::{ConfidenceEps, ConfidenceGrid};
 use crate::ExperimentInfo;
 
@@ -10,13 +10,9 @@ pub static FIGA_5: ConfidenceGrid = ConfidenceGrid {
         id: "figA.5",
         title: "Confidence in the true class on FGSM examples: binarized 1CNNs",
         reference: "Fig. A.5, Appendix A.3.2",
-        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        models: &ONE_CNN_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("1cnn-dbn"),
-        Ch3Net::Binarized("1cnn-ste"),
-        Ch3Net::Binarized("1cnn-reinforce"),
-    ],
+    nets: &ONE_CNN_NETS,
     eps: ConfidenceEps::Profile,
 };

@@ -1,6 +1,6 @@
 //! `figA.6`: Confidence in the true class on FGSM examples: binarized 2CNNs (Fig. A.6, Appendix A.3.3).
 
-use super::chapter3::Ch3Net;
+use super::chapter3::{TWO_CNN_NAMES, TWO_CNN_NETS};
 use super::confidence_grid::{ConfidenceEps, ConfidenceGrid};
 use crate::ExperimentInfo;
 
@@ -10,13 +10,9 @@ pub static FIGA_6: ConfidenceGrid = ConfidenceGrid {
         id: "figA.6",
         title: "Confidence in the true class on FGSM examples: binarized 2CNNs",
         reference: "Fig. A.6, Appendix A.3.3",
-        models: &["2cnn-dbn", "2cnn-ste", "2cnn-reinforce"],
+        models: &TWO_CNN_NAMES,
         default_set: false,
     },
-    nets: &[
-        Ch3Net::Binarized("2cnn-dbn"),
-        Ch3Net::Binarized("2cnn-ste"),
-        Ch3Net::Binarized("2cnn-reinforce"),
-    ],
+    nets: &TWO_CNN_NETS,
     eps: ConfidenceEps::Profile,
 };

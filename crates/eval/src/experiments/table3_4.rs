@@ -2,7 +2,7 @@
 //! (Table 3.4, §3.2.4).
 
 use super::binarized_table::BinarizedTable;
-use super::chapter3::Ch3Net;
+use super::chapter3::{MLP_NAMES, MLP_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -11,13 +11,9 @@ pub static TABLE3_4: BinarizedTable = BinarizedTable {
         id: "table3.4",
         title: "Training and testing accuracies of the binarized MLPs",
         reference: "Table 3.4, §3.2.4",
-        models: &["mlp-dbn", "mlp-ste", "mlp-reinforce"],
+        models: &MLP_NAMES,
         default_set: false,
     },
     table: "table3.4",
-    nets: &[
-        Ch3Net::Binarized("mlp-dbn"),
-        Ch3Net::Binarized("mlp-ste"),
-        Ch3Net::Binarized("mlp-reinforce"),
-    ],
+    nets: &MLP_NETS,
 };

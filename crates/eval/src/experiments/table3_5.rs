@@ -2,7 +2,7 @@
 //! (Table 3.5, §3.2.4).
 
 use super::binarized_table::BinarizedTable;
-use super::chapter3::Ch3Net;
+use super::chapter3::{ONE_CNN_NAMES, ONE_CNN_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -11,13 +11,9 @@ pub static TABLE3_5: BinarizedTable = BinarizedTable {
         id: "table3.5",
         title: "Training and testing accuracies of the binarized 1CNNs",
         reference: "Table 3.5, §3.2.4",
-        models: &["1cnn-dbn", "1cnn-ste", "1cnn-reinforce"],
+        models: &ONE_CNN_NAMES,
         default_set: false,
     },
     table: "table3.5",
-    nets: &[
-        Ch3Net::Binarized("1cnn-dbn"),
-        Ch3Net::Binarized("1cnn-ste"),
-        Ch3Net::Binarized("1cnn-reinforce"),
-    ],
+    nets: &ONE_CNN_NETS,
 };

@@ -2,7 +2,7 @@
 //! (Table 3.6, §3.2.4).
 
 use super::binarized_table::BinarizedTable;
-use super::chapter3::Ch3Net;
+use super::chapter3::{TWO_CNN_NAMES, TWO_CNN_NETS};
 use crate::ExperimentInfo;
 
 /// The experiment.
@@ -11,13 +11,9 @@ pub static TABLE3_6: BinarizedTable = BinarizedTable {
         id: "table3.6",
         title: "Training and testing accuracies of the binarized 2CNNs",
         reference: "Table 3.6, §3.2.4",
-        models: &["2cnn-dbn", "2cnn-ste", "2cnn-reinforce"],
+        models: &TWO_CNN_NAMES,
         default_set: false,
     },
     table: "table3.6",
-    nets: &[
-        Ch3Net::Binarized("2cnn-dbn"),
-        Ch3Net::Binarized("2cnn-ste"),
-        Ch3Net::Binarized("2cnn-reinforce"),
-    ],
+    nets: &TWO_CNN_NETS,
 };
