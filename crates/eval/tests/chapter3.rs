@@ -25,16 +25,26 @@ struct Fake {
 
 impl Fake {
     fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
-        let AttackSpec::Fgsm { eps, .. } = job.attack else {
+        let AttackSpec::Fgsm { eps, options, .. } = job.attack else {
             return None;
         };
         let run = job.model.run;
+        // With BPDA of the dense unit: half the accuracy. REINFORCE units
+        // pass no input gradient, so plain FGSM moves no pixel of theirs.
+        let bpda = options.bpda.dense_unit;
+        let moved = bpda || !job.model.model.contains("reinforce");
         (self.fgsm)(&job.model.model, eps, run).map(|accuracy| EvalResult {
-            accuracy,
+            accuracy: if bpda { accuracy / 2.0 } else { accuracy },
             total: job.test_size,
             repeated: None,
             seconds: 0.0,
-            cost: None,
+            cost: Some(sgbn_eval::AttackCost {
+                success_rate: 0.0,
+                mean_l1: if moved { eps / 2.0 } else { 0.0 },
+                mean_linf: if moved { eps } else { 0.0 },
+                max_linf: if moved { eps } else { 0.0 },
+                mean_forward_passes: 2.0,
+            }),
             confidence: job.confidence_bins.map(|bins| {
                 Histogram::of(
                     std::iter::repeat_n((run as f64 + 0.5) / bins as f64, job.test_size),
@@ -246,6 +256,17 @@ fn the_text_claims_are_checked_on_our_numbers() {
         "{md}"
     );
     assert!(md.contains("differs from the thesis: 0 of 1 cells"), "{md}");
+    // REINFORCE's FGSM examples are the clean images: masking, said so.
+    assert!(
+        md.contains("**Gradient masking:** FGSM changed no pixel of 1CNN-REINFORCE's test images"),
+        "{md}"
+    );
+    assert!(md.contains("; gradient masking: 1CNN-REINFORCE"), "{md}");
+    // And BPDA of the dense unit is reported beside: half the accuracy.
+    assert!(
+        md.contains("| 1CNN-REINFORCE | 20.0 (1) | 20.0 (1) |"),
+        "{md}"
+    );
 }
 
 #[test]

@@ -6,7 +6,10 @@
 
 use std::fmt::Write;
 
-use super::chapter3::{CH3_FILE, Ch3Net, Ch3Thesis, cell, fgsm_accuracies, generalization_table};
+use super::chapter3::{
+    CH3_FILE, Ch3Net, Ch3Thesis, cell, fgsm_accuracies, fgsm_bpda_accuracies, fgsm_max_linf,
+    generalization_table,
+};
 use crate::{
     Cell, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext, Result, Section,
     Series, Split, eps_eq, summary, verdict,
@@ -63,6 +66,9 @@ impl Experiment for Ch3Curve {
                 jobs.trains.push(net.train_job(ctx, run)?);
                 for &eps in &ctx.profile.ch3_eps {
                     jobs.evals.push(net.fgsm(ctx, run, eps)?);
+                    if net.is_binarized() && eps > 0.0 {
+                        jobs.evals.push(net.fgsm_bpda(ctx, run, eps)?);
+                    }
                 }
                 for split in [Split::Train, Split::Test] {
                     jobs.accuracies.push(net.accuracy(ctx, run, split)?);
@@ -133,6 +139,49 @@ impl Experiment for Ch3Curve {
             });
             s.json.insert(net.id(), serde_json::Value::Array(json));
         }
+        // Gradient masking: a network whose FGSM examples differ from the
+        // clean images in no pixel at any ε > 0 has a zero input gradient.
+        let mut masked = Vec::new();
+        for net in self.nets {
+            let mut linf = Vec::new();
+            for &e in grid.iter().filter(|e| **e > 0.0) {
+                linf.push(fgsm_max_linf(ctx, net, e)?);
+            }
+            if !linf.is_empty() && linf.iter().all(|l| *l == Some(0.0)) {
+                masked.push(net.label());
+            }
+        }
+        if !masked.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n**Gradient masking:** FGSM changed no pixel of {}'s test images at any ε > 0 (largest ℓ∞ change 0): the input gradient is zero, so the accuracy above is the clean accuracy, not robustness.",
+                masked.join(", ")
+            );
+        }
+        let binarized: Vec<&Ch3Net> = self.nets.iter().filter(|n| n.is_binarized()).collect();
+        if !binarized.is_empty() {
+            let _ = write!(
+                md,
+                "\nBeyond the thesis: FGSM with BPDA of the binary dense unit (its backward replaced by the identity), which reaches the input where the unit's own gradient does not:\n\n| network |"
+            );
+            let eps_pos: Vec<f64> = grid.iter().copied().filter(|e| *e > 0.0).collect();
+            for e in &eps_pos {
+                let _ = write!(md, " ε = {e} |");
+            }
+            let _ = writeln!(md, "\n|---|{}", "---|".repeat(eps_pos.len()));
+            for net in binarized {
+                let _ = write!(md, "| {} |", net.label());
+                let mut json = Vec::new();
+                for &e in &eps_pos {
+                    let vals = fgsm_bpda_accuracies(ctx, net, e)?;
+                    let _ = write!(md, " {} |", cell(&vals));
+                    json.push(serde_json::json!({"eps": e, "runs": vals}));
+                }
+                let _ = writeln!(md);
+                s.json
+                    .insert(format!("{}-bpda", net.id()), serde_json::Value::Array(json));
+            }
+        }
         if !stated.is_empty() {
             let _ = writeln!(
                 md,
@@ -176,6 +225,9 @@ impl Experiment for Ch3Curve {
         if !held.is_empty() {
             let k = held.iter().filter(|h| **h).count();
             let _ = write!(v, "; {k} of {} of the thesis's claims hold", held.len());
+        }
+        if !masked.is_empty() {
+            let _ = write!(v, "; gradient masking: {}", masked.join(", "));
         }
         let _ = writeln!(
             md,

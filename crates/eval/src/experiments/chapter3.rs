@@ -16,9 +16,11 @@ use sgbn_defenses::AdamConfig;
 use sgbn_defenses::TrainConfig;
 use sgbn_models::ModelSpec;
 
+use sgbn_models::Bpda;
+
 use crate::{
-    AccuracyJob, AttackSpec, EvalJob, PlanContext, ReportContext, Result, Split, TrainJob,
-    fmt_summary, summary,
+    AccuracyJob, AttackSpec, EvalJob, GradientOptions, PlanContext, ReportContext, Result, Split,
+    TrainJob, fmt_summary, summary,
 };
 
 /// Bins of every chapter-3 confidence histogram (0–100 % in steps of 10).
@@ -139,6 +141,31 @@ impl Ch3Net {
         .with_confidence_histogram(CONFIDENCE_BINS))
     }
 
+    /// Whether it has a binary dense unit (the binarized networks).
+    pub fn is_binarized(&self) -> bool {
+        matches!(self, Ch3Net::Binarized(_))
+    }
+
+    /// Beyond the thesis: FGSM at `eps` with BPDA of the binary dense unit
+    /// (its backward replaced by the identity; Athalye et al. 2018), which
+    /// reaches the input where the unit's own gradient does not (REINFORCE).
+    pub fn fgsm_bpda(&self, ctx: &PlanContext<'_>, run: usize, eps: f64) -> Result<EvalJob> {
+        let attack = AttackSpec::Fgsm {
+            eps,
+            eot: 1,
+            options: GradientOptions::bpda(Bpda {
+                dense_unit: true,
+                ..Bpda::default()
+            }),
+        };
+        Ok(EvalJob::new(
+            &self.train_job(ctx, run)?,
+            attack,
+            ctx.profile.ch3_test,
+            1,
+        ))
+    }
+
     /// Its clean accuracy on its training images or the test images.
     pub fn accuracy(&self, ctx: &PlanContext<'_>, run: usize, split: Split) -> Result<AccuracyJob> {
         let size = match split {
@@ -230,6 +257,35 @@ pub fn accuracies(ctx: &ReportContext<'_>, net: &Ch3Net, split: Split) -> Result
             .accuracy(&net.accuracy(&plan, run, split)?)
             .map(|r| 100.0 * r.accuracy))
     })
+}
+
+/// The FGSM-with-BPDA accuracies (%) of a binarized network at `eps`, one
+/// per finished run.
+pub fn fgsm_bpda_accuracies(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> Result<Vec<f64>> {
+    let plan = ctx.plan();
+    per_run(ctx, |run| {
+        Ok(ctx
+            .results
+            .eval(&net.fgsm_bpda(&plan, run, eps)?)
+            .map(|r| 100.0 * r.headline()))
+    })
+}
+
+/// The largest ℓ∞ distortion of a network's FGSM examples at `eps` over
+/// the finished runs (0: FGSM moved no pixel).
+pub fn fgsm_max_linf(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> Result<Option<f64>> {
+    let plan = ctx.plan();
+    let mut max: Option<f64> = None;
+    for run in 0..ctx.profile.ch3_runs {
+        if let Some(c) = ctx
+            .results
+            .eval(&net.fgsm(&plan, run, eps)?)
+            .and_then(|r| r.cost)
+        {
+            max = Some(max.map_or(c.max_linf, |m: f64| m.max(c.max_linf)));
+        }
+    }
+    Ok(max)
 }
 
 /// The FGSM accuracies (%) of a network at `eps`, one per finished run.

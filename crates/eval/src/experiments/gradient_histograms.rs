@@ -149,6 +149,10 @@ impl Experiment for GradientHistograms {
                 serde_json::json!({"mean": means, "std": sd, "zero_percent": zeros, "histogram": pooled}),
             );
         }
+        let stated_any = thesis
+            .rows
+            .iter()
+            .any(|r| self.info.models.contains(&r.model.as_str()));
         let (text, check) = self.claim;
         let claim = if stds.len() == self.info.models.len() {
             let spreads: Vec<f64> = stds.iter().map(|x| x.1).collect();
@@ -170,8 +174,17 @@ impl Experiment for GradientHistograms {
         let name = format!("{}.svg", self.info.id);
         let _ = writeln!(
             md,
-            "\nThe thesis ({}; {}): {text}: {claim}. A stated σ has no spread, so there is no 2σ verdict; note that the authors' code differentiates CE / 10 (the mean over classes), which scales every component by 0.1.\n\n![{}](figures/{name})\n\n**Verdict:** no thesis numbers with a spread to compare with.\n",
-            self.info.reference, thesis.source, self.info.id
+            "\nThe thesis ({}): {text}: {claim}.{}\n\n![{}](figures/{name})\n\n**Verdict:** no thesis numbers with a spread to compare with.\n",
+            self.info.reference,
+            if stated_any {
+                format!(
+                    " The stated σ ({}) has no spread, so there is no 2σ verdict; note that the authors' code differentiates CE / 10 (the mean over classes), which scales every component by 0.1.",
+                    thesis.source
+                )
+            } else {
+                String::new()
+            },
+            self.info.id
         );
         s.figures.push((
             name,
