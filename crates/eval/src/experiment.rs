@@ -144,6 +144,13 @@ pub struct ExperimentInfo {
     pub default_set: bool,
 }
 
+impl ExperimentInfo {
+    /// Its models that sgbn builds ([`crate::available`]), in order.
+    pub fn built_models(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.models.iter().copied().filter(|m| crate::available(m))
+    }
+}
+
 /// One experiment: a thesis figure or table, or a study beyond the thesis.
 ///
 /// Implementations live one per file in [`crate::experiments`] and are

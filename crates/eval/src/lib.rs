@@ -92,7 +92,7 @@ pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContex
 pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
 pub use gradient_job::{GradientJob, GradientResult};
 pub use jobs::{
-    CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader,
+    CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, PROBE_LR,
     SHUFFLED_SUFFIX, TrainJob, TrainedModel, TransferJob, TransferResult,
 };
 pub use key::{RESULTS_VERSION, key_hash};

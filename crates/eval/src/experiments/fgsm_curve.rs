@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::chapter3::ThesisPoint;
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
-    ReportContext, Result, Section, Series, available, eps_eq, fmt_summary, summary, verdict,
+    ReportContext, Result, Section, Series, eps_eq, fmt_summary, summary, verdict,
 };
 
 /// The budgets of Table 4.11.
@@ -100,10 +100,6 @@ impl FgsmCurve {
         }
     }
 
-    fn built_models(&self) -> impl Iterator<Item = &'static str> {
-        self.info.models.iter().copied().filter(|m| available(m))
-    }
-
     fn eval(&self, ctx: &PlanContext<'_>, model: &str, run: usize, eps: f64) -> Result<EvalJob> {
         Ok(EvalJob::new(
             &ctx.train_job(model, run)?,
@@ -122,7 +118,7 @@ impl Experiment for FgsmCurve {
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in self.built_models() {
+            for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for eps in self.grid(ctx) {
                     jobs.evals.push(self.eval(ctx, m, run, eps)?);
@@ -137,7 +133,7 @@ impl Experiment for FgsmCurve {
         let table: ThesisTable = ctx.thesis(TABLE_4_11)?;
         let stated: StatedFgsm = ctx.thesis(STATED_FGSM)?;
         let grid = self.grid(&plan);
-        let models: Vec<&str> = self.built_models().collect();
+        let models: Vec<&str> = self.info.built_models().collect();
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = write!(md, "| model |");

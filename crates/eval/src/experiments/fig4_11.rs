@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
-    ReportContext, Result, Section, Series, available, eps_eq, summary,
+    ReportContext, Result, Section, Series, eps_eq, summary,
 };
 
 /// The experiment.
@@ -34,10 +34,6 @@ fn eval(ctx: &PlanContext<'_>, model: &str, run: usize, eps: f64) -> Result<Eval
     ))
 }
 
-fn models() -> impl Iterator<Item = &'static str> {
-    INFO.models.iter().copied().filter(|m| available(m))
-}
-
 impl Experiment for Fig4_11 {
     fn info(&self) -> &ExperimentInfo {
         &INFO
@@ -46,7 +42,7 @@ impl Experiment for Fig4_11 {
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in models() {
+            for m in INFO.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for &eps in &ctx.profile.fgsm_eps {
                     jobs.evals.push(eval(ctx, m, run, eps)?);
@@ -69,7 +65,7 @@ impl Experiment for Fig4_11 {
         let mut series = Vec::new();
         let mut at_top = Vec::new();
         let top = grid.iter().copied().fold(0.0, f64::max);
-        for (k, m) in models().enumerate() {
+        for (k, m) in INFO.built_models().enumerate() {
             let _ = write!(md, "| {m} |");
             let mut pts = Vec::new();
             let mut json = Vec::new();
@@ -115,7 +111,7 @@ impl Experiment for Fig4_11 {
             md,
             "\nThe thesis's claims (§4.5), on our numbers at ε = {top}:\n"
         );
-        let all = at_top.len() == models().count();
+        let all = at_top.len() == INFO.built_models().count();
         let get = |name: &str| at_top.iter().find(|(m, _)| *m == name).map(|x| x.1);
         let mut held = Vec::new();
         let mut claim = |text: &str, result: Option<(bool, String)>| {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::{
     AccuracyJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext, Result,
-    Section, Split, available, fmt_summary, summary,
+    Section, Split, fmt_summary, summary,
 };
 
 /// A claim about the gaps: `(text, check)`, the check given each model's
@@ -31,12 +31,6 @@ fn job(ctx: &PlanContext<'_>, model: &str, run: usize, split: Split) -> Result<A
     Ok(AccuracyJob::new(&ctx.train_job(model, run)?, split, size))
 }
 
-impl GeneralizationGap {
-    fn models(&self) -> impl Iterator<Item = &'static str> {
-        self.info.models.iter().copied().filter(|m| available(m))
-    }
-}
-
 impl Experiment for GeneralizationGap {
     fn info(&self) -> &ExperimentInfo {
         &self.info
@@ -45,7 +39,7 @@ impl Experiment for GeneralizationGap {
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in self.models() {
+            for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for split in [Split::Train, Split::Test] {
                     jobs.accuracies.push(job(ctx, m, run, split)?);
@@ -66,7 +60,7 @@ impl Experiment for GeneralizationGap {
         );
         let mut gaps_by_model = Vec::new();
         let (mut rows, mut values) = (Vec::new(), Vec::new());
-        for m in self.models() {
+        for m in self.info.built_models() {
             let (mut train, mut test, mut gap) = (Vec::new(), Vec::new(), Vec::new());
             for run in 0..ctx.profile.runs {
                 let a = ctx.results.accuracy(&job(&plan, m, run, Split::Train)?);

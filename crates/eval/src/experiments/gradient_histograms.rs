@@ -10,7 +10,7 @@ use sgbn_metrics::Histogram;
 
 use crate::{
     BarPanel, Experiment, ExperimentInfo, Figure, GradientJob, Jobs, PlanContext, ReportContext,
-    Result, Section, available, fmt_summary, summary,
+    Result, Section, fmt_summary, summary,
 };
 
 /// Input-gradient histograms of some models.
@@ -50,12 +50,6 @@ fn job(ctx: &PlanContext<'_>, model: &str, run: usize) -> Result<GradientJob> {
     ))
 }
 
-impl GradientHistograms {
-    fn models(&self) -> impl Iterator<Item = &'static str> {
-        self.info.models.iter().copied().filter(|m| available(m))
-    }
-}
-
 impl Experiment for GradientHistograms {
     fn info(&self) -> &ExperimentInfo {
         &self.info
@@ -64,7 +58,7 @@ impl Experiment for GradientHistograms {
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
-            for m in self.models() {
+            for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 jobs.gradients.push(job(ctx, m, run)?);
             }
@@ -84,7 +78,7 @@ impl Experiment for GradientHistograms {
         );
         let mut panels = Vec::new();
         let mut stds = Vec::new();
-        for m in self.models() {
+        for m in self.info.built_models() {
             let (mut means, mut sd, mut zeros, mut outside) =
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut pooled: Option<Histogram> = None;
