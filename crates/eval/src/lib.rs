@@ -101,7 +101,7 @@ pub use plan::Plan;
 pub use profile::Profile;
 pub use report::{
     AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, ScatterPanel, Section, Series,
-    assemble, eps_eq, fmt_summary, summary, verdict,
+    assemble, eps_columns, eps_eq, fmt_summary, summary, verdict,
 };
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};

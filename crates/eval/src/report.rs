@@ -182,6 +182,15 @@ pub fn summary(values: &[f64]) -> Option<RunSummary> {
     RunSummary::of(values).ok()
 }
 
+/// Ends a Markdown table's header row with one `ε = …` column per budget
+/// and writes its separator line (the caller has written `| first |`).
+pub fn eps_columns(md: &mut String, grid: &[f64]) {
+    for e in grid {
+        let _ = write!(md, " ε = {e} |");
+    }
+    let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+}
+
 /// Budgets compared with a tolerance (grids are built in floating point).
 pub fn eps_eq(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9

@@ -12,7 +12,7 @@ use super::chapter3::{
 };
 use crate::{
     Cell, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext, Result, Section,
-    Series, Split, eps_eq, summary, verdict,
+    Series, Split, eps_columns, eps_eq, summary, verdict,
 };
 
 /// Mean FGSM accuracy (%) of each network (in the experiment's order) at
@@ -84,10 +84,7 @@ impl Experiment for Ch3Curve {
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = write!(md, "FGSM accuracy (%), white box:\n\n| network |");
-        for e in &grid {
-            let _ = write!(md, " ε = {e} |");
-        }
-        let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+        eps_columns(md, &grid);
         let mut series = Vec::new();
         let mut means = Vec::new();
         let mut cells = Vec::new();
@@ -165,10 +162,7 @@ impl Experiment for Ch3Curve {
                 "\nBeyond the thesis: FGSM with BPDA of the binary dense unit (its backward replaced by the identity), which reaches the input where the unit's own gradient does not:\n\n| network |"
             );
             let eps_pos: Vec<f64> = grid.iter().copied().filter(|e| *e > 0.0).collect();
-            for e in &eps_pos {
-                let _ = write!(md, " ε = {e} |");
-            }
-            let _ = writeln!(md, "\n|---|{}", "---|".repeat(eps_pos.len()));
+            eps_columns(md, &eps_pos);
             for net in binarized {
                 let _ = write!(md, "| {} |", net.label());
                 let mut json = Vec::new();

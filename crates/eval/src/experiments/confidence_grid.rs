@@ -9,7 +9,8 @@ use sgbn_metrics::Histogram;
 
 use super::chapter3::Ch3Net;
 use crate::{
-    BarPanel, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext, Result, Section,
+    BarPanel, Experiment, ExperimentInfo, Figure, Jobs, PlanContext, ReportContext, Result,
+    Section, eps_columns,
 };
 
 /// Which budgets the histograms show.
@@ -94,10 +95,7 @@ impl Experiment for ConfidenceGrid {
             "Share of FGSM examples whose true class keeps a confidence below 10 % / at least 90 % (all runs pooled):\n"
         );
         let _ = write!(md, "| network |");
-        for e in &eps {
-            let _ = write!(md, " ε = {e} |");
-        }
-        let _ = writeln!(md, "\n|---|{}", "---|".repeat(eps.len()));
+        eps_columns(md, &eps);
         let mut panels = Vec::new();
         for net in self.nets {
             let _ = write!(md, "| {} |", net.label());

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::chapter3::ThesisPoint;
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
-    ReportContext, Result, Section, Series, eps_eq, fmt_summary, summary, verdict,
+    ReportContext, Result, Section, Series, eps_columns, eps_eq, fmt_summary, summary, verdict,
 };
 
 /// The budgets of Table 4.11.
@@ -137,10 +137,7 @@ impl Experiment for FgsmCurve {
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = write!(md, "| model |");
-        for e in &grid {
-            let _ = write!(md, " ε = {e} |");
-        }
-        let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+        eps_columns(md, &grid);
         let mut series = Vec::new();
         let mut cells = Vec::new();
         let mut ours_03: Vec<(String, f64)> = Vec::new();

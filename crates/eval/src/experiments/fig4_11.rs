@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, Jobs, PlanContext,
-    ReportContext, Result, Section, Series, eps_eq, summary,
+    ReportContext, Result, Section, Series, eps_columns, eps_eq, summary,
 };
 
 /// The experiment.
@@ -58,10 +58,7 @@ impl Experiment for Fig4_11 {
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = write!(md, "Mean ℓ1 distortion per pixel (× 100):\n\n| model |");
-        for e in &grid {
-            let _ = write!(md, " ε = {e} |");
-        }
-        let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+        eps_columns(md, &grid);
         let mut series = Vec::new();
         let mut at_top = Vec::new();
         let top = grid.iter().copied().fold(0.0, f64::max);

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::{
     Experiment, ExperimentInfo, Figure, Jobs, PlanContext, RESULTS_VERSION, ReportContext, Result,
-    Section, Series, TransferJob, available, fmt_summary, summary,
+    Section, Series, TransferJob, available, eps_columns, fmt_summary, summary,
 };
 
 /// The sources, in legend order.
@@ -71,10 +71,7 @@ impl Experiment for GateTransfer {
             "Accuracy (%) of {} on FGSM examples crafted on each source (white box on the source, black box on {}):\n\n| source |",
             self.target, self.target
         );
-        for e in &grid {
-            let _ = write!(md, " ε = {e} |");
-        }
-        let _ = writeln!(md, "\n|---|{}", "---|".repeat(grid.len()));
+        eps_columns(md, &grid);
         let mut series = Vec::new();
         for (k, source) in SOURCES.iter().enumerate() {
             let _ = write!(md, "| {source} |");
