@@ -55,7 +55,7 @@ pub struct AttackArgs {
     steps: Option<usize>,
     /// Step α of BIM / ILL / PGD. Default: BIM / ILL the thesis's 0.01 while
     /// T·0.01 reaches ε, else 2.5·ε/T; PGD 2.5·ε/T (Madry et al.). Must be ≤ ε.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     step_size: Option<f64>,
     /// Draws of the model's randomness averaged per gradient (EOT), or per
     /// Square query.
@@ -235,13 +235,42 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     let model = ck.build_frozen(&device)?;
     let slope = trained_slope(&ck).unwrap_or(1.0);
     let victim = EvalClassifier::new(&model, slope);
+    // The output folder is checked before the attacks run, not after.
+    let out_dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join("attack")
+            .join(&model.spec().name)
+    });
+    let created = crate::train::prepare_out_dir(&out_dir)?;
+    let result = attack_all(args, start, &model, slope, &victim, &out_dir, &device);
+    if result.is_err() {
+        crate::train::remove_created(&created);
+    }
+    result
+}
+
+/// Everything after the checks: the attacks, the table, attack.json.
+fn attack_all(
+    args: &AttackArgs,
+    start: Instant,
+    model: &sgbn_models::ConvNet,
+    slope: f64,
+    victim: &EvalClassifier<'_>,
+    out_dir: &std::path::Path,
+    device: &candle_core::Device,
+) -> anyhow::Result<()> {
     let dir = resolve_mnist_dir(args.data_dir.as_deref());
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
-    let test = mnist
-        .test
-        .first(args.test_size.min(mnist.test.len()))?
-        .to_device(&device)?;
+    if args.test_size > mnist.test.len() {
+        bail!(
+            "--test-size {} is more than the {} test images in {}",
+            args.test_size,
+            mnist.test.len(),
+            dir.display()
+        );
+    }
+    let test = mnist.test.first(args.test_size)?.to_device(device)?;
     let n = test.len();
     let name = model.spec().name.clone();
     tracing::info!(model = %name, slope, examples = n, stochastic = model.is_stochastic(), "attacking");
@@ -249,7 +278,7 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     // Clean accuracy over at least two passes (to detect randomness), and
     // the input gradients for the sanity flags.
     let clean = clean_check(
-        &victim,
+        victim,
         test.images(),
         test.labels(),
         &CleanConfig {
@@ -279,7 +308,7 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
                 confidence_bins: None,
             };
             let result = evaluate_model(
-                &model,
+                model,
                 slope,
                 &spec,
                 &config,
@@ -342,11 +371,6 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
         println!("warning: {w}");
     }
 
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join("attack").join(&name));
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let json = serde_json::json!({
         "checkpoint": args.checkpoint,
         "model": name,

@@ -60,7 +60,34 @@ enum Command {
 /// 2 MiB is less than a main thread's 8 MiB.
 const WORKER_STACK_BYTES: usize = 64 << 20;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", user_error(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// How a command's error is shown: its message and its causes, never a
+/// backtrace. A user error (a bad value, a missing file) is not a bug;
+/// `RUST_BACKTRACE=1`, set on some machines, would otherwise print 30
+/// frames under every such message. Bugs panic, and the panic handler
+/// still prints their backtrace.
+fn user_error(e: &anyhow::Error) -> String {
+    let mut text = format!("Error: {e}");
+    let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+    if !causes.is_empty() {
+        text.push_str("\n\nCaused by:");
+        for (i, c) in causes.iter().enumerate() {
+            text.push_str(&format!("\n    {i}: {c}"));
+        }
+    }
+    text
+}
+
+fn run() -> anyhow::Result<()> {
     // Freed memory stays with the allocator (`sgbn_bench::keep_freed_memory`).
     sgbn_bench::keep_freed_memory();
     init_logging();

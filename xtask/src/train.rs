@@ -50,13 +50,13 @@ pub struct TrainArgs {
     #[arg(long)]
     base: Option<PathBuf>,
     /// Dropout probability after the hidden dense unit (chapter 3).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     dropout: f64,
     /// L1 penalty λ on the weights (eq. 2.9).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     l1: f64,
     /// L2 penalty λ on the weights (eq. 2.9).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     l2: f64,
     /// PGD steps of adversarial training (models with PGD; thesis: 40).
     #[arg(long)]
@@ -86,7 +86,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
     /// Adam learning rate (thesis: 1e-3).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     lr: f64,
     /// Zero padding of every conv layer (default: the model's own, VALID = 0
     /// on MNIST as in the authors' code; 2 for the PyTorch comparison).
@@ -95,6 +95,12 @@ pub struct TrainArgs {
     /// Seed of initialization, batch order and every stochastic unit.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Refuse a model whose estimated training memory (parameters with
+    /// their gradients and Adam moments, plus one batch's activations)
+    /// exceeds this many GB (default: three quarters of this machine's
+    /// memory).
+    #[arg(long)]
+    max_memory_gb: Option<f64>,
     /// Output directory (checkpoint.safetensors, metrics.json).
     #[arg(long)]
     out: PathBuf,
@@ -107,6 +113,8 @@ pub struct TrainArgs {
 /// Progress bar over the batches of the run (hidden without a terminal).
 struct Progress {
     bar: ProgressBar,
+    /// (epoch, seconds) of the epochs this process trained.
+    epoch_seconds: Vec<(usize, f64)>,
 }
 
 impl TrainObserver for Progress {
@@ -137,6 +145,7 @@ impl TrainObserver for Progress {
     }
 
     fn epoch(&mut self, log: &EpochLog) {
+        self.epoch_seconds.push((log.epoch, log.seconds));
         self.bar.println(format!(
             "epoch {:>2}: loss {:.4}, train acc {:.2} %, val acc {}, slope {:.2}, {:.1} s",
             log.epoch,
@@ -183,12 +192,136 @@ fn load_data(
     Ok((mnist.train, mnist.test, files))
 }
 
+/// Checks the values a model build and the trainer would reject (or,
+/// worse, accept) before any data is loaded: rules in the message.
+fn check_values(args: &TrainArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.epochs >= 1, "--epochs must be at least 1 (got 0)");
+    anyhow::ensure!(
+        args.batch_size >= 1,
+        "--batch-size must be at least 1 (got 0)"
+    );
+    anyhow::ensure!(
+        args.lr.is_finite() && args.lr > 0.0,
+        "--lr must be a finite number > 0 (got {})",
+        args.lr
+    );
+    anyhow::ensure!(
+        (0.0..1.0).contains(&args.dropout),
+        "--dropout must be in [0, 1) (got {})",
+        args.dropout
+    );
+    for (name, v) in [("--l1", args.l1), ("--l2", args.l2)] {
+        anyhow::ensure!(
+            v.is_finite() && v >= 0.0,
+            "{name} must be a finite number ≥ 0 (got {v})"
+        );
+    }
+    if args.train_size == Some(0) {
+        anyhow::bail!("--train-size must be at least 1 (got 0)");
+    }
+    if let Some(gb) = args.max_memory_gb {
+        anyhow::ensure!(
+            gb.is_finite() && gb > 0.0,
+            "--max-memory-gb must be > 0 (got {gb})"
+        );
+    }
+    Ok(())
+}
+
+/// Three quarters of this machine's memory (Linux `MemTotal`), or 16 GB
+/// where unknown.
+fn default_memory_limit_gb() -> f64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(16.0, |kb| 0.75 * kb * 1024.0 / 1e9)
+}
+
+/// Refuses a model whose estimated training memory is above the limit,
+/// before it is built ([`ModelSpec::memory_estimate`]).
+fn check_memory(spec: &ModelSpec, args: &TrainArgs) -> anyhow::Result<()> {
+    spec.validate()?;
+    let est = spec.memory_estimate(args.batch_size);
+    let limit_gb = args.max_memory_gb.unwrap_or_else(default_memory_limit_gb);
+    let gb = est.total_bytes() as f64 / 1e9;
+    tracing::debug!(
+        parameters = est.parameters,
+        estimated_gb = gb,
+        limit_gb,
+        "memory estimate"
+    );
+    anyhow::ensure!(
+        gb <= limit_gb,
+        "{} with batch {} needs an estimated {gb:.1} GB to train ({} parameters: {:.1} GB with \
+         gradients and Adam state; activations: {:.1} GB), above the limit of {limit_gb:.1} GB; \
+         use a smaller --batch-size or --padding, or raise the limit with --max-memory-gb",
+        spec.name,
+        args.batch_size,
+        est.parameters,
+        est.parameter_bytes as f64 / 1e9,
+        est.activation_bytes as f64 / 1e9,
+    );
+    Ok(())
+}
+
+/// Creates `--out` (and its missing parents) and checks that a file can be
+/// written there; returns the folders it created, outermost first, so a
+/// failed run can remove them again.
+pub fn prepare_out_dir(out: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut created = Vec::new();
+    let mut at = Some(out);
+    while let Some(dir) = at {
+        if dir.as_os_str().is_empty() || dir.exists() {
+            break;
+        }
+        created.push(dir.to_path_buf());
+        at = dir.parent();
+    }
+    created.reverse();
+    if out.exists() && !out.is_dir() {
+        anyhow::bail!("--out {} exists and is not a directory", out.display());
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating --out {}", out.display()))?;
+    let probe = tempfile::Builder::new()
+        .prefix(".write-check-")
+        .tempfile_in(out)
+        .with_context(|| format!("--out {} is not writable", out.display()));
+    if let Err(e) = probe {
+        remove_created(&created);
+        return Err(e);
+    }
+    Ok(created)
+}
+
+/// Removes the folders `prepare_out_dir` created, innermost first, where
+/// they are still empty.
+pub fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        // `remove_dir` only removes an empty folder: results stay.
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    check_values(args)?;
+    let created = prepare_out_dir(&args.out)?;
+    let result = run_in(args);
+    if result.is_err() {
+        remove_created(&created);
+    }
+    result
+}
+
+fn run_in(args: &TrainArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut spec = ModelSpec::named(&args.model)?;
     if let Some(p) = args.padding {
         spec = spec.with_padding(p);
     }
+    check_memory(&spec, args)?;
     let (train_full, test_full, data_files) = load_data(&spec, args.data_dir.as_deref())?;
     let train_set = match args.train_size {
         Some(k) => train_full.first(k)?,
@@ -237,8 +370,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     .with_recipe_of(&spec);
     config.adam.lr = args.lr;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
     let checkpoint = args.out.join("checkpoint.safetensors");
     tracing::info!(model = %spec.name, train = train_set.len(),
         validation = validation.as_ref().map_or(0, |v| v.len()), "training");
@@ -248,7 +379,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let mut progress = Progress { bar };
+    let mut progress = Progress {
+        bar,
+        epoch_seconds: Vec::new(),
+    };
     let report = train(
         &model,
         &train_set,
@@ -288,14 +422,23 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         "test_accuracy": test.fraction(),
         "test_correct": test.correct,
         "test_total": test.total,
-        "test_eval_seconds": eval_start.elapsed().as_secs_f64(),
         "stochastic_at_test": model.is_stochastic(),
         "data": data_files,
-        "wall_seconds": start.elapsed().as_secs_f64(),
-        "peak_rss_bytes": peak_rss_bytes(),
     });
     let path = args.out.join("metrics.json");
     write_atomic(&path, serde_json::to_string_pretty(&metrics)?.as_bytes())?;
+    // Timings in their own file: metrics.json and the checkpoint are
+    // byte-identical for the same seed and command.
+    let timings = serde_json::json!({
+        "epoch_seconds": progress.epoch_seconds,
+        "test_eval_seconds": eval_start.elapsed().as_secs_f64(),
+        "wall_seconds": start.elapsed().as_secs_f64(),
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    write_atomic(
+        &args.out.join("timings.json"),
+        serde_json::to_string_pretty(&timings)?.as_bytes(),
+    )?;
     if let Some(p) = peak_rss_bytes() {
         tracing::info!(peak_rss_gb = p as f64 / 1e9, "peak resident memory");
     }

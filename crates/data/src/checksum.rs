@@ -43,6 +43,12 @@ impl Sha256Sums {
     /// Reads and parses `path`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses the contents `text` of a `SHA256SUMS` file; `path` names it
+    /// in errors (and is where it is said to come from).
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let mut sums = BTreeMap::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();

@@ -40,7 +40,13 @@ pub struct Cifar10 {
 
 /// Reads one binary batch file (`data_batch_K.bin`, `test_batch.bin`).
 pub fn read_cifar10_batch(path: &Path) -> Result<Dataset> {
-    let bytes = read_maybe_gz(path)?;
+    parse_cifar10_batch(path, &read_maybe_gz(path)?)
+}
+
+/// Parses the (decompressed) contents `bytes` of one binary batch file;
+/// `path` names it in errors. Records of 3,073 bytes: a label in 0..10,
+/// then 1,024 red, green and blue pixels each.
+pub fn parse_cifar10_batch(path: &Path, bytes: &[u8]) -> Result<Dataset> {
     if bytes.is_empty() || bytes.len() % CIFAR10_RECORD_BYTES != 0 {
         return Err(DataError::Truncated {
             path: path.to_path_buf(),

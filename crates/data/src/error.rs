@@ -21,6 +21,15 @@ pub enum DataError {
         /// Every name that was tried, comma-separated.
         tried: String,
     },
+    /// A data file's name is taken by something that is not a regular
+    /// file (a directory, a device).
+    #[error("{path} is {kind}, not a data file: the loader needs a regular file under this name")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead ("a directory", …).
+        kind: &'static str,
+    },
     /// A gzip stream is corrupt.
     #[error("{path} is not a valid gzip stream: {source}")]
     Decompress {

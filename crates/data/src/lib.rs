@@ -43,7 +43,8 @@ mod toy_regression;
 
 pub use checksum::{Sha256Sums, sha256_hex, verify_sha256};
 pub use cifar10::{
-    CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, Cifar10, load_cifar10_binary, read_cifar10_batch,
+    CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, Cifar10, load_cifar10_binary, parse_cifar10_batch,
+    read_cifar10_batch,
 };
 pub use data_dir::{DATA_DIR_ENV, resolve_mnist_dir, resolve_mnist_dir_from, vendored_mnist_dir};
 pub use dataset::Dataset;
@@ -55,5 +56,5 @@ pub use mini_batches::MiniBatches;
 pub use mnist::{
     Checksums, FileDigest, MNIST_FILES, Mnist, MnistFile, load_mnist, load_mnist_with,
 };
-pub use raw_file::read_maybe_gz;
+pub use raw_file::{MAX_DECOMPRESSED, maybe_gunzip, read_maybe_gz};
 pub use toy_regression::ToyRegression;

@@ -62,6 +62,19 @@ fn missing_directory_and_missing_file() {
 }
 
 #[test]
+fn a_data_file_name_taken_by_a_directory_says_so() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    write_tiny_mnist(tmp.path(), 3, false);
+    let file = tmp.path().join("t10k-labels-idx1-ubyte");
+    std::fs::remove_file(&file).expect("rm");
+    std::fs::create_dir(&file).expect("a directory in its place");
+    let err = load_err(tmp.path());
+    assert!(matches!(err, DataError::NotAFile { .. }), "{err}");
+    names_file(&err, "t10k-labels-idx1-ubyte");
+    assert!(err.to_string().contains("is a directory"), "{err}");
+}
+
+#[test]
 fn wrong_magic_number() {
     // A label file (rank 1) where an image file (rank 3) belongs.
     let tmp = tiny_with("train-images-idx3-ubyte", &idx(1, &[3], &[0, 1, 2]));

@@ -153,7 +153,11 @@ pub struct EpochLog {
     pub validation_accuracy: Option<f64>,
     /// Slope used in the epoch.
     pub slope: f64,
-    /// Wall time of the epoch.
+    /// Wall time of the epoch. Never serialized: a checkpoint or a metrics
+    /// file of the same seed and command is byte-identical from run to run,
+    /// so timings live in their own files (`timings.json` of `cargo xtask
+    /// train`); 0 for epochs read back from a file.
+    #[serde(default, skip_serializing)]
     pub seconds: f64,
 }
 
@@ -306,9 +310,10 @@ pub fn train(
             reason,
         };
         if ck.metadata.get(META_CONFIG) != Some(&config_json) {
-            return Err(mismatch(
-                "it was written with another training configuration".into(),
-            ));
+            return Err(mismatch(format!(
+                "it was written with another training configuration ({})",
+                config_difference(ck.metadata.get(META_CONFIG), &config_json)
+            )));
         }
         ck.load_into(model)?;
         let step = ck
@@ -333,6 +338,15 @@ pub fn train(
                 .get(META_STEP_LOSS)
                 .and_then(|s| serde_json::from_str(s).ok())
                 .ok_or_else(|| mismatch("no state of the step-loss early stopping".into()))?;
+        }
+        if report.epochs.len() > config.epochs {
+            return Err(mismatch(format!(
+                "it holds {} finished epochs, more than the {} asked for: ask for at least {} \
+                 epochs to extend it, or train into another directory",
+                report.epochs.len(),
+                config.epochs,
+                report.epochs.len()
+            )));
         }
         if let Some(last) = report.epochs.last() {
             report.final_slope = last.slope;
@@ -567,6 +581,30 @@ fn model_device(model: &dyn Classifier) -> candle_core::Device {
         .map_or(candle_core::Device::Cpu, |(_, v)| {
             v.as_tensor().device().clone()
         })
+}
+
+/// The settings that differ between the stored resume key `stored` and
+/// `current` (both JSON of [`ResumeKey`]), as `name: stored → current`.
+fn config_difference(stored: Option<&String>, current: &str) -> String {
+    let parse = |s: &str| serde_json::from_str::<serde_json::Value>(s).ok();
+    let (Some(old), Some(new)) = (stored.and_then(|s| parse(s)), parse(current)) else {
+        return "the stored configuration is missing or unreadable".into();
+    };
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else {
+        return "the stored configuration is not an object".into();
+    };
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let diffs: Vec<String> = keys
+        .into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| {
+            let show = |v: Option<&serde_json::Value>| v.map_or("absent".into(), |v| v.to_string());
+            format!("{k}: {} → {}", show(old.get(k)), show(new.get(k)))
+        })
+        .collect();
+    diffs.join("; ")
 }
 
 /// What must match for a checkpoint to be resumed: everything but the

@@ -405,3 +405,137 @@ fn the_step_loss_rule_refuses_zero_sizes() {
         assert!(matches!(err, TrainError::InvalidConfig(m) if m.contains("at least 1")));
     }
 }
+
+#[test]
+fn a_finished_run_of_more_epochs_or_another_configuration_is_refused_naming_why() {
+    let (tr, _) = subsets(200, 10);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let path = tmp.path().join("run.st");
+    train(
+        &model("cnn"),
+        &tr,
+        None,
+        &config(3),
+        Some(&path),
+        &mut Quiet,
+    )
+    .expect("3 epochs");
+
+    // Asked for fewer epochs than the checkpoint holds: not the old model.
+    let err = train(
+        &model("cnn"),
+        &tr,
+        None,
+        &config(2),
+        Some(&path),
+        &mut Quiet,
+    )
+    .expect_err("more epochs than asked");
+    let msg = err.to_string();
+    assert!(matches!(err, TrainError::ResumeMismatch { .. }), "{msg}");
+    assert!(
+        msg.contains("3 finished epochs") && msg.contains("2 asked for"),
+        "{msg}"
+    );
+
+    // Another configuration: the message names the setting and both values.
+    let err = train(
+        &model("cnn"),
+        &tr,
+        None,
+        &TrainConfig {
+            batch_size: 25,
+            ..config(3)
+        },
+        Some(&path),
+        &mut Quiet,
+    )
+    .expect_err("another batch size");
+    let msg = err.to_string();
+    assert!(msg.contains("batch_size: 50 → 25"), "{msg}");
+
+    // Extending the run is still allowed.
+    let report = train(
+        &model("cnn"),
+        &tr,
+        None,
+        &config(4),
+        Some(&path),
+        &mut Quiet,
+    )
+    .expect("extend to 4 epochs");
+    assert_eq!(report.epochs.len(), 4);
+}
+
+#[test]
+fn epoch_logs_round_trip_exactly_through_json_and_carry_no_timing() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = SeededRng::seed_from_u64(12);
+    // Losses and accuracies as a checkpoint stores them: every bit must
+    // come back (serde_json's `float_roundtrip`), or a resumed run's
+    // metrics differ in the last digits from an uninterrupted one's.
+    let logs: Vec<EpochLog> = (0..20_000)
+        .map(|epoch| EpochLog {
+            epoch,
+            train_loss: rng.random::<f64>() * 3.0,
+            train_accuracy: rng.random::<f64>(),
+            validation_accuracy: Some(rng.random::<f64>()),
+            slope: 1.0 + rng.random::<f64>() * 4.0,
+            seconds: 0.0,
+        })
+        .collect();
+    let text = serde_json::to_string(&logs).expect("json");
+    let back: Vec<EpochLog> = serde_json::from_str(&text).expect("parse");
+    let bits = |l: &[EpochLog]| {
+        l.iter()
+            .map(|e| {
+                (
+                    e.train_loss.to_bits(),
+                    e.train_accuracy.to_bits(),
+                    e.validation_accuracy.map(f64::to_bits),
+                    e.slope.to_bits(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        bits(&back) == bits(&logs),
+        "a value changed in the round trip"
+    );
+    // Wall time is never written (byte-identical checkpoints).
+    let timed = EpochLog {
+        seconds: 12.5,
+        ..logs[0].clone()
+    };
+    let text = serde_json::to_string(&timed).expect("json");
+    assert!(!text.contains("seconds"), "{text}");
+}
+
+#[test]
+fn the_same_seed_and_command_write_byte_identical_checkpoints() {
+    let (tr, _) = subsets(200, 10);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (a, b) = (tmp.path().join("a.st"), tmp.path().join("b.st"));
+    train(
+        &model("cnn-bin"),
+        &tr,
+        None,
+        &config(2),
+        Some(&a),
+        &mut Quiet,
+    )
+    .expect("a");
+    train(
+        &model("cnn-bin"),
+        &tr,
+        None,
+        &config(2),
+        Some(&b),
+        &mut Quiet,
+    )
+    .expect("b");
+    assert!(
+        std::fs::read(&a).expect("a") == std::fs::read(&b).expect("b"),
+        "the two checkpoints differ in bytes"
+    );
+}

@@ -60,6 +60,7 @@
 
 mod accuracy_job;
 mod attack_spec;
+mod cached_result;
 mod clean_check;
 mod error;
 mod evaluate;
@@ -82,6 +83,7 @@ pub use attack_spec::{
     AttackSpec, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
     default_iterative_step, default_pgd_step,
 };
+pub use cached_result::{CACHE_KEY_FIELD, check_cached_result};
 pub use clean_check::{CleanCheck, CleanConfig, clean_check};
 pub use error::{EvalError, Result};
 pub use evaluate::{

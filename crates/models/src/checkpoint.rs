@@ -75,7 +75,106 @@ pub fn save_checkpoint_with(
     }
     let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
         .map_err(|e| bad(e.to_string()))?;
-    write_atomic(path, &bytes)
+    write_atomic(path, &sorted_header(bytes).map_err(bad)?)
+}
+
+/// The safetensors file `bytes` with its JSON header's keys in sorted
+/// order: `safetensors::serialize` writes the metadata from a `HashMap`,
+/// whose order changes from process to process, so the same state would
+/// give different bytes. The tensors' bytes and offsets are unchanged; the
+/// header is padded with spaces to a multiple of 8 bytes, as safetensors
+/// itself pads it.
+fn sorted_header(bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let tree: BTreeMap<String, serde_json::Value> =
+                    map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+                serde_json::Value::Object(tree.into_iter().collect())
+            }
+            other => other,
+        }
+    }
+    let len_bytes: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or("serialized checkpoint shorter than its header length")?;
+    let n = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|e| e.to_string())?;
+    let header = bytes
+        .get(8..8 + n)
+        .ok_or("serialized checkpoint shorter than its header")?;
+    let value: serde_json::Value = serde_json::from_slice(header).map_err(|e| e.to_string())?;
+    // A `BTreeMap` orders the keys whatever map type serde_json was built
+    // with (`preserve_order` keeps insertion order).
+    let tree: BTreeMap<String, serde_json::Value> = match sorted(value) {
+        serde_json::Value::Object(map) => map.into_iter().collect(),
+        _ => return Err("safetensors header is not a JSON object".into()),
+    };
+    let mut text = serde_json::to_vec(&tree).map_err(|e| e.to_string())?;
+    text.resize(text.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
+}
+
+/// The top-level fields in which two specs differ, `field: a → b`.
+fn spec_difference(a: &ModelSpec, b: &ModelSpec) -> String {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return "specs not comparable".into();
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |v: Option<&serde_json::Value>| {
+        let text = v.map_or("absent".into(), |v| v.to_string());
+        // Whole layer lists are long: the first 120 characters say enough.
+        match text.char_indices().nth(120) {
+            Some((i, _)) => format!("{}…", &text[..i]),
+            None => text,
+        }
+    };
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| format!("{k}: {} → {}", show(a.get(k)), show(b.get(k))))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The first tensor of a safetensors file holding a NaN or an infinity:
+/// its name and the flat index of the value.
+fn first_non_finite(bytes: &[u8]) -> std::result::Result<Option<(String, usize)>, String> {
+    use safetensors::Dtype;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+    names.sort();
+    for name in names {
+        let view = st.tensor(&name).map_err(|e| e.to_string())?;
+        let data = view.data();
+        let bad = match view.dtype() {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .position(|c| !f32::from_le_bytes([c[0], c[1], c[2], c[3]]).is_finite()),
+            Dtype::F64 => data.chunks_exact(8).position(|c| {
+                !f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]).is_finite()
+            }),
+            // Half precision: exponent bits all ones is NaN or infinity.
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7c00 == 0x7c00),
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .position(|c| u16::from_le_bytes([c[0], c[1]]) & 0x7f80 == 0x7f80),
+            _ => None,
+        };
+        if let Some(i) = bad {
+            return Ok(Some((name, i)));
+        }
+    }
+    Ok(None)
 }
 
 /// `t`, saved as the state tensor `name`, in the shape `dims` of the
@@ -95,15 +194,21 @@ pub(crate) fn in_layout(name: &str, t: &Tensor, dims: &[usize]) -> Result<Option
 impl Checkpoint {
     /// Reads and checks a checkpoint file.
     pub fn read(path: &Path, device: &Device) -> Result<Self> {
-        let bad = |reason: String| ModelError::BadCheckpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
         let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
+        Self::from_bytes(path, &bytes, device)
+    }
+
+    /// Parses and checks the contents `bytes` of a checkpoint file; `path`
+    /// names it in errors.
+    pub fn from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<Self> {
+        let bad = |reason: String| ModelError::BadCheckpoint {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
             .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
         let mut metadata: BTreeMap<String, String> = header
             .metadata()
@@ -121,7 +226,17 @@ impl Checkpoint {
             .ok_or_else(|| bad("no model spec in the header".into()))?;
         let spec: ModelSpec =
             serde_json::from_str(&spec_json).map_err(|e| bad(format!("model spec: {e}")))?;
-        let tensors = candle_core::safetensors::load_buffer(&bytes, device)
+        // A model with NaN or infinite parameters would classify as a
+        // constant and report a meaningless accuracy: refuse it here.
+        if let Some((name, index)) =
+            first_non_finite(bytes).map_err(|e| bad(format!("tensors: {e}")))?
+        {
+            return Err(bad(format!(
+                "tensor {name} holds a non-finite value (NaN or infinity) at flat index {index}: \
+                 the training that wrote it diverged, or the file is damaged"
+            )));
+        }
+        let tensors = candle_core::safetensors::load_buffer(bytes, device)
             .map_err(|e| bad(format!("tensors: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -149,6 +264,7 @@ impl Checkpoint {
                 path: self.path.clone(),
                 expected: model.spec().name.clone(),
                 found: self.spec.name.clone(),
+                difference: spec_difference(&self.spec, model.spec()),
             });
         }
         // Check everything before changing anything. A dense weight saved

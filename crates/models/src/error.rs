@@ -45,7 +45,7 @@ pub enum ModelError {
         reason: String,
     },
     /// A checkpoint holds another model than the one asked for.
-    #[error("checkpoint {path} holds model {found:?}, not {expected:?}")]
+    #[error("checkpoint {path} holds model {found:?}, not {expected:?} ({difference})")]
     SpecMismatch {
         /// The file.
         path: PathBuf,
@@ -53,6 +53,8 @@ pub enum ModelError {
         expected: String,
         /// The spec in the file (name).
         found: String,
+        /// The fields that differ, `field: file → asked`.
+        difference: String,
     },
     /// A tensor of the model is missing from a checkpoint.
     #[error("checkpoint {path} lacks tensor {name}")]

@@ -29,6 +29,7 @@ mod error;
 mod evaluate;
 mod flops;
 mod loss;
+mod memory;
 mod mode;
 mod pixel_box;
 mod spec;
@@ -44,6 +45,7 @@ pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};
 pub use flops::FlopCount;
 pub use loss::cross_entropy_per_example;
+pub use memory::MemoryEstimate;
 pub use mode::{Bpda, ForwardContext, Mode};
 pub use pixel_box::PixelBox;
 /// The gate parts of [`Bpda`], and the gates' output kinds.

@@ -702,6 +702,18 @@ impl ModelSpec {
             if c.filters == 0 || c.kernel == 0 || c.stride == 0 {
                 return bad(format!("conv {i}: filters, kernel and stride must be > 0"));
             }
+            // SAME padding is (k − 1) / 2; a padding of k or more only adds
+            // outputs that see nothing but zeros (and, unbounded, exhausts
+            // memory: `--padding 100` once asked for more than 22 GB).
+            if c.padding >= c.kernel {
+                return bad(format!(
+                    "conv {i}: padding {} must be smaller than the kernel {} \
+                     (SAME padding is {})",
+                    c.padding,
+                    c.kernel,
+                    (c.kernel - 1) / 2
+                ));
+            }
             if c.kernel > h + 2 * c.padding || c.kernel > w + 2 * c.padding {
                 return bad(format!(
                     "conv {i}: kernel {} does not fit {h}×{w}",

@@ -21,6 +21,7 @@ use sgbn_eval::{
     Results, ToyJob, ToyResult, TrainJob, TrainedModel, TransferJob, TransferResult, TsneJob,
     TsneResult, key_hash,
 };
+use sgbn_eval::{CACHE_KEY_FIELD, check_cached_result};
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
 
 /// The cache folder and the device models run on.
@@ -30,19 +31,39 @@ pub struct Cache {
     device: Device,
 }
 
-fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+/// The key hash a cache file answers: the last `-` part of its name (for
+/// `done.json`, of its run's folder).
+fn key_of(path: &Path) -> String {
+    let name = if path.file_name().is_some_and(|n| n == "done.json") {
+        path.parent().and_then(Path::file_name)
+    } else {
+        path.file_stem()
+    };
+    name.map(|n| n.to_string_lossy().into_owned())
+        .and_then(|n| n.rsplit_once('-').map(|(_, h)| h.to_string()))
+        .unwrap_or_default()
 }
 
-/// Writes `result` to `path` atomically (creating its folder) and returns it.
-fn store<T: Serialize>(path: &Path, result: T) -> anyhow::Result<T> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+/// The cached result at `path`, when there is one that passes
+/// [`check_cached_result`]; a damaged or implausible entry is logged with
+/// its file and the reason, and treated as missing (recomputed).
+fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let invalid = |reason: String| {
+        tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
+        None
+    };
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return invalid(format!("not JSON: {e}")),
+    };
+    if let Err(reason) = check_cached_result(&value, &key_of(path)) {
+        return invalid(reason);
     }
-    write_atomic(path, serde_json::to_string_pretty(&result)?.as_bytes())?;
-    Ok(result)
+    match serde_json::from_value(value) {
+        Ok(r) => Some(r),
+        Err(e) => invalid(format!("not the expected result: {e}")),
+    }
 }
 
 impl Cache {
@@ -58,6 +79,49 @@ impl Cache {
     /// The cache folder.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Refuses a symbolic link at any level between the cache folder and
+    /// `path` (the cache folder itself may be one, e.g. to a larger disk;
+    /// the cache never makes links, so one inside it was planted and could
+    /// redirect a write; docs/robustness.md).
+    fn check_no_links(&self, path: &Path) -> anyhow::Result<()> {
+        let rel = path.strip_prefix(&self.root).with_context(|| {
+            format!(
+                "{} is outside the cache {}",
+                path.display(),
+                self.root.display()
+            )
+        })?;
+        let mut at = self.root.clone();
+        for part in rel.components() {
+            at.push(part);
+            match std::fs::symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => anyhow::bail!(
+                    "{} is a symbolic link inside the cache: the cache never makes links, so \
+                     this one was put there by hand; remove it (or point --out at the real \
+                     folder) and run again",
+                    at.display()
+                ),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `result` to `path` atomically (creating its folder), with the
+    /// key it answers ([`CACHE_KEY_FIELD`]), and returns it.
+    fn store<T: Serialize>(&self, path: &Path, result: T) -> anyhow::Result<T> {
+        self.check_no_links(path)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let mut value = serde_json::to_value(&result)?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert(CACHE_KEY_FIELD.into(), key_of(path).into());
+        }
+        write_atomic(path, serde_json::to_string_pretty(&value)?.as_bytes())?;
+        Ok(result)
     }
 
     fn file(&self, dir: &str, model: &TrainJob, key: &impl Serialize) -> anyhow::Result<PathBuf> {
@@ -104,6 +168,7 @@ impl Cache {
             }
             None => None,
         };
+        self.check_no_links(&dir.join("checkpoint.safetensors"))?;
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let out = job
             .train(
@@ -113,14 +178,33 @@ impl Cache {
                 &self.device,
             )
             .with_context(|| format!("training {} run {}", job.model, job.run))?;
-        store(&done, out)
+        self.store(&done, out)
     }
 
     /// The trained model of `job` (frozen: attacks compute no parameter
     /// gradients) and the slope of its binary units.
     pub fn load_model(&self, job: &TrainJob) -> sgbn_eval::Result<(ConvNet, f64)> {
-        let path = self.model_dir(job)?.join("checkpoint.safetensors");
-        let ck = Checkpoint::read(&path, &self.device)?;
+        let dir = self.model_dir(job)?;
+        if !self.is_trained(job) {
+            // A checkpoint without done.json is a run in progress (or a
+            // killed one): never evaluate a half-trained model.
+            return Err(sgbn_eval::EvalError::InvalidConfig(format!(
+                "{} run {} is not trained yet (no done.json in {})",
+                job.model,
+                job.run,
+                dir.display()
+            )));
+        }
+        let path = dir.join("checkpoint.safetensors");
+        let ck = Checkpoint::read(&path, &self.device).map_err(|e| {
+            sgbn_eval::EvalError::InvalidConfig(format!(
+                "the cached model of {} run {} cannot be used ({e}); delete the folder {} \
+                 and run the command again to retrain it",
+                job.model,
+                job.run,
+                dir.display()
+            ))
+        })?;
         let model = ck.build_frozen(&self.device)?;
         Ok((model, trained_slope(&ck).unwrap_or(1.0)))
     }
@@ -132,7 +216,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, test, &self.device)?;
-        store(&self.file("evals", &job.model, job)?, result)
+        self.store(&self.file("evals", &job.model, job)?, result)
     }
 
     /// The clean check's result, computed and stored when missing.
@@ -142,7 +226,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&EvalClassifier::new(&model, slope), test, &self.device)?;
-        store(&self.file("clean", &job.model, job)?, result)
+        self.store(&self.file("clean", &job.model, job)?, result)
     }
 
     /// The transfer set's result, computed and stored when missing.
@@ -152,7 +236,7 @@ impl Cache {
         }
         let mut load = |j: &TrainJob| self.load_model(j);
         let result = job.run(&mut load, test, &self.device)?;
-        store(&self.file("transfer", &job.source, job)?, result)
+        self.store(&self.file("transfer", &job.source, job)?, result)
     }
 }
 
@@ -164,7 +248,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, test, &self.device)?;
-        store(&self.file("masking", &job.model, job)?, result)
+        self.store(&self.file("masking", &job.model, job)?, result)
     }
 
     /// The clean accuracy's result, computed and stored when missing.
@@ -179,7 +263,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, train, test, &self.device)?;
-        store(&self.file("accuracy", &job.model, job)?, result)
+        self.store(&self.file("accuracy", &job.model, job)?, result)
     }
 
     /// The adversarial examples, computed and stored when missing.
@@ -189,7 +273,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, test, &self.device)?;
-        store(&self.file("examples", &job.model, job)?, result)
+        self.store(&self.file("examples", &job.model, job)?, result)
     }
 
     /// The gate measurement, computed and stored when missing.
@@ -199,7 +283,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, test, &self.device)?;
-        store(&self.file("gates", &job.model, job)?, result)
+        self.store(&self.file("gates", &job.model, job)?, result)
     }
 
     fn toy_file(&self, job: &ToyJob) -> sgbn_eval::Result<PathBuf> {
@@ -229,7 +313,7 @@ impl Cache {
         }
         let mut load = |j: &TrainJob| self.load_model(j);
         let result = job.run(&mut load, test, &self.device)?;
-        store(&self.tsne_file(job)?, result)
+        self.store(&self.tsne_file(job)?, result)
     }
 
     /// The toy run's result, computed and stored when missing.
@@ -238,7 +322,7 @@ impl Cache {
             return Ok(r);
         }
         let result = job.run(&self.device)?;
-        store(&self.toy_file(job)?, result)
+        self.store(&self.toy_file(job)?, result)
     }
 
     /// The input-gradient measurement, computed and stored when missing.
@@ -248,7 +332,7 @@ impl Cache {
         }
         let (model, slope) = self.load_model(&job.model)?;
         let result = job.run(&model, slope, test, &self.device)?;
-        store(&self.file("gradients", &job.model, job)?, result)
+        self.store(&self.file("gradients", &job.model, job)?, result)
     }
 }
 

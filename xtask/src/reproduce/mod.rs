@@ -5,6 +5,7 @@
 //! See docs/reproduction.md.
 
 mod cache;
+mod claim;
 mod png;
 mod report;
 mod svg;
@@ -17,6 +18,8 @@ use sgbn_data::{Mnist, load_mnist, resolve_mnist_dir};
 use sgbn_eval::Results;
 
 use sgbn_eval::{Plan, PlanContext, Profile, available, experiments::select};
+
+use self::report::FewerResults;
 
 use self::cache::Cache;
 
@@ -57,6 +60,58 @@ pub struct ReproduceArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     selection: Selection,
+    /// Replace an existing report even when the new one holds fewer
+    /// results (by default that is refused and the old report kept).
+    #[arg(long)]
+    allow_fewer: bool,
+}
+
+/// How many of the plan's units the cache holds, of how many.
+fn cached_units(cache: &Cache, plan: &Plan) -> (usize, usize) {
+    let flags: Vec<bool> = plan
+        .trains
+        .iter()
+        .map(|t| cache.is_trained(t))
+        .chain(plan.evals.iter().map(|j| Results::eval(cache, j).is_some()))
+        .chain(
+            plan.transfers
+                .iter()
+                .map(|j| Results::transfer(cache, j).is_some()),
+        )
+        .chain(
+            plan.cleans
+                .iter()
+                .map(|j| Results::clean(cache, j).is_some()),
+        )
+        .chain(
+            plan.maskings
+                .iter()
+                .map(|j| Results::masking(cache, j).is_some()),
+        )
+        .chain(
+            plan.accuracies
+                .iter()
+                .map(|j| Results::accuracy(cache, j).is_some()),
+        )
+        .chain(
+            plan.examples
+                .iter()
+                .map(|j| Results::examples(cache, j).is_some()),
+        )
+        .chain(
+            plan.gates
+                .iter()
+                .map(|j| Results::gates(cache, j).is_some()),
+        )
+        .chain(
+            plan.gradients
+                .iter()
+                .map(|j| Results::gradients(cache, j).is_some()),
+        )
+        .chain(plan.toys.iter().map(|j| Results::toy(cache, j).is_some()))
+        .chain(plan.tsnes.iter().map(|j| Results::tsne(cache, j).is_some()))
+        .collect();
+    (flags.iter().filter(|f| **f).count(), flags.len())
 }
 
 fn workspace_root() -> PathBuf {
@@ -97,6 +152,105 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(profile.name));
     Ok((profile, mnist, data, out))
+}
+
+/// One unit of work of the plan.
+struct Unit<'a> {
+    /// What the progress line says.
+    label: String,
+    /// The name of its claim file (kind and key hash).
+    claim: String,
+    /// Cost in GFLOP, for the ETA.
+    cost: f64,
+    /// Whether the cache held it when the run started.
+    done: bool,
+    /// Whether the cache holds it now (another process may have made it).
+    is_done: Box<dyn Fn() -> bool + 'a>,
+    /// The training runs it needs finished first.
+    needs: Vec<&'a sgbn_eval::TrainJob>,
+    /// Computes and stores it.
+    work: Box<dyn Fn() -> anyhow::Result<()> + 'a>,
+}
+
+/// Runs every unit the cache lacks, in order, each under a claim
+/// ([`claim`]): a unit another live process holds is skipped for now and
+/// its result taken from the cache when that process is done; a unit whose
+/// training runs are not finished waits for them. When nothing can start,
+/// the loop polls every 2 s.
+fn run_units(
+    units: &[Unit<'_>],
+    cache: &Cache,
+    plan: &Plan,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
+    let in_plan: std::collections::HashSet<String> = plan
+        .trains
+        .iter()
+        .filter_map(|t| sgbn_eval::key_hash(t).ok())
+        .collect();
+    let ready = |u: &Unit<'_>| {
+        u.needs.iter().all(|d| {
+            // A run outside the plan (a probe's base) is trained by the
+            // unit itself.
+            cache.is_trained(d) || sgbn_eval::key_hash(*d).is_ok_and(|k| !in_plan.contains(&k))
+        })
+    };
+    let claims = cache.root().join("claims");
+    let stale = claim::stale_after();
+    let mut pending: Vec<&Unit<'_>> = units.iter().filter(|u| !u.done).collect();
+    let mut last_wait_log = None::<Instant>;
+    while !pending.is_empty() {
+        let mut progressed = false;
+        let mut busy = Vec::new();
+        let mut still = Vec::new();
+        for u in pending {
+            if !ready(u) {
+                still.push(u);
+                continue;
+            }
+            if (u.is_done)() {
+                bar.inc(u.cost.ceil() as u64);
+                progressed = true;
+                continue;
+            }
+            match claim::try_claim(&claims, &u.claim, stale)? {
+                claim::Claimed::Busy(holder) => {
+                    busy.push(format!(
+                        "{} (host {}, pid {})",
+                        u.label, holder.host, holder.pid
+                    ));
+                    still.push(u);
+                }
+                claim::Claimed::Mine(held) => {
+                    // Made by another process between the check and the claim?
+                    if !(u.is_done)() {
+                        bar.set_message(u.label.clone());
+                        if bar.is_hidden() {
+                            tracing::info!(stage = %u.label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
+                        }
+                        (u.work)()?;
+                    }
+                    drop(held);
+                    bar.inc(u.cost.ceil() as u64);
+                    progressed = true;
+                }
+            }
+        }
+        pending = still;
+        if !progressed && !pending.is_empty() {
+            if last_wait_log.is_none_or(|t| t.elapsed().as_secs() >= 60) {
+                tracing::info!(
+                    waiting = pending.len(),
+                    held_elsewhere = %busy.join("; "),
+                    "waiting for units another process holds"
+                );
+                last_wait_log = Some(Instant::now());
+            }
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
 }
 
 pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
@@ -142,113 +296,145 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     // Every unit of work in run order (training first: evaluations need
     // the models), with its cost in GFLOP for the progress bar's ETA and
     // whether the cache holds it already.
-    type Work<'a> = Box<dyn Fn() -> anyhow::Result<()> + 'a>;
-    let mut units: Vec<(String, f64, bool, Work<'_>)> = Vec::new();
+    let mut units: Vec<Unit<'_>> = Vec::new();
     for t in &plan.trains {
-        units.push((
-            format!("train {} run {}", t.model, t.run),
-            t.cost(t.images(train_available)),
-            cache.is_trained(t),
-            Box::new(|| cache.train(t, &mnist.train).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("train {} run {}", t.model, t.run),
+            claim: format!("train-{}", sgbn_eval::key_hash(t)?),
+            cost: t.cost(t.images(train_available)),
+            done: cache.is_trained(t),
+            is_done: Box::new(|| cache.is_trained(t)),
+            needs: t.base.as_deref().into_iter().collect(),
+            work: Box::new(|| cache.train(t, &mnist.train).map(drop)),
+        });
     }
     for e in &plan.evals {
-        units.push((
-            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
-            e.cost(),
-            Results::eval(&cache, e).is_some(),
-            Box::new(|| cache.eval(e, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
+            claim: format!("eval-{}", sgbn_eval::key_hash(e)?),
+            cost: e.cost(),
+            done: Results::eval(&cache, e).is_some(),
+            is_done: Box::new(|| Results::eval(&cache, e).is_some()),
+            needs: vec![&e.model],
+            work: Box::new(|| cache.eval(e, &mnist.test).map(drop)),
+        });
     }
     for t in &plan.transfers {
-        units.push((
-            format!("transfer from {} run {}", t.source.model, t.source.run),
-            t.cost(),
-            Results::transfer(&cache, t).is_some(),
-            Box::new(|| cache.transfer(t, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("transfer from {} run {}", t.source.model, t.source.run),
+            claim: format!("transfer-{}", sgbn_eval::key_hash(t)?),
+            cost: t.cost(),
+            done: Results::transfer(&cache, t).is_some(),
+            is_done: Box::new(|| Results::transfer(&cache, t).is_some()),
+            needs: std::iter::once(&t.source).chain(&t.targets).collect(),
+            work: Box::new(|| cache.transfer(t, &mnist.test).map(drop)),
+        });
     }
     for c in &plan.cleans {
-        units.push((
-            format!("clean passes {} run {}", c.model.model, c.model.run),
-            c.cost(),
-            Results::clean(&cache, c).is_some(),
-            Box::new(|| cache.clean(c, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("clean passes {} run {}", c.model.model, c.model.run),
+            claim: format!("clean-{}", sgbn_eval::key_hash(c)?),
+            cost: c.cost(),
+            done: Results::clean(&cache, c).is_some(),
+            is_done: Box::new(|| Results::clean(&cache, c).is_some()),
+            needs: vec![&c.model],
+            work: Box::new(|| cache.clean(c, &mnist.test).map(drop)),
+        });
     }
     for m in &plan.maskings {
-        units.push((
-            format!("masking check {} run {}", m.model.model, m.model.run),
-            m.cost(),
-            Results::masking(&cache, m).is_some(),
-            Box::new(|| cache.masking(m, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("masking check {} run {}", m.model.model, m.model.run),
+            claim: format!("masking-{}", sgbn_eval::key_hash(m)?),
+            cost: m.cost(),
+            done: Results::masking(&cache, m).is_some(),
+            is_done: Box::new(|| Results::masking(&cache, m).is_some()),
+            needs: vec![&m.model],
+            work: Box::new(|| cache.masking(m, &mnist.test).map(drop)),
+        });
     }
     for a in &plan.accuracies {
-        units.push((
-            format!(
+        units.push(Unit {
+            label: format!(
                 "accuracy {} run {} ({:?})",
                 a.model.model, a.model.run, a.split
             ),
-            a.cost(a.images(train_available, test_available)),
-            Results::accuracy(&cache, a).is_some(),
-            Box::new(|| cache.accuracy(a, &mnist.train, &mnist.test).map(drop)),
-        ));
+            claim: format!("accuracy-{}", sgbn_eval::key_hash(a)?),
+            cost: a.cost(a.images(train_available, test_available)),
+            done: Results::accuracy(&cache, a).is_some(),
+            is_done: Box::new(|| Results::accuracy(&cache, a).is_some()),
+            needs: vec![&a.model],
+            work: Box::new(|| cache.accuracy(a, &mnist.train, &mnist.test).map(drop)),
+        });
     }
     for x in &plan.examples {
-        units.push((
-            format!(
+        units.push(Unit {
+            label: format!(
                 "examples {} run {}: {:?}",
                 x.model.model, x.model.run, x.attack
             ),
-            x.cost(),
-            Results::examples(&cache, x).is_some(),
-            Box::new(|| cache.examples(x, &mnist.test).map(drop)),
-        ));
+            claim: format!("examples-{}", sgbn_eval::key_hash(x)?),
+            cost: x.cost(),
+            done: Results::examples(&cache, x).is_some(),
+            is_done: Box::new(|| Results::examples(&cache, x).is_some()),
+            needs: vec![&x.model],
+            work: Box::new(|| cache.examples(x, &mnist.test).map(drop)),
+        });
     }
     for g in &plan.gates {
-        units.push((
-            format!("gates {} run {}", g.model.model, g.model.run),
-            g.cost(),
-            Results::gates(&cache, g).is_some(),
-            Box::new(|| cache.gates(g, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("gates {} run {}", g.model.model, g.model.run),
+            claim: format!("gates-{}", sgbn_eval::key_hash(g)?),
+            cost: g.cost(),
+            done: Results::gates(&cache, g).is_some(),
+            is_done: Box::new(|| Results::gates(&cache, g).is_some()),
+            needs: vec![&g.model],
+            work: Box::new(|| cache.gates(g, &mnist.test).map(drop)),
+        });
     }
     for g in &plan.gradients {
-        units.push((
-            format!("input gradients {} run {}", g.model.model, g.model.run),
-            g.cost(),
-            Results::gradients(&cache, g).is_some(),
-            Box::new(|| cache.gradients(g, &mnist.test).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("input gradients {} run {}", g.model.model, g.model.run),
+            claim: format!("gradients-{}", sgbn_eval::key_hash(g)?),
+            cost: g.cost(),
+            done: Results::gradients(&cache, g).is_some(),
+            is_done: Box::new(|| Results::gradients(&cache, g).is_some()),
+            needs: vec![&g.model],
+            work: Box::new(|| cache.gradients(g, &mnist.test).map(drop)),
+        });
     }
     for t in &plan.toys {
-        units.push((
-            format!("toy {} run {}", t.model, t.run),
-            t.cost(),
-            Results::toy(&cache, t).is_some(),
-            Box::new(|| cache.toy(t).map(drop)),
-        ));
+        units.push(Unit {
+            label: format!("toy {} run {}", t.model, t.run),
+            claim: format!("toy-{}", sgbn_eval::key_hash(t)?),
+            cost: t.cost(),
+            done: Results::toy(&cache, t).is_some(),
+            is_done: Box::new(|| Results::toy(&cache, t).is_some()),
+            needs: Vec::new(),
+            work: Box::new(|| cache.toy(t).map(drop)),
+        });
     }
     for t in &plan.tsnes {
-        units.push((
-            format!(
+        units.push(Unit {
+            label: format!(
                 "t-SNE of {}",
                 t.source.as_ref().map_or("clean images".into(), |s| format!(
                     "{} run {} examples",
                     s.model, s.run
                 ))
             ),
-            t.cost(),
-            Results::tsne(&cache, t).is_some(),
-            Box::new(|| cache.tsne(t, &mnist.test).map(drop)),
-        ));
+            claim: format!("tsne-{}", sgbn_eval::key_hash(t)?),
+            cost: t.cost(),
+            done: Results::tsne(&cache, t).is_some(),
+            is_done: Box::new(|| Results::tsne(&cache, t).is_some()),
+            needs: t.source.iter().collect(),
+            work: Box::new(|| cache.tsne(t, &mnist.test).map(drop)),
+        });
     }
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
-        .filter(|u| !u.2)
-        .fold(0.0, |total, u| total + u.1);
+        .filter(|u| !u.done)
+        .fold(0.0, |total, u| total + u.cost);
     println!(
         "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements, {} toy runs, {} t-SNE embeddings ({:.0} GFLOP left to compute)",
         plan.trains.len(),
@@ -270,20 +456,11 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    for (label, cost, done, work) in &units {
-        if *done {
-            // Loaded from the cache when the report is written.
-            continue;
-        }
-        bar.set_message(label.clone());
-        if bar.is_hidden() {
-            tracing::info!(stage = %label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
-        }
-        work()?;
-        bar.inc(cost.ceil() as u64);
-    }
+    run_units(&units, &cache, &plan, &bar)?;
     bar.finish_and_clear();
     let path = report::write(&report::ReportFiles {
+        plan: &plan,
+        fewer: FewerResults::Warn,
         profile: &profile,
         experiments: &experiments,
         cache: &cache,
@@ -303,8 +480,47 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let experiments = select(&args.selection.only, args.selection.profile == "full")?;
     let (profile, _, data, out) = setup(&args.selection)?;
-    let cache = Cache::open(&out.join("cache"), crate::compute_device()?)?;
+    let cache_dir = out.join("cache");
+    anyhow::ensure!(
+        cache_dir.is_dir(),
+        "{} holds no results (no cache folder {}): run `cargo xtask reproduce --profile {} \
+         --out {}` first; nothing was written",
+        out.display(),
+        cache_dir.display(),
+        profile.name,
+        out.display()
+    );
+    let cache = Cache::open(&cache_dir, crate::compute_device()?)?;
+    let sums: Vec<String> = data.iter().map(|(_, s)| s.clone()).collect();
+    let plan = Plan::build(
+        &experiments,
+        &PlanContext {
+            profile: &profile,
+            data: &sums,
+        },
+    )?;
+    let (cached, total) = cached_units(&cache, &plan);
+    anyhow::ensure!(
+        cached > 0,
+        "the cache {} holds none of the {total} results of profile {} for this selection \
+         (was it made with another --profile, --runs or data?); nothing was written",
+        cache_dir.display(),
+        profile.name
+    );
+    if cached < total {
+        tracing::warn!(
+            cached,
+            total,
+            "the cache holds only part of the results: the report shows the rest as missing"
+        );
+    }
     let path = report::write(&report::ReportFiles {
+        plan: &plan,
+        fewer: if args.allow_fewer {
+            FewerResults::Warn
+        } else {
+            FewerResults::Refuse
+        },
         profile: &profile,
         experiments: &experiments,
         cache: &cache,

@@ -12,8 +12,32 @@ use sgbn_models::write_atomic;
 
 use super::{cache::Cache, png, svg};
 
+/// What to do when the new report would hold fewer results than the one
+/// it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FewerResults {
+    /// Keep the old files and fail, saying how many results each has.
+    Refuse,
+    /// Replace them and say so in a warning.
+    Warn,
+}
+
+/// Numbers in a report JSON (the results it holds, with the thesis's).
+fn numbers_in(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Number(_) => 1,
+        serde_json::Value::Array(a) => a.iter().map(numbers_in).sum(),
+        serde_json::Value::Object(m) => m.values().map(numbers_in).sum(),
+        _ => 0,
+    }
+}
+
 /// Everything the report files need.
 pub struct ReportFiles<'a> {
+    /// The plan of the selection (for the runs found in the cache).
+    pub plan: &'a sgbn_eval::Plan,
+    /// What to do when the new report holds fewer results.
+    pub fewer: FewerResults,
     pub profile: &'a Profile,
     pub experiments: &'a [&'static dyn Experiment],
     pub cache: &'a Cache,
@@ -72,6 +96,29 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
             thesis_dir: &ctx.root.join("data/thesis"),
         },
     )?;
+    let (md_stem, json_stem) = stems(ctx.only);
+    let json_path = ctx.out.join(format!("{json_stem}.json"));
+    if let Some(old) = std::fs::read_to_string(&json_path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    {
+        let now: usize = report.json.values().map(numbers_in).sum();
+        let before = numbers_in(&old);
+        if now < before {
+            match ctx.fewer {
+                FewerResults::Refuse => anyhow::bail!(
+                    "the new report would hold {now} numbers, the existing {} holds {before}: \
+                     kept the existing report (the cache has lost results, or this is another \
+                     selection); pass --allow-fewer to replace it",
+                    json_path.display()
+                ),
+                FewerResults::Warn => tracing::warn!(
+                    path = %json_path.display(), before, now,
+                    "the new report holds fewer numbers than the one it replaces"
+                ),
+            }
+        }
+    }
     for (name, figure) in &report.figures {
         let bytes = match png::render(figure)? {
             Some(png) => png,
@@ -83,11 +130,10 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
     }
     let mut md = report.markdown;
     manifest(ctx, &mut md)?;
-    let (md_stem, json_stem) = stems(ctx.only);
     let path = ctx.out.join(format!("{md_stem}.md"));
     write_atomic(&path, md.as_bytes())?;
     write_atomic(
-        &ctx.out.join(format!("{json_stem}.json")),
+        &json_path,
         serde_json::to_string_pretty(&report.json)?.as_bytes(),
     )?;
     Ok(path)
@@ -113,6 +159,37 @@ fn machine() -> String {
     format!("{cpu}, {threads} threads, models on {device}")
 }
 
+/// The runs the cache holds against those the profile asks for: the
+/// profile's line says what was asked, this one what the report used.
+fn runs_found(ctx: &ReportFiles<'_>) -> String {
+    let trains = &ctx.plan.trains;
+    let done = trains.iter().filter(|t| ctx.cache.is_trained(t)).count();
+    let mut missing: Vec<String> = trains
+        .iter()
+        .filter(|t| !ctx.cache.is_trained(t))
+        .map(|t| format!("{} run {}", t.model, t.run))
+        .collect();
+    if missing.is_empty() {
+        return format!(
+            "training runs in the cache: all {} of the plan",
+            trains.len()
+        );
+    }
+    let more = missing.len().saturating_sub(12);
+    missing.truncate(12);
+    format!(
+        "training runs in the cache: {done} of the {} the plan asks for; missing: {}{} \
+         (means and spreads are over the runs found)",
+        trains.len(),
+        missing.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
 fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -132,6 +209,7 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
     for line in ctx.profile.describe() {
         let _ = writeln!(md, "- {line}");
     }
+    let _ = writeln!(md, "- {}", runs_found(ctx));
     let _ = writeln!(
         md,
         "- seeds: run r trains with seed r (initialization, batch order, stochastic units) and attacks with seed r"
