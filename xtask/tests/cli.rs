@@ -457,12 +457,14 @@ fn case_17_two_concurrent_reproduce_runs_compute_each_unit_once() {
         text(&a),
         text(&b)
     );
-    // Each process logs a "stage" line for each unit it computes.
+    // Each process logs a "stage" line, with the unit's claim name, for
+    // each unit it computes.
     let stages = |o: &Output| -> Vec<String> {
         text(o)
             .lines()
-            .filter_map(|l| l.split("stage=").nth(1))
-            .map(|rest| rest.split(" done_pct").next().unwrap_or(rest).to_string())
+            .filter_map(|l| l.split(" unit=").nth(1))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
             .collect()
     };
     let (sa, sb) = (stages(&a), stages(&b));

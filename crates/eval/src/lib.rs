@@ -75,6 +75,7 @@ mod masking_check;
 mod plan;
 mod profile;
 mod report;
+mod shards;
 mod toy_job;
 mod tsne_job;
 
@@ -105,6 +106,7 @@ pub use report::{
     AssembledReport, BarPanel, Cell, Figure, GrayImage, PixelScale, ScatterPanel, Section, Series,
     assemble, eps_columns, eps_eq, fmt_summary, summary, verdict,
 };
+pub use shards::{Shard, assign_shards};
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};
 

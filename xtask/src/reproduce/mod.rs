@@ -53,6 +53,17 @@ pub struct ReproduceArgs {
     /// List the experiments and the profile's sizes, and stop.
     #[arg(long)]
     list: bool,
+    /// Write the plan (every unit of work: its claim name and cache key,
+    /// the training runs it needs, its cost; with `--shard`, each unit's
+    /// shard) to `plan.json` in the output folder, print a count per stage,
+    /// and stop. docs/cluster.md.
+    #[arg(long)]
+    plan: bool,
+    /// Run only shard K of N (`K/N`, 0 ≤ K < N) of the units, into the same
+    /// cache as the other shards; `cargo xtask report` then writes the
+    /// report from the merged cache. docs/cluster.md.
+    #[arg(long)]
+    shard: Option<sgbn_eval::Shard>,
 }
 
 /// Arguments of `cargo xtask report`.
@@ -156,6 +167,8 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
 
 /// One unit of work of the plan.
 struct Unit<'a> {
+    /// The stage: train, eval, transfer, clean, ….
+    kind: &'static str,
     /// What the progress line says.
     label: String,
     /// The name of its claim file (kind and key hash).
@@ -178,7 +191,7 @@ struct Unit<'a> {
 /// training runs are not finished waits for them. When nothing can start,
 /// the loop polls every 2 s.
 fn run_units(
-    units: &[Unit<'_>],
+    units: &[&Unit<'_>],
     cache: &Cache,
     plan: &Plan,
     bar: &ProgressBar,
@@ -197,7 +210,7 @@ fn run_units(
     };
     let claims = cache.root().join("claims");
     let stale = claim::stale_after();
-    let mut pending: Vec<&Unit<'_>> = units.iter().filter(|u| !u.done).collect();
+    let mut pending: Vec<&Unit<'_>> = units.iter().copied().filter(|u| !u.done).collect();
     let mut last_wait_log = None::<Instant>;
     while !pending.is_empty() {
         let mut progressed = false;
@@ -226,7 +239,7 @@ fn run_units(
                     if !(u.is_done)() {
                         bar.set_message(u.label.clone());
                         if bar.is_hidden() {
-                            tracing::info!(stage = %u.label, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
+                            tracing::info!(stage = %u.label, unit = %u.claim, done_pct = 100 * bar.position() / bar.length().unwrap_or(1).max(1), eta_s = bar.eta().as_secs(), "stage");
                         }
                         (u.work)()?;
                     }
@@ -250,6 +263,134 @@ fn run_units(
         }
     }
     bar.finish_and_clear();
+    Ok(())
+}
+
+/// The claim names of the training runs a unit needs.
+fn needs_claims(u: &Unit<'_>) -> anyhow::Result<Vec<String>> {
+    u.needs
+        .iter()
+        .map(|d| Ok(format!("train-{}", sgbn_eval::key_hash(*d)?)))
+        .collect()
+}
+
+/// The shard of each unit: a unit goes with the training run it needs
+/// first (its model; a transfer set's source), a training run with
+/// itself, so a model and its evaluations share a shard
+/// ([`sgbn_eval::assign_shards`]).
+fn shard_of_units(units: &[Unit<'_>], count: usize) -> anyhow::Result<Vec<usize>> {
+    let groups: Vec<String> = units
+        .iter()
+        .map(|u| {
+            Ok(match u.kind {
+                "train" => u.claim.clone(),
+                _ => needs_claims(u)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| u.claim.clone()),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let weighted: Vec<(&str, f64)> = groups
+        .iter()
+        .zip(units)
+        .map(|(g, u)| (g.as_str(), u.cost))
+        .collect();
+    Ok(sgbn_eval::assign_shards(&weighted, count))
+}
+
+/// The units of shard `index`, with the training runs they need from other
+/// shards: a needed run that no process holds is trained here (its claim
+/// keeps it from being trained twice), one that another shard holds is
+/// waited for.
+fn units_of_shard<'u, 'a>(
+    units: &'u [Unit<'a>],
+    shards: &[usize],
+    index: usize,
+) -> anyhow::Result<Vec<&'u Unit<'a>>> {
+    let mut wanted: std::collections::HashSet<String> = units
+        .iter()
+        .zip(shards)
+        .filter(|(_, k)| **k == index)
+        .map(|(u, _)| u.claim.clone())
+        .collect();
+    // Needs of needs (a gate probe's base), until nothing is added.
+    loop {
+        let mut added = false;
+        let mut more = Vec::new();
+        for u in units.iter().filter(|u| wanted.contains(&u.claim)) {
+            more.extend(needs_claims(u)?);
+        }
+        for c in more {
+            added |= wanted.insert(c);
+        }
+        if !added {
+            break;
+        }
+    }
+    Ok(units.iter().filter(|u| wanted.contains(&u.claim)).collect())
+}
+
+/// `--plan`: `plan.json` (every unit, its needs, cost and shard) and a
+/// count per stage.
+fn write_plan(
+    units: &[Unit<'_>],
+    shards: &[usize],
+    args: &ReproduceArgs,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let rows = units
+        .iter()
+        .zip(shards)
+        .map(|(u, k)| {
+            Ok(serde_json::json!({
+                "claim": u.claim,
+                "kind": u.kind,
+                "label": u.label,
+                "cost_gflop": u.cost,
+                "needs": needs_claims(u)?,
+                "cached": u.done,
+                "shard": args.shard.map(|_| *k),
+            }))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut stages: std::collections::BTreeMap<&str, (usize, usize, f64)> = Default::default();
+    for u in units {
+        let e = stages.entry(u.kind).or_default();
+        e.0 += 1;
+        e.1 += usize::from(u.done);
+        e.2 += u.cost;
+    }
+    println!(
+        "{:<10} {:>6} {:>7} {:>14}",
+        "stage", "units", "cached", "GFLOP"
+    );
+    for (kind, (n, cached, cost)) in &stages {
+        println!("{kind:<10} {n:>6} {cached:>7} {cost:>14.0}");
+    }
+    if let Some(shard) = args.shard {
+        for k in 0..shard.count {
+            let (n, cost) = units
+                .iter()
+                .zip(shards)
+                .filter(|(_, s)| **s == k)
+                .fold((0, 0.0), |(n, c), (u, _)| (n + 1, c + u.cost));
+            println!("shard {k}/{}: {n} units, {cost:.0} GFLOP", shard.count);
+        }
+    }
+    let (_, json_stem) = report::stems(&args.selection.only);
+    let path = out.join(format!("{}.json", json_stem.replacen("report", "plan", 1)));
+    sgbn_models::write_atomic(
+        &path,
+        serde_json::to_string_pretty(&serde_json::json!({
+            "profile": args.selection.profile,
+            "only": args.selection.only,
+            "shards": args.shard.map(|s| s.count),
+            "units": rows,
+        }))?
+        .as_bytes(),
+    )?;
+    println!("plan: {}", path.display());
     Ok(())
 }
 
@@ -300,6 +441,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for t in &plan.trains {
         units.push(Unit {
             label: format!("train {} run {}", t.model, t.run),
+            kind: "train",
             claim: format!("train-{}", sgbn_eval::key_hash(t)?),
             cost: t.cost(t.images(train_available)),
             done: cache.is_trained(t),
@@ -311,6 +453,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for e in &plan.evals {
         units.push(Unit {
             label: format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
+            kind: "eval",
             claim: format!("eval-{}", sgbn_eval::key_hash(e)?),
             cost: e.cost(),
             done: Results::eval(&cache, e).is_some(),
@@ -322,6 +465,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for t in &plan.transfers {
         units.push(Unit {
             label: format!("transfer from {} run {}", t.source.model, t.source.run),
+            kind: "transfer",
             claim: format!("transfer-{}", sgbn_eval::key_hash(t)?),
             cost: t.cost(),
             done: Results::transfer(&cache, t).is_some(),
@@ -333,6 +477,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for c in &plan.cleans {
         units.push(Unit {
             label: format!("clean passes {} run {}", c.model.model, c.model.run),
+            kind: "clean",
             claim: format!("clean-{}", sgbn_eval::key_hash(c)?),
             cost: c.cost(),
             done: Results::clean(&cache, c).is_some(),
@@ -344,6 +489,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for m in &plan.maskings {
         units.push(Unit {
             label: format!("masking check {} run {}", m.model.model, m.model.run),
+            kind: "masking",
             claim: format!("masking-{}", sgbn_eval::key_hash(m)?),
             cost: m.cost(),
             done: Results::masking(&cache, m).is_some(),
@@ -358,6 +504,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
                 "accuracy {} run {} ({:?})",
                 a.model.model, a.model.run, a.split
             ),
+            kind: "accuracy",
             claim: format!("accuracy-{}", sgbn_eval::key_hash(a)?),
             cost: a.cost(a.images(train_available, test_available)),
             done: Results::accuracy(&cache, a).is_some(),
@@ -372,6 +519,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
                 "examples {} run {}: {:?}",
                 x.model.model, x.model.run, x.attack
             ),
+            kind: "examples",
             claim: format!("examples-{}", sgbn_eval::key_hash(x)?),
             cost: x.cost(),
             done: Results::examples(&cache, x).is_some(),
@@ -383,6 +531,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for g in &plan.gates {
         units.push(Unit {
             label: format!("gates {} run {}", g.model.model, g.model.run),
+            kind: "gates",
             claim: format!("gates-{}", sgbn_eval::key_hash(g)?),
             cost: g.cost(),
             done: Results::gates(&cache, g).is_some(),
@@ -394,6 +543,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for g in &plan.gradients {
         units.push(Unit {
             label: format!("input gradients {} run {}", g.model.model, g.model.run),
+            kind: "gradients",
             claim: format!("gradients-{}", sgbn_eval::key_hash(g)?),
             cost: g.cost(),
             done: Results::gradients(&cache, g).is_some(),
@@ -405,6 +555,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     for t in &plan.toys {
         units.push(Unit {
             label: format!("toy {} run {}", t.model, t.run),
+            kind: "toy",
             claim: format!("toy-{}", sgbn_eval::key_hash(t)?),
             cost: t.cost(),
             done: Results::toy(&cache, t).is_some(),
@@ -422,6 +573,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
                     s.model, s.run
                 ))
             ),
+            kind: "tsne",
             claim: format!("tsne-{}", sgbn_eval::key_hash(t)?),
             cost: t.cost(),
             done: Results::tsne(&cache, t).is_some(),
@@ -456,7 +608,38 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    run_units(&units, &cache, &plan, &bar)?;
+    let shards = shard_of_units(&units, args.shard.map_or(1, |s| s.count))?;
+    if args.plan {
+        return write_plan(&units, &shards, args, &out);
+    }
+    let chosen: Vec<&Unit<'_>> = match args.shard {
+        None => units.iter().collect(),
+        Some(shard) => {
+            let mine = units_of_shard(&units, &shards, shard.index)?;
+            println!(
+                "shard {shard}: {} of {} units ({} not yet in the cache)",
+                mine.len(),
+                units.len(),
+                mine.iter().filter(|u| !u.done).count()
+            );
+            mine
+        }
+    };
+    run_units(&chosen, &cache, &plan, &bar)?;
+    if let Some(shard) = args.shard {
+        println!(
+            "shard {shard} done ({:.0} s); when every shard is done: cargo xtask report --profile {}{} --out {}",
+            start.elapsed().as_secs_f64(),
+            profile.name,
+            if args.selection.only.is_empty() {
+                String::new()
+            } else {
+                format!(" --only {}", args.selection.only.join(","))
+            },
+            out.display()
+        );
+        return Ok(());
+    }
     bar.finish_and_clear();
     let path = report::write(&report::ReportFiles {
         plan: &plan,
