@@ -256,13 +256,15 @@ fn check_memory(spec: &ModelSpec, args: &TrainArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         gb <= limit_gb,
         "{} with batch {} needs an estimated {gb:.1} GB to train ({} parameters: {:.1} GB with \
-         gradients and Adam state; activations: {:.1} GB), above the limit of {limit_gb:.1} GB; \
+         gradients and Adam state; activations: {:.1} GB; checkpoint: {:.1} GB), above the \
+         limit of {limit_gb:.1} GB; \
          use a smaller --batch-size or --padding, or raise the limit with --max-memory-gb",
         spec.name,
         args.batch_size,
         est.parameters,
         est.parameter_bytes as f64 / 1e9,
         est.activation_bytes as f64 / 1e9,
+        est.checkpoint_bytes as f64 / 1e9,
     );
     Ok(())
 }

@@ -12,6 +12,12 @@ use crate::{ModelError, Result};
 /// When `path` itself is a symbolic link, the link is replaced by the new
 /// file; its target is never written (docs/robustness.md).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without building it in
+/// memory (a large checkpoint's header and tensor bytes).
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let io = |source| ModelError::Io {
         path: path.to_path_buf(),
         source,
@@ -28,11 +34,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // `tempfile` creates the file with `create_new` (O_CREAT | O_EXCL): a
     // name that exists, a link included, is never opened; the file is
     // removed when anything below fails.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}.tmp-"))
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
+    let prefix = format!(".{name}.tmp-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile's default mode is 0600; a result file gets what
+    // `File::create` gives (0666 less the umask), as before.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    for part in parts {
+        tmp.write_all(part).map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

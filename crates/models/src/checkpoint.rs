@@ -8,7 +8,7 @@ use std::{
 
 use candle_core::{Device, Tensor};
 
-use crate::{Classifier, ConvNet, ModelError, ModelSpec, Result, write_atomic};
+use crate::{Classifier, ConvNet, ModelError, ModelSpec, Result};
 
 /// Header key of the format tag.
 pub const FORMAT_KEY: &str = "sgbn.format";
@@ -75,16 +75,20 @@ pub fn save_checkpoint_with(
     }
     let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
         .map_err(|e| bad(e.to_string()))?;
-    write_atomic(path, &sorted_header(bytes).map_err(bad)?)
+    let (header, n) = sorted_header(&bytes).map_err(bad)?;
+    // Header and tensor bytes written one after the other: a large model's
+    // file is never copied whole in memory a second time.
+    crate::atomic_file::write_atomic_parts(path, &[&header, &bytes[8 + n..]])
 }
 
-/// The safetensors file `bytes` with its JSON header's keys in sorted
-/// order: `safetensors::serialize` writes the metadata from a `HashMap`,
+/// The header (length and JSON) of the safetensors file `bytes` with its
+/// keys in sorted order, and the length of the original JSON (the tensor
+/// bytes start at `8 + n`): `safetensors::serialize` writes the metadata from a `HashMap`,
 /// whose order changes from process to process, so the same state would
 /// give different bytes. The tensors' bytes and offsets are unchanged; the
 /// header is padded with spaces to a multiple of 8 bytes, as safetensors
 /// itself pads it.
-fn sorted_header(bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+fn sorted_header(bytes: &[u8]) -> std::result::Result<(Vec<u8>, usize), String> {
     fn sorted(v: serde_json::Value) -> serde_json::Value {
         match v {
             serde_json::Value::Object(map) => {
@@ -112,11 +116,10 @@ fn sorted_header(bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
     };
     let mut text = serde_json::to_vec(&tree).map_err(|e| e.to_string())?;
     text.resize(text.len().div_ceil(8) * 8, b' ');
-    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    let mut out = Vec::with_capacity(8 + text.len());
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
     out.extend_from_slice(&text);
-    out.extend_from_slice(&bytes[8 + n..]);
-    Ok(out)
+    Ok((out, n))
 }
 
 /// The top-level fields in which two specs differ, `field: a → b`.

@@ -35,7 +35,7 @@ mod pixel_box;
 mod spec;
 mod toy_net;
 
-pub use atomic_file::write_atomic;
+pub use atomic_file::{write_atomic, write_atomic_parts};
 pub use checkpoint::{
     Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
 };

@@ -25,12 +25,17 @@ pub struct MemoryEstimate {
     /// Bytes of one training step's activations on the batch (each gated
     /// layer's per-example masked weights included).
     pub activation_bytes: u64,
+    /// Bytes of the serialized checkpoint held in memory while it is
+    /// written (the values and Adam's two moments).
+    pub checkpoint_bytes: u64,
 }
 
 impl MemoryEstimate {
-    /// Both together: an estimate of a training step's peak memory.
+    /// All together: an estimate of a training run's peak memory (a step,
+    /// or the checkpoint written after an epoch while the state is held).
     pub fn total_bytes(&self) -> u64 {
-        self.parameter_bytes.saturating_add(self.activation_bytes)
+        self.parameter_bytes
+            .saturating_add(self.activation_bytes.max(self.checkpoint_bytes))
     }
 }
 
@@ -82,6 +87,7 @@ impl ModelSpec {
         MemoryEstimate {
             parameters: params,
             parameter_bytes: params.saturating_mul(F32 * TRAINING_COPIES),
+            checkpoint_bytes: params.saturating_mul(F32 * 3),
             activation_bytes: per_example
                 .saturating_mul(batch)
                 .saturating_mul(F32 * ACTIVATION_COPIES),

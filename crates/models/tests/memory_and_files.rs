@@ -42,7 +42,16 @@ fn activation_estimate_grows_linearly_with_the_batch() {
     let fifty = spec.memory_estimate(50);
     assert_eq!(fifty.activation_bytes, 50 * one.activation_bytes);
     assert_eq!(fifty.parameter_bytes, one.parameter_bytes);
-    assert!(fifty.total_bytes() > one.total_bytes());
+    assert_eq!(fifty.checkpoint_bytes, 12 * fifty.parameters);
+    // The peak is a step's activations or the checkpoint's buffer, which
+    // never coexist; a large enough batch makes the activations dominate.
+    assert_eq!(
+        fifty.total_bytes(),
+        fifty.parameter_bytes + fifty.activation_bytes.max(fifty.checkpoint_bytes)
+    );
+    let huge = spec.memory_estimate(100_000);
+    assert!(huge.activation_bytes > huge.checkpoint_bytes);
+    assert!(huge.total_bytes() > fifty.total_bytes());
 }
 
 #[test]
@@ -78,6 +87,14 @@ fn atomic_write_never_writes_through_a_link_planted_at_the_temporary_or_final_na
     write_atomic(&target, b"new contents").expect("write");
     assert_eq!(std::fs::read(&victim).expect("victim"), b"precious");
     assert_eq!(std::fs::read(&target).expect("target"), b"new contents");
+    // The file gets the usual mode (0666 less the umask, as `File::create`
+    // gives), not the temporary file's private 0600.
+    use std::os::unix::fs::PermissionsExt;
+    let plain = tmp.path().join("plain");
+    std::fs::File::create(&plain).expect("plain file");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode(&target), mode(&plain));
 
     // A link at the final name is replaced, its target left alone.
     let linked = tmp.path().join("out").join("linked.json");
