@@ -18,6 +18,13 @@ pub enum AttackError {
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A layer of sgbn-layers in the user's own model failed.
+    #[error(transparent)]
+    Layer(#[from] sgbn_layers::LayerError),
+    /// Any other error of the user's own model (a `Victim` they wrote):
+    /// `?` on a `Box<dyn Error + Send + Sync>` lands here.
+    #[error(transparent)]
+    Other(#[from] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Result alias of this crate.

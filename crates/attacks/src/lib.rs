@@ -50,4 +50,4 @@ pub use label_source::LabelSource;
 pub use loss::{cross_entropy_per_example, margins};
 pub use square::{SquareAttack, SquareAttackConfig, SquareOutcome};
 pub use transfer::{TransferMatrix, transfer_matrix};
-pub use victim::{EvalClassifier, Victim};
+pub use victim::{EvalClassifier, Victim, VictimFn, victim_fn};

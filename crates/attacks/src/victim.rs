@@ -18,7 +18,11 @@ pub trait Victim {
     fn logits(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Tensor>;
 
     /// Whether two passes on the same input can give different logits.
-    fn is_stochastic(&self) -> bool;
+    /// Informational (no attack reads it: every attack takes EOT and
+    /// repeat counts explicitly); `false` unless a victim says otherwise.
+    fn is_stochastic(&self) -> bool {
+        false
+    }
 
     /// Number of classes (columns of the logits).
     fn num_classes(&self) -> usize;
@@ -136,5 +140,67 @@ impl Victim for EvalClassifier<'_> {
             ctx: self.ctx,
             masks,
         })))
+    }
+}
+
+/// A [`Victim`] made of a closure: the quickest way to attack a model of
+/// your own. Build it with [`victim_fn`].
+pub struct VictimFn<F> {
+    classes: usize,
+    logits: F,
+}
+
+impl<F> std::fmt::Debug for VictimFn<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VictimFn")
+            .field("classes", &self.classes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A victim of `num_classes` classes whose logits are
+/// `logits(x, rng)`. The closure may return any error that converts into
+/// `Box<dyn Error + Send + Sync>` (candle's, sgbn-layers', your own); it
+/// reaches the caller as [`crate::AttackError::Other`].
+///
+/// ```
+/// use candle_core::{Device, Tensor};
+/// use sgbn_attacks::{Attack, Batch, GradientAttack, victim_fn};
+///
+/// // A linear model on 2×2 one-channel images, 2 classes.
+/// let w = Tensor::new(&[[1f32, -1.], [1., -1.], [-1., 1.], [-1., 1.]], &Device::Cpu)?;
+/// let victim = victim_fn(2, |x: &Tensor, _rng: &mut _| x.flatten_from(1)?.matmul(&w));
+/// let x = Tensor::new(&[[[[0.9f32, 0.8], [0.1, 0.2]]]], &Device::Cpu)?;
+/// let y = Tensor::new(&[0u32], &Device::Cpu)?;
+/// let fgsm = GradientAttack::fgsm(0.4)?;
+/// let out = fgsm.perturb(&victim, &Batch::new(&x, &y)?, &mut sgbn_estimators::seeded_rng(0))?;
+/// // Class 0 wins by a margin of 2.8 on the clean image; FGSM at ε 0.4
+/// // moves each of the 4 pixels against it (margin 2.8 − 4·2·0.4 = −0.4):
+/// // now class 1.
+/// assert_eq!(out.predictions, vec![1]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn victim_fn<F, E>(num_classes: usize, logits: F) -> VictimFn<F>
+where
+    F: Fn(&Tensor, &mut SeededRng) -> std::result::Result<Tensor, E>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    VictimFn {
+        classes: num_classes,
+        logits,
+    }
+}
+
+impl<F, E> Victim for VictimFn<F>
+where
+    F: Fn(&Tensor, &mut SeededRng) -> std::result::Result<Tensor, E>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn logits(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Tensor> {
+        (self.logits)(x, rng).map_err(|e| crate::AttackError::Other(e.into()))
+    }
+
+    fn num_classes(&self) -> usize {
+        self.classes
     }
 }

@@ -61,3 +61,24 @@ pub use uniform::uniform_like;
 /// The seedable generator used throughout sgbn (ChaCha with 8 rounds): fast,
 /// portable, and reproducible across platforms for the same seed.
 pub type SeededRng = rand_chacha::ChaCha8Rng;
+
+/// The trait that gives [`SeededRng::seed_from_u64`], re-exported so that a
+/// user needs no `rand` dependency of their own (and cannot pick a `rand`
+/// version whose trait does not match).
+pub use rand::SeedableRng;
+
+/// A [`SeededRng`] from `seed`: the same seed gives the same stream, bit for
+/// bit, on every platform.
+///
+/// ```
+/// let mut a = sgbn_estimators::seeded_rng(7);
+/// let mut b = sgbn_estimators::seeded_rng(7);
+/// let x = candle_core::Tensor::zeros(4, candle_core::DType::F32, &candle_core::Device::Cpu)?;
+/// let ua = sgbn_estimators::uniform_like(&x, &mut a)?;
+/// let ub = sgbn_estimators::uniform_like(&x, &mut b)?;
+/// assert_eq!(ua.to_vec1::<f32>()?, ub.to_vec1::<f32>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn seeded_rng(seed: u64) -> SeededRng {
+    SeededRng::seed_from_u64(seed)
+}
