@@ -27,3 +27,33 @@ pub trait Attack {
         rng: &mut SeededRng,
     ) -> Result<Perturbed>;
 }
+
+/// A budget or step for an attack's name: as written when short (`0.3`),
+/// as `k/255` when it is one (`8/255`, not `0.03137254901960784`), else
+/// to six decimals.
+pub(crate) fn short_number(x: f64) -> String {
+    let plain = format!("{x}");
+    let decimals = plain.split_once('.').map_or(0, |(_, d)| d.len());
+    if decimals <= 6 {
+        return plain;
+    }
+    let k = (x * 255.0).round();
+    if (x * 255.0 - k).abs() < 1e-9 && k != 0.0 {
+        return format!("{k}/255");
+    }
+    let six = format!("{x:.6}");
+    six.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_number;
+
+    #[test]
+    fn budgets_print_short() {
+        assert_eq!(short_number(0.3), "0.3");
+        assert_eq!(short_number(8.0 / 255.0), "8/255");
+        assert_eq!(short_number(2.5 * 0.3 / 7.0), "0.107143");
+        assert_eq!(short_number(0.0), "0");
+    }
+}

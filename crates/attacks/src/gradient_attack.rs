@@ -190,9 +190,13 @@ impl GradientAttack {
 impl Attack for GradientAttack {
     fn name(&self) -> String {
         let c = &self.config;
-        let mut s = format!("{}(eps={}", self.kind, c.eps);
+        let mut s = format!("{}(eps={}", self.kind, crate::attack::short_number(c.eps));
         if c.steps > 1 || self.kind != "fgsm" {
-            s += &format!(", step={}, steps={}", c.step_size, c.steps);
+            s += &format!(
+                ", step={}, steps={}",
+                crate::attack::short_number(c.step_size),
+                c.steps
+            );
         }
         if c.eot_samples > 1 {
             s += &format!(", eot={}", c.eot_samples);

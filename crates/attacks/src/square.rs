@@ -269,7 +269,11 @@ impl SquareAttack {
 impl Attack for SquareAttack {
     fn name(&self) -> String {
         let c = &self.config;
-        let mut s = format!("square(eps={}, queries={}", c.eps, c.queries);
+        let mut s = format!(
+            "square(eps={}, queries={}",
+            crate::attack::short_number(c.eps),
+            c.queries
+        );
         if c.eot_samples > 1 {
             s += &format!(", eot={}", c.eot_samples);
         }

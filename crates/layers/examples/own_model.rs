@@ -7,8 +7,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::{Optimizer, ParamsAdamW, VarBuilder};
 use sgbn_estimators::{seeded_rng, uniform_like};
 use sgbn_layers::{
-    ConvGeometry, GateConfig, GateModule, MaskedConv2d, MaskedConv2dConfig, SeededVarMap,
-    gate_module, masked_conv2d,
+    GateConfig, GateModule, MaskedConv2d, MaskedConv2dConfig, SeededVarMap, gate_for, masked_conv2d,
 };
 
 /// conv 1→8 (5×5, stride 2) whose weights the gate masks per image → ReLU
@@ -21,31 +20,25 @@ struct Net {
 
 impl Net {
     fn new(vb: VarBuilder<'_>) -> Result<Self, Box<dyn std::error::Error>> {
-        // The input the gated conv sees: 1 channel, 16×16.
-        let geometry = ConvGeometry {
-            in_channels: 1,
-            height: 16,
-            width: 16,
-            kernel: 5,
-            stride: 2,
-            padding: 0,
-        };
+        let conv = masked_conv2d(
+            1,
+            8,
+            5,
+            MaskedConv2dConfig {
+                stride: 2,
+                ..Default::default()
+            },
+            vb.pp("conv"),
+        )?;
+        // The gate of that conv on 16×16 inputs: filters, kernel, stride
+        // and padding come from the conv itself.
         let config = GateConfig {
             hidden: [64, 64],
             ..GateConfig::default()
         };
         Ok(Self {
-            gate: gate_module(geometry, 8, config, vb.pp("gate"))?,
-            conv: masked_conv2d(
-                1,
-                8,
-                5,
-                MaskedConv2dConfig {
-                    stride: 2,
-                    ..Default::default()
-                },
-                vb.pp("conv"),
-            )?,
+            gate: gate_for(&conv, 16, 16, config, vb.pp("gate"))?,
+            conv,
             head: candle_nn::linear(8 * 6 * 6, 2, vb.pp("head"))?,
         })
     }

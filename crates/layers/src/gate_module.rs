@@ -170,6 +170,8 @@ pub struct GateModule {
     logits: Dense,
     config: GateConfig,
     mask_shape: [usize; 4],
+    /// The gated conv's input and geometry, checked on every pass.
+    geometry: ConvGeometry,
     /// The last pass's detached logits, masks and state input; the
     /// probabilities of the trace are computed from the logits only when
     /// someone asks for them, which keeps a 2.6 M-element sigmoid out of
@@ -242,8 +244,49 @@ pub fn gate_module(
         logits,
         config,
         mask_shape,
+        geometry,
         last: Mutex::new(None),
     })
+}
+
+/// The gate of `conv` (its filters, input channels, kernel, stride and
+/// padding) on inputs of `height × width`: no geometry to work out by hand.
+///
+/// ```
+/// use candle_core::{DType, Device, Tensor};
+/// use sgbn_layers::{GateConfig, MaskedConv2dConfig, SeededVarMap, gate_for, masked_conv2d};
+///
+/// let store = SeededVarMap::new(0);
+/// let vb = store.var_builder(DType::F32, &Device::Cpu);
+/// let conv = masked_conv2d(1, 4, 3, MaskedConv2dConfig::default(), vb.pp("conv"))?;
+/// let config = GateConfig { hidden: [16, 16], ..GateConfig::default() };
+/// let gate = gate_for(&conv, 8, 8, config, vb.pp("gate"))?;
+/// let x = Tensor::zeros((2, 1, 8, 8), DType::F32, &Device::Cpu)?;
+/// let masks = gate.masks(&x, None, false, &mut sgbn_estimators::seeded_rng(0))?;
+/// assert_eq!(masks.dims(), [2, 4, 1, 3, 3]);
+/// // A wrong input size is named as such, not as a matmul mismatch.
+/// let wrong = Tensor::zeros((2, 1, 9, 9), DType::F32, &Device::Cpu)?;
+/// let err = gate.masks(&wrong, None, false, &mut sgbn_estimators::seeded_rng(0)).unwrap_err();
+/// assert!(err.to_string().contains("GateModule"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn gate_for(
+    conv: &MaskedConv2d,
+    height: usize,
+    width: usize,
+    config: GateConfig,
+    vb: VarBuilder<'_>,
+) -> Result<GateModule> {
+    let (out_channels, in_channels, kernel, _) = conv.weight().dims4()?;
+    let geometry = ConvGeometry {
+        in_channels,
+        height,
+        width,
+        kernel,
+        stride: conv.config().stride,
+        padding: conv.config().padding,
+    };
+    gate_module(geometry, out_channels, config, vb)
 }
 
 impl GateModule {
@@ -308,6 +351,19 @@ impl GateModule {
         bpda: GateBpda,
         rng: &mut R,
     ) -> Result<(Tensor, Tensor)> {
+        let g = &self.geometry;
+        let dims = x.dims();
+        if dims.len() != 4 || dims[1..] != [g.in_channels, g.height, g.width] {
+            return Err(LayerError::BadInput {
+                layer: "GateModule",
+                expected: format!(
+                    "(B, {}, {}, {}), the input of the conv it gates as the gate was built \
+                     (kernel {}, stride {}, padding {})",
+                    g.in_channels, g.height, g.width, g.kernel, g.stride, g.padding
+                ),
+                found: dims.to_vec(),
+            });
+        }
         let h = match shared_weight {
             Some(w) => {
                 MaskedConv2d::new(w.clone(), None, *self.conv.config()).forward_masked(x, None)?

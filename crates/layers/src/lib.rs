@@ -59,7 +59,7 @@ pub use dense::{BiasInit, Dense, DenseConfig, dense, stores_column_panels};
 pub use error::{LayerError, Result};
 pub use gate_module::{
     GateActivation, GateBpda, GateConfig, GateDropoutSites, GateModule, GateOrder, GateOutput,
-    GateTrace, asinh, gate_module,
+    GateTrace, asinh, gate_for, gate_module,
 };
 pub use kernels::batch_norm::{batch_norm_t, batch_norm_train};
 pub use kernels::column_panels::{
