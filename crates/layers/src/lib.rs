@@ -43,6 +43,7 @@ mod bnn_conv2d;
 mod bnn_dense;
 mod dense;
 mod error;
+mod frozen;
 mod gate_module;
 pub mod kernels;
 mod masked_conv2d;
@@ -57,6 +58,7 @@ pub use bnn_conv2d::{BnnConv2d, BnnConv2dConfig, bnn_conv2d};
 pub use bnn_dense::{BnnDense, bnn_dense};
 pub use dense::{BiasInit, Dense, DenseConfig, dense, stores_column_panels};
 pub use error::{LayerError, Result};
+pub use frozen::frozen_var_builder;
 pub use gate_module::{
     GateActivation, GateBpda, GateConfig, GateDropoutSites, GateModule, GateOrder, GateOutput,
     GateTrace, asinh, gate_for, gate_module,
