@@ -381,3 +381,54 @@ impl Results for Cache {
         cached(&self.tsne_file(job).ok()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_inside_the_cache_stops_the_write_but_the_cache_folder_may_be_one() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let real = tmp.path().join("real");
+        std::fs::create_dir_all(&real).expect("real");
+        // The --out folder itself as a link (to a larger disk, say): fine.
+        let linked_root = tmp.path().join("linked");
+        std::os::unix::fs::symlink(&real, &linked_root).expect("link root");
+        let cache = Cache::open(&linked_root, Device::Cpu).expect("open");
+        let ok = cache.root().join("evals").join("m-run0-abc.json");
+        cache
+            .store(&ok, serde_json::json!({"accuracy": 0.5}))
+            .expect("write through the root link");
+        assert!(real.join("evals/m-run0-abc.json").is_file());
+        let stored: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&ok).expect("read")).expect("json");
+        assert_eq!(stored["cache_key"], "abc");
+
+        // A link planted inside the cache: refused, the target untouched.
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+        std::os::unix::fs::symlink(&elsewhere, real.join("masking")).expect("plant");
+        let bad = cache.root().join("masking").join("m-run0-abc.json");
+        let err = cache
+            .store(&bad, serde_json::json!({"accuracy": 0.5}))
+            .expect_err("refused");
+        assert!(
+            err.to_string().contains("symbolic link inside the cache"),
+            "{err}"
+        );
+        assert!(std::fs::read_dir(&elsewhere).expect("dir").next().is_none());
+    }
+
+    #[test]
+    fn the_key_of_a_cache_file_is_the_last_part_of_its_name() {
+        assert_eq!(
+            key_of(Path::new("c/evals/sgbn-dt-run2-0123abcd.json")),
+            "0123abcd"
+        );
+        assert_eq!(
+            key_of(Path::new("c/models/1w-sgbn-run0-ff00/done.json")),
+            "ff00"
+        );
+    }
+}
