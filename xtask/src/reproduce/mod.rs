@@ -77,52 +77,151 @@ pub struct ReportArgs {
     allow_fewer: bool,
 }
 
-/// How many of the plan's units the cache holds, of how many.
-fn cached_units(cache: &Cache, plan: &Plan) -> (usize, usize) {
-    let flags: Vec<bool> = plan
-        .trains
-        .iter()
-        .map(|t| cache.is_trained(t))
-        .chain(plan.evals.iter().map(|j| Results::eval(cache, j).is_some()))
-        .chain(
-            plan.transfers
-                .iter()
-                .map(|j| Results::transfer(cache, j).is_some()),
-        )
-        .chain(
-            plan.cleans
-                .iter()
-                .map(|j| Results::clean(cache, j).is_some()),
-        )
-        .chain(
-            plan.maskings
-                .iter()
-                .map(|j| Results::masking(cache, j).is_some()),
-        )
-        .chain(
-            plan.accuracies
-                .iter()
-                .map(|j| Results::accuracy(cache, j).is_some()),
-        )
-        .chain(
-            plan.examples
-                .iter()
-                .map(|j| Results::examples(cache, j).is_some()),
-        )
-        .chain(
-            plan.gates
-                .iter()
-                .map(|j| Results::gates(cache, j).is_some()),
-        )
-        .chain(
-            plan.gradients
-                .iter()
-                .map(|j| Results::gradients(cache, j).is_some()),
-        )
-        .chain(plan.toys.iter().map(|j| Results::toy(cache, j).is_some()))
-        .chain(plan.tsnes.iter().map(|j| Results::tsne(cache, j).is_some()))
-        .collect();
-    (flags.iter().filter(|f| **f).count(), flags.len())
+/// Every unit of work of `plan` in run order (training first: evaluations
+/// need the models), with its cost in GFLOP for the progress bar's ETA and
+/// whether the cache holds it already.
+fn build_units<'a>(
+    plan: &'a Plan,
+    cache: &'a Cache,
+    mnist: &'a Mnist,
+) -> anyhow::Result<Vec<Unit<'a>>> {
+    let (train_available, test_available) = (mnist.train.len(), mnist.test.len());
+
+    let mut units: Vec<Unit<'_>> = Vec::new();
+    for t in &plan.trains {
+        units.push(Unit::new(
+            "train",
+            format!("train {} run {}", t.model, t.run),
+            t,
+            t.cost(t.images(train_available)),
+            t.base.as_deref().into_iter().collect(),
+            move || cache.is_trained(t),
+            || cache.train(t, &mnist.train).map(drop),
+        )?);
+    }
+    for e in &plan.evals {
+        units.push(Unit::new(
+            "eval",
+            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
+            e,
+            e.cost(),
+            vec![&e.model],
+            move || Results::eval(cache, e).is_some(),
+            || cache.eval(e, &mnist.test).map(drop),
+        )?);
+    }
+    for t in &plan.transfers {
+        units.push(Unit::new(
+            "transfer",
+            format!("transfer from {} run {}", t.source.model, t.source.run),
+            t,
+            t.cost(),
+            std::iter::once(&t.source).chain(&t.targets).collect(),
+            move || Results::transfer(cache, t).is_some(),
+            || cache.transfer(t, &mnist.test).map(drop),
+        )?);
+    }
+    for c in &plan.cleans {
+        units.push(Unit::new(
+            "clean",
+            format!("clean passes {} run {}", c.model.model, c.model.run),
+            c,
+            c.cost(),
+            vec![&c.model],
+            move || Results::clean(cache, c).is_some(),
+            || cache.clean(c, &mnist.test).map(drop),
+        )?);
+    }
+    for m in &plan.maskings {
+        units.push(Unit::new(
+            "masking",
+            format!("masking check {} run {}", m.model.model, m.model.run),
+            m,
+            m.cost(),
+            vec![&m.model],
+            move || Results::masking(cache, m).is_some(),
+            || cache.masking(m, &mnist.test).map(drop),
+        )?);
+    }
+    for a in &plan.accuracies {
+        units.push(Unit::new(
+            "accuracy",
+            format!(
+                "accuracy {} run {} ({:?})",
+                a.model.model, a.model.run, a.split
+            ),
+            a,
+            a.cost(a.images(train_available, test_available)),
+            vec![&a.model],
+            move || Results::accuracy(cache, a).is_some(),
+            || cache.accuracy(a, &mnist.train, &mnist.test).map(drop),
+        )?);
+    }
+    for x in &plan.examples {
+        units.push(Unit::new(
+            "examples",
+            format!(
+                "examples {} run {}: {:?}",
+                x.model.model, x.model.run, x.attack
+            ),
+            x,
+            x.cost(),
+            vec![&x.model],
+            move || Results::examples(cache, x).is_some(),
+            || cache.examples(x, &mnist.test).map(drop),
+        )?);
+    }
+    for g in &plan.gates {
+        units.push(Unit::new(
+            "gates",
+            format!("gates {} run {}", g.model.model, g.model.run),
+            g,
+            g.cost(),
+            vec![&g.model],
+            move || Results::gates(cache, g).is_some(),
+            || cache.gates(g, &mnist.test).map(drop),
+        )?);
+    }
+    for g in &plan.gradients {
+        units.push(Unit::new(
+            "gradients",
+            format!("input gradients {} run {}", g.model.model, g.model.run),
+            g,
+            g.cost(),
+            vec![&g.model],
+            move || Results::gradients(cache, g).is_some(),
+            || cache.gradients(g, &mnist.test).map(drop),
+        )?);
+    }
+    for t in &plan.toys {
+        units.push(Unit::new(
+            "toy",
+            format!("toy {} run {}", t.model, t.run),
+            t,
+            t.cost(),
+            Vec::new(),
+            move || Results::toy(cache, t).is_some(),
+            || cache.toy(t).map(drop),
+        )?);
+    }
+    for t in &plan.tsnes {
+        units.push(Unit::new(
+            "tsne",
+            format!(
+                "t-SNE of {}",
+                t.source.as_ref().map_or("clean images".into(), |s| format!(
+                    "{} run {} examples",
+                    s.model, s.run
+                ))
+            ),
+            t,
+            t.cost(),
+            t.source.iter().collect(),
+            move || Results::tsne(cache, t).is_some(),
+            || cache.tsne(t, &mnist.test).map(drop),
+        )?);
+    }
+    Ok(units)
 }
 
 fn workspace_root() -> PathBuf {
@@ -183,6 +282,33 @@ struct Unit<'a> {
     needs: Vec<&'a sgbn_eval::TrainJob>,
     /// Computes and stores it.
     work: Box<dyn Fn() -> anyhow::Result<()> + 'a>,
+}
+
+impl<'a> Unit<'a> {
+    /// The unit of kind `kind` for the job `key` (its claim name is the kind
+    /// and the job's key hash); `is_done` says whether the cache holds its
+    /// result, `work` computes and stores it.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        kind: &'static str,
+        label: String,
+        key: &impl serde::Serialize,
+        cost: f64,
+        needs: Vec<&'a sgbn_eval::TrainJob>,
+        is_done: impl Fn() -> bool + 'a,
+        work: impl Fn() -> anyhow::Result<()> + 'a,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            kind,
+            label,
+            claim: format!("{kind}-{}", sgbn_eval::key_hash(key)?),
+            cost,
+            done: is_done(),
+            is_done: Box::new(is_done),
+            needs,
+            work: Box::new(work),
+        })
+    }
 }
 
 /// Runs every unit the cache lacks, in order, each under a claim
@@ -432,156 +558,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
             data: &sums,
         },
     )?;
-    let (train_available, test_available) = (mnist.train.len(), mnist.test.len());
-
-    // Every unit of work in run order (training first: evaluations need
-    // the models), with its cost in GFLOP for the progress bar's ETA and
-    // whether the cache holds it already.
-    let mut units: Vec<Unit<'_>> = Vec::new();
-    for t in &plan.trains {
-        units.push(Unit {
-            label: format!("train {} run {}", t.model, t.run),
-            kind: "train",
-            claim: format!("train-{}", sgbn_eval::key_hash(t)?),
-            cost: t.cost(t.images(train_available)),
-            done: cache.is_trained(t),
-            is_done: Box::new(|| cache.is_trained(t)),
-            needs: t.base.as_deref().into_iter().collect(),
-            work: Box::new(|| cache.train(t, &mnist.train).map(drop)),
-        });
-    }
-    for e in &plan.evals {
-        units.push(Unit {
-            label: format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
-            kind: "eval",
-            claim: format!("eval-{}", sgbn_eval::key_hash(e)?),
-            cost: e.cost(),
-            done: Results::eval(&cache, e).is_some(),
-            is_done: Box::new(|| Results::eval(&cache, e).is_some()),
-            needs: vec![&e.model],
-            work: Box::new(|| cache.eval(e, &mnist.test).map(drop)),
-        });
-    }
-    for t in &plan.transfers {
-        units.push(Unit {
-            label: format!("transfer from {} run {}", t.source.model, t.source.run),
-            kind: "transfer",
-            claim: format!("transfer-{}", sgbn_eval::key_hash(t)?),
-            cost: t.cost(),
-            done: Results::transfer(&cache, t).is_some(),
-            is_done: Box::new(|| Results::transfer(&cache, t).is_some()),
-            needs: std::iter::once(&t.source).chain(&t.targets).collect(),
-            work: Box::new(|| cache.transfer(t, &mnist.test).map(drop)),
-        });
-    }
-    for c in &plan.cleans {
-        units.push(Unit {
-            label: format!("clean passes {} run {}", c.model.model, c.model.run),
-            kind: "clean",
-            claim: format!("clean-{}", sgbn_eval::key_hash(c)?),
-            cost: c.cost(),
-            done: Results::clean(&cache, c).is_some(),
-            is_done: Box::new(|| Results::clean(&cache, c).is_some()),
-            needs: vec![&c.model],
-            work: Box::new(|| cache.clean(c, &mnist.test).map(drop)),
-        });
-    }
-    for m in &plan.maskings {
-        units.push(Unit {
-            label: format!("masking check {} run {}", m.model.model, m.model.run),
-            kind: "masking",
-            claim: format!("masking-{}", sgbn_eval::key_hash(m)?),
-            cost: m.cost(),
-            done: Results::masking(&cache, m).is_some(),
-            is_done: Box::new(|| Results::masking(&cache, m).is_some()),
-            needs: vec![&m.model],
-            work: Box::new(|| cache.masking(m, &mnist.test).map(drop)),
-        });
-    }
-    for a in &plan.accuracies {
-        units.push(Unit {
-            label: format!(
-                "accuracy {} run {} ({:?})",
-                a.model.model, a.model.run, a.split
-            ),
-            kind: "accuracy",
-            claim: format!("accuracy-{}", sgbn_eval::key_hash(a)?),
-            cost: a.cost(a.images(train_available, test_available)),
-            done: Results::accuracy(&cache, a).is_some(),
-            is_done: Box::new(|| Results::accuracy(&cache, a).is_some()),
-            needs: vec![&a.model],
-            work: Box::new(|| cache.accuracy(a, &mnist.train, &mnist.test).map(drop)),
-        });
-    }
-    for x in &plan.examples {
-        units.push(Unit {
-            label: format!(
-                "examples {} run {}: {:?}",
-                x.model.model, x.model.run, x.attack
-            ),
-            kind: "examples",
-            claim: format!("examples-{}", sgbn_eval::key_hash(x)?),
-            cost: x.cost(),
-            done: Results::examples(&cache, x).is_some(),
-            is_done: Box::new(|| Results::examples(&cache, x).is_some()),
-            needs: vec![&x.model],
-            work: Box::new(|| cache.examples(x, &mnist.test).map(drop)),
-        });
-    }
-    for g in &plan.gates {
-        units.push(Unit {
-            label: format!("gates {} run {}", g.model.model, g.model.run),
-            kind: "gates",
-            claim: format!("gates-{}", sgbn_eval::key_hash(g)?),
-            cost: g.cost(),
-            done: Results::gates(&cache, g).is_some(),
-            is_done: Box::new(|| Results::gates(&cache, g).is_some()),
-            needs: vec![&g.model],
-            work: Box::new(|| cache.gates(g, &mnist.test).map(drop)),
-        });
-    }
-    for g in &plan.gradients {
-        units.push(Unit {
-            label: format!("input gradients {} run {}", g.model.model, g.model.run),
-            kind: "gradients",
-            claim: format!("gradients-{}", sgbn_eval::key_hash(g)?),
-            cost: g.cost(),
-            done: Results::gradients(&cache, g).is_some(),
-            is_done: Box::new(|| Results::gradients(&cache, g).is_some()),
-            needs: vec![&g.model],
-            work: Box::new(|| cache.gradients(g, &mnist.test).map(drop)),
-        });
-    }
-    for t in &plan.toys {
-        units.push(Unit {
-            label: format!("toy {} run {}", t.model, t.run),
-            kind: "toy",
-            claim: format!("toy-{}", sgbn_eval::key_hash(t)?),
-            cost: t.cost(),
-            done: Results::toy(&cache, t).is_some(),
-            is_done: Box::new(|| Results::toy(&cache, t).is_some()),
-            needs: Vec::new(),
-            work: Box::new(|| cache.toy(t).map(drop)),
-        });
-    }
-    for t in &plan.tsnes {
-        units.push(Unit {
-            label: format!(
-                "t-SNE of {}",
-                t.source.as_ref().map_or("clean images".into(), |s| format!(
-                    "{} run {} examples",
-                    s.model, s.run
-                ))
-            ),
-            kind: "tsne",
-            claim: format!("tsne-{}", sgbn_eval::key_hash(t)?),
-            cost: t.cost(),
-            done: Results::tsne(&cache, t).is_some(),
-            is_done: Box::new(|| Results::tsne(&cache, t).is_some()),
-            needs: t.source.iter().collect(),
-            work: Box::new(|| cache.tsne(t, &mnist.test).map(drop)),
-        });
-    }
+    let units = build_units(&plan, &cache, &mnist)?;
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
@@ -662,7 +639,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let experiments = select(&args.selection.only, args.selection.profile == "full")?;
-    let (profile, _, data, out) = setup(&args.selection)?;
+    let (profile, mnist, data, out) = setup(&args.selection)?;
     let cache_dir = out.join("cache");
     anyhow::ensure!(
         cache_dir.is_dir(),
@@ -682,7 +659,8 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
             data: &sums,
         },
     )?;
-    let (cached, total) = cached_units(&cache, &plan);
+    let units = build_units(&plan, &cache, &mnist)?;
+    let (cached, total) = (units.iter().filter(|u| u.done).count(), units.len());
     anyhow::ensure!(
         cached > 0,
         "the cache {} holds none of the {total} results of profile {} for this selection \
