@@ -21,6 +21,24 @@
 //! their own random choices from per-example generators ([`example_rng`]), so
 //! a deterministic model gets the same adversarial example for an image
 //! whatever batch it is in.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use sgbn_attacks::{Attack, Batch, EvalClassifier, GradientAttack};
+//! use sgbn_models::{ConvNet, ModelSpec};
+//!
+//! let model = ConvNet::new(&ModelSpec::named("cnn")?, 0, &Device::Cpu)?;
+//! let victim = EvalClassifier::new(&model, 1.0); // or `victim_fn` for a model of your own
+//! let x = Tensor::full(0.5f32, (4, 1, 28, 28), &Device::Cpu)?;
+//! let y = Tensor::new(&[0u32, 1, 2, 3], &Device::Cpu)?;
+//! let fgsm = GradientAttack::fgsm(0.1)?;
+//! let out = fgsm.perturb(&victim, &Batch::new(&x, &y)?, &mut sgbn_estimators::seeded_rng(0))?;
+//! let moved = (&out.adversarial - &x)?.abs()?.max_all()?.to_scalar::<f32>()?;
+//! assert!(moved <= 0.1 + 1e-6); // within the budget ε
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

@@ -22,6 +22,17 @@
 //! Bad input (missing or truncated files, wrong magic numbers, checksum
 //! mismatches, labels out of range, …) is a [`DataError`] naming the file,
 //! never a panic.
+//!
+//! ## Quick start
+//!
+//! ```
+//! // The MNIST copy in this repository, its SHA-256 digests checked on load.
+//! let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+//! assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
+//! let first = mnist.train.first(100)?; // the first 100 training images
+//! assert_eq!(first.images().dims(), [100, 1, 28, 28]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

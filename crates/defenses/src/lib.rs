@@ -12,6 +12,22 @@
 //! with the variance-minimizing baseline), PGD adversarial training with the
 //! loss mix τ (eq. 2.29; [`pgd_training_examples`]) for the BNN with PGD, and
 //! the toy regression training of §4.6.5 ([`train_toy`]).
+//!
+//! ## Quick start
+//!
+//! ```
+//! use candle_core::Device;
+//! use sgbn_defenses::{Quiet, TrainConfig, train};
+//! use sgbn_models::{ConvNet, ModelSpec};
+//!
+//! let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+//! let model = ConvNet::new(&ModelSpec::named("cnn")?, 0, &Device::Cpu)?;
+//! // The thesis's recipe (Adam 1e-3, batch 50), one epoch on 200 images, no early stopping.
+//! let config = TrainConfig { epochs: 1, early_stopping: None, ..TrainConfig::default() };
+//! let report = train(&model, &mnist.train.first(200)?, None, &config, None, &mut Quiet)?;
+//! assert_eq!(report.epochs.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

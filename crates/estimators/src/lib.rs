@@ -32,6 +32,22 @@
 //! through `sign`, `round` or comparisons, and candle-nn's optimizers skip such
 //! parameters silently. [`GradientCoverage`] checks that every parameter that
 //! should be trained did receive a finite gradient.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use candle_core::{Device, Tensor, Var};
+//! use sgbn_estimators::{bernoulli_hard_ste, seeded_rng};
+//!
+//! let a = Var::from_tensor(&Tensor::new(&[-1f32, 0.0, 2.0], &Device::Cpu)?)?;
+//! // Forward: exactly 0 or 1, drawn from the seeded generator.
+//! let h = bernoulli_hard_ste(&a, &mut seeded_rng(0))?;
+//! assert!(h.to_vec1::<f32>()?.iter().all(|v| *v == 0.0 || *v == 1.0));
+//! // Backward: the hard straight-through estimator, dh/da = 1.
+//! let grads = h.sum_all()?.backward()?;
+//! assert_eq!(grads.get(&a).ok_or("no gradient")?.to_vec1::<f32>()?, vec![1.0; 3]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

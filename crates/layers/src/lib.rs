@@ -34,6 +34,24 @@
 //!
 //! The fast CPU paths these layers run on (custom ops, products, the one
 //! AVX2/FMA detection of the workspace) live in [`kernels`].
+//!
+//! ## Quick start
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use sgbn_layers::{GateConfig, MaskedConv2dConfig, SeededVarMap, gate_for, masked_conv2d};
+//!
+//! let store = SeededVarMap::new(0); // every initial value from a seeded generator
+//! let vb = store.var_builder(DType::F32, &Device::Cpu);
+//! let conv = masked_conv2d(1, 4, 3, MaskedConv2dConfig::default(), vb.pp("conv"))?;
+//! let gate = gate_for(&conv, 8, 8, GateConfig { hidden: [16, 16], ..GateConfig::default() }, vb.pp("gate"))?;
+//! let x = Tensor::ones((2, 1, 8, 8), DType::F32, &Device::Cpu)?;
+//! // One binary mask per image and weight (eq. 4.1), then the masked conv (eq. 4.2).
+//! let masks = gate.masks(&x, None, true, &mut sgbn_estimators::seeded_rng(1))?;
+//! let y = conv.forward_masked(&x, Some(&masks))?;
+//! assert_eq!(y.dims(), [2, 4, 6, 6]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

@@ -14,6 +14,15 @@
 //!   are (σ exactly 0 or 1 in f32, flat tanh / asinh);
 //! - [`SanityFlags`]: randomness detected, zero / non-finite input gradients,
 //!   saturated units, a gradient-free attack beating the gradient attacks.
+//!
+//! ## Quick start
+//!
+//! ```
+//! // Mean ± sample standard deviation over runs, as the report prints them.
+//! let s = sgbn_metrics::RunSummary::of(&[0.90, 0.92, 0.94])?;
+//! assert!((s.mean - 0.92).abs() < 1e-12 && (s.std - 0.02).abs() < 1e-12);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

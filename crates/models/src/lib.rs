@@ -18,6 +18,20 @@
 //!
 //! SGBN with shuffled masks is an evaluation option
 //! ([`ForwardContext::with_shuffled_gate_masks`]).
+//!
+//! ## Quick start
+//!
+//! ```
+//! use candle_core::{DType, Device, Tensor};
+//! use sgbn_models::{Classifier, ConvNet, ForwardContext, ModelSpec};
+//!
+//! let model = ConvNet::new(&ModelSpec::named("sgbn")?, 0, &Device::Cpu)?;
+//! let x = Tensor::zeros((2, 1, 28, 28), DType::F32, &Device::Cpu)?;
+//! // Evaluation mode; the gates still sample, from the caller's generator.
+//! let logits = model.forward(&x, ForwardContext::eval(1.0), &mut sgbn_estimators::seeded_rng(0))?;
+//! assert_eq!(logits.dims(), [2, 10]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 
