@@ -241,10 +241,10 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
             .join("attack")
             .join(&model.spec().name)
     });
-    let created = crate::train::prepare_out_dir(&out_dir)?;
+    let created = crate::output::prepare_out_dir(&out_dir)?;
     let result = attack_all(args, start, &model, slope, &victim, &out_dir, &device);
     if result.is_err() {
-        crate::train::remove_created(&created);
+        crate::output::remove_created(&created);
     }
     result
 }

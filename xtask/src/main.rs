@@ -19,6 +19,7 @@
 mod attack;
 mod bench;
 mod data;
+mod output;
 mod reproduce;
 mod train;
 

@@ -269,50 +269,12 @@ fn check_memory(spec: &ModelSpec, args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates `--out` (and its missing parents) and checks that a file can be
-/// written there; returns the folders it created, outermost first, so a
-/// failed run can remove them again.
-pub fn prepare_out_dir(out: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut created = Vec::new();
-    let mut at = Some(out);
-    while let Some(dir) = at {
-        if dir.as_os_str().is_empty() || dir.exists() {
-            break;
-        }
-        created.push(dir.to_path_buf());
-        at = dir.parent();
-    }
-    created.reverse();
-    if out.exists() && !out.is_dir() {
-        anyhow::bail!("--out {} exists and is not a directory", out.display());
-    }
-    std::fs::create_dir_all(out).with_context(|| format!("creating --out {}", out.display()))?;
-    let probe = tempfile::Builder::new()
-        .prefix(".write-check-")
-        .tempfile_in(out)
-        .with_context(|| format!("--out {} is not writable", out.display()));
-    if let Err(e) = probe {
-        remove_created(&created);
-        return Err(e);
-    }
-    Ok(created)
-}
-
-/// Removes the folders `prepare_out_dir` created, innermost first, where
-/// they are still empty.
-pub fn remove_created(created: &[PathBuf]) {
-    for dir in created.iter().rev() {
-        // `remove_dir` only removes an empty folder: results stay.
-        let _ = std::fs::remove_dir(dir);
-    }
-}
-
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     check_values(args)?;
-    let created = prepare_out_dir(&args.out)?;
+    let created = crate::output::prepare_out_dir(&args.out)?;
     let result = run_in(args);
     if result.is_err() {
-        remove_created(&created);
+        crate::output::remove_created(&created);
     }
     result
 }

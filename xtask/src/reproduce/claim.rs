@@ -93,16 +93,7 @@ pub enum Claimed {
 
 /// The claim file of unit `name` under `dir`.
 fn claim_path(dir: &Path, name: &str) -> PathBuf {
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = crate::output::safe_file_name(name, "-_.");
     dir.join(format!("{safe}.claim"))
 }
 

@@ -69,16 +69,7 @@ pub fn stems(only: &[String]) -> (String, String) {
     } else {
         joined
     };
-    let tag: String = joined
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "+.-_".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let tag = crate::output::safe_file_name(&joined, "+.-_");
     (format!("REPORT-{tag}"), format!("report-{tag}"))
 }
 
