@@ -3,38 +3,12 @@
 use candle_core::Tensor;
 use sgbn_estimators::SeededRng;
 
-use crate::{Attack, AttackError, Batch, Result, Victim};
-
-/// An attack's outcome over a whole set, in the set's order.
-#[derive(Debug, Clone)]
-pub struct DatasetOutcome {
-    /// Adversarial images `(N, C, H, W)`.
-    pub adversarial: Tensor,
-    /// Target class per example, for targeted attacks.
-    pub targets: Option<Vec<u32>>,
-    /// Prediction on each adversarial image (one pass).
-    pub predictions: Vec<u32>,
-    /// Per-example success (see [`Perturbed`](crate::Perturbed)).
-    pub success: Vec<bool>,
-    /// Forward passes spent per example.
-    pub forward_passes: Vec<usize>,
-}
-
-impl DatasetOutcome {
-    /// Examples still classified as their true label.
-    pub fn correct(&self, labels: &[u32]) -> usize {
-        self.predictions
-            .iter()
-            .zip(labels)
-            .filter(|(p, y)| p == y)
-            .count()
-    }
-}
+use crate::{Attack, AttackError, Batch, Perturbed, Result, Victim};
 
 /// Runs `attack` against `victim` on `images` `(N, …)` / u32 `labels`
 /// `(N,)` in batches of `batch_size`; example `i` has global index `i`, so the
-/// outcome does not depend on `batch_size` for a deterministic model.
-/// `progress(done, total)` is called after each batch.
+/// outcome does not depend on `batch_size` for a deterministic model. The
+/// outcome is a [`Perturbed`] over the whole set, in its order.
 pub fn attack_dataset(
     attack: &dyn Attack,
     victim: &dyn Victim,
@@ -42,8 +16,28 @@ pub fn attack_dataset(
     labels: &Tensor,
     batch_size: usize,
     rng: &mut SeededRng,
+) -> Result<Perturbed> {
+    attack_dataset_with_progress(
+        attack,
+        victim,
+        images,
+        labels,
+        batch_size,
+        rng,
+        &mut |_, _| {},
+    )
+}
+
+/// [`attack_dataset`], calling `progress(done, total)` after each batch.
+pub fn attack_dataset_with_progress(
+    attack: &dyn Attack,
+    victim: &dyn Victim,
+    images: &Tensor,
+    labels: &Tensor,
+    batch_size: usize,
+    rng: &mut SeededRng,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<DatasetOutcome> {
+) -> Result<Perturbed> {
     let n = labels.dim(0)?;
     if batch_size == 0 {
         return Err(AttackError::InvalidConfig("batch size must be ≥ 1".into()));
@@ -81,7 +75,7 @@ pub fn attack_dataset(
     } else {
         Tensor::cat(&adversarial, 0)?
     };
-    Ok(DatasetOutcome {
+    Ok(Perturbed {
         adversarial,
         targets,
         predictions,

@@ -58,7 +58,7 @@ mod victim;
 
 pub use attack::Attack;
 pub use batch::{Batch, Perturbed};
-pub use dataset::{DatasetOutcome, attack_dataset, predict_dataset};
+pub use dataset::{attack_dataset, attack_dataset_with_progress, predict_dataset};
 pub use error::{AttackError, Result};
 pub use example_rng::example_rng;
 pub use goal::Goal;

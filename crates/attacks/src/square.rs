@@ -30,10 +30,14 @@ pub struct SquareAttackConfig {
     pub seed: u64,
 }
 
-impl Default for SquareAttackConfig {
-    fn default() -> Self {
+impl SquareAttackConfig {
+    /// The attack at budget `eps` with AutoAttack's other settings: 1,000
+    /// queries, `p_init` 0.8, untargeted, one draw per query, seed 0. There is
+    /// no `Default`: the budget depends on the data (MNIST 0.3, CIFAR-10
+    /// 8/255) and is always the caller's.
+    pub fn new(eps: f64) -> Self {
         Self {
-            eps: 0.3,
+            eps,
             queries: 1000,
             p_init: 0.8,
             goal: Goal::Untargeted,
@@ -41,9 +45,7 @@ impl Default for SquareAttackConfig {
             seed: 0,
         }
     }
-}
 
-impl SquareAttackConfig {
     /// Checks every value and names the bad one.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(AttackError::InvalidConfig(m));

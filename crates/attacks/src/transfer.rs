@@ -38,15 +38,7 @@ pub fn transfer_matrix(
     let n = truth.len();
     let mut accuracy = Vec::with_capacity(sources.len());
     for (_, source) in sources {
-        let crafted = attack_dataset(
-            attack,
-            *source,
-            images,
-            labels,
-            batch_size,
-            rng,
-            &mut |_, _| {},
-        )?;
+        let crafted = attack_dataset(attack, *source, images, labels, batch_size, rng)?;
         let mut row = Vec::with_capacity(targets.len());
         for (_, target) in targets {
             let pred = predict_dataset(*target, &crafted.adversarial, batch_size, rng)?;

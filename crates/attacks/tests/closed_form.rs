@@ -172,17 +172,11 @@ fn bad_configurations_are_errors_naming_the_value() {
             .with_eot(0)
             .is_err()
     );
-    assert!(
-        SquareAttack::new(SquareAttackConfig {
-            eps: 1.5,
-            ..Default::default()
-        })
-        .is_err()
-    );
+    assert!(SquareAttack::new(SquareAttackConfig::new(1.5)).is_err());
     assert!(
         SquareAttack::new(SquareAttackConfig {
             queries: 0,
-            ..Default::default()
+            ..SquareAttackConfig::new(0.3)
         })
         .is_err()
     );

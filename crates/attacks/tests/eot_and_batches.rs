@@ -97,10 +97,9 @@ fn every_attack() -> Vec<Box<dyn Attack>> {
         ),
         Box::new(
             SquareAttack::new(SquareAttackConfig {
-                eps: 0.2,
                 queries: 30,
                 seed: 9,
-                ..Default::default()
+                ..SquareAttackConfig::new(0.2)
             })
             .expect("square"),
         ),
@@ -155,7 +154,6 @@ fn assert_batch_independent(victim: &dyn Victim, x: &candle_core::Tensor, y: &ca
             y,
             2,
             &mut SeededRng::seed_from_u64(0),
-            &mut |_, _| {},
         )
         .expect("dataset");
         assert!(

@@ -30,10 +30,9 @@ fn attacks(eps: f64, seed: u64) -> Vec<Box<dyn Attack>> {
     }
     v.push(Box::new(
         SquareAttack::new(SquareAttackConfig {
-            eps,
             queries: 20,
             seed,
-            ..Default::default()
+            ..SquareAttackConfig::new(eps)
         })
         .expect("square"),
     ));

@@ -84,17 +84,9 @@ fn two_images() -> (Tensor, Tensor) {
 
 fn predictions(victim: &dyn Victim, attack: &dyn Attack) -> Vec<u32> {
     let (x, y) = two_images();
-    attack_dataset(
-        attack,
-        victim,
-        &x,
-        &y,
-        2,
-        &mut SeededRng::seed_from_u64(0),
-        &mut |_, _| {},
-    )
-    .expect("attack")
-    .predictions
+    attack_dataset(attack, victim, &x, &y, 2, &mut SeededRng::seed_from_u64(0))
+        .expect("attack")
+        .predictions
 }
 
 #[test]
@@ -145,16 +137,8 @@ fn an_sgbn_victim_fixes_its_masks_and_an_ungated_one_has_nothing_to_fix() {
         let model =
             ConvNet::new(&ModelSpec::named(name).expect("spec"), 0, &Device::Cpu).expect("model");
         let victim = EvalClassifier::new(&model, 1.0);
-        let out = attack_dataset(
-            attack,
-            &victim,
-            &x,
-            &y,
-            4,
-            &mut SeededRng::seed_from_u64(1),
-            &mut |_, _| {},
-        )
-        .expect("attack");
+        let out = attack_dataset(attack, &victim, &x, &y, 4, &mut SeededRng::seed_from_u64(1))
+            .expect("attack");
         (
             victim
                 .fixed_at(&x, &mut SeededRng::seed_from_u64(0))

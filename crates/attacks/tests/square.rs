@@ -15,7 +15,7 @@ fn square(eps: f64, queries: usize, goal: Goal) -> SquareAttack {
         queries,
         goal,
         seed: 17,
-        ..Default::default()
+        ..SquareAttackConfig::new(eps)
     })
     .expect("square")
 }
@@ -101,10 +101,9 @@ fn it_respects_its_query_budget_and_counts_every_forward_pass() {
             rows: Cell::new(0),
         };
         let attack = SquareAttack::new(SquareAttackConfig {
-            eps: 0.01,
             queries,
             eot_samples: eot,
-            ..Default::default()
+            ..SquareAttackConfig::new(0.01)
         })
         .expect("square");
         let out = attack

@@ -50,9 +50,8 @@ fn each_attack_lowers_accuracy_and_bim_beats_fgsm() {
         Box::new(GradientAttack::pgd(eps, 0.02, 10).expect("pgd")),
         Box::new(
             SquareAttack::new(SquareAttackConfig {
-                eps,
                 queries: 100,
-                ..Default::default()
+                ..SquareAttackConfig::new(eps)
             })
             .expect("square"),
         ),
@@ -66,7 +65,6 @@ fn each_attack_lowers_accuracy_and_bim_beats_fgsm() {
             test.labels(),
             100,
             &mut SeededRng::seed_from_u64(1),
-            &mut |_, _| {},
         )
         .expect("attack");
         let adv = acc(&out.predictions);

@@ -318,11 +318,10 @@ impl AttackSpec {
             ),
             Self::Square { eps, queries, eot } => {
                 Box::new(SquareAttack::new(SquareAttackConfig {
-                    eps,
                     queries,
                     eot_samples: eot,
                     seed,
-                    ..SquareAttackConfig::default()
+                    ..SquareAttackConfig::new(eps)
                 })?)
             }
         })

@@ -9,7 +9,9 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use sgbn_attacks::Victim;
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{GradientStats, RepeatedAccuracy, SanityEvidence, SanityFlags};
+use sgbn_metrics::{
+    GradientSampling, GradientStats, Passes, RepeatedAccuracy, SanityEvidence, SanityFlags,
+};
 
 use crate::{EvalError, Result};
 
@@ -78,12 +80,22 @@ pub fn clean_check(
         victim,
         images,
         labels,
-        config.repeats.max(2),
-        config.batch_size,
+        Passes {
+            repeats: config.repeats.max(2),
+            batch_size: config.batch_size,
+        },
         rng,
     )?;
-    let gradients =
-        GradientStats::measure(victim, images, labels, config.eot, config.batch_size, rng)?;
+    let gradients = GradientStats::measure(
+        victim,
+        images,
+        labels,
+        GradientSampling {
+            eot_samples: config.eot,
+            batch_size: config.batch_size,
+        },
+        rng,
+    )?;
     Ok(CleanCheck {
         repeated,
         gradients,

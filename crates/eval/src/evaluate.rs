@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{EvalClassifier, Victim, attack_dataset};
+use sgbn_attacks::{EvalClassifier, Victim, attack_dataset_with_progress};
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{Distortion, Histogram, RepeatedAccuracy, true_class_confidence};
+use sgbn_metrics::{Distortion, Histogram, Passes, RepeatedAccuracy, true_class_confidence};
 use sgbn_models::Classifier;
 
 use crate::{AttackSpec, EvalError, Result};
@@ -165,7 +165,7 @@ fn run(
     }
     let start = Instant::now();
     let built = attack.build(config.attack_seed)?;
-    let out = attack_dataset(
+    let out = attack_dataset_with_progress(
         built.as_ref(),
         victim,
         images,
@@ -181,8 +181,10 @@ fn run(
             victim,
             &out.adversarial,
             labels,
-            config.repeats,
-            config.batch_size,
+            Passes {
+                repeats: config.repeats,
+                batch_size: config.batch_size,
+            },
             rng,
         )?)
     } else {

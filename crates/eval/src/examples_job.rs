@@ -98,7 +98,6 @@ impl ExamplesJob {
             chosen.labels(),
             self.indices.len().max(1),
             &mut rng,
-            &mut |_, _| {},
         )?;
         let dims = chosen.images().dims().to_vec();
         let shape = [dims[1], dims[2], dims[3]];

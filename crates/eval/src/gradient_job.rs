@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sgbn_attacks::EvalClassifier;
 use sgbn_data::Dataset;
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{GradientStats, Histogram};
+use sgbn_metrics::{GradientSampling, GradientStats, Histogram};
 use sgbn_models::Classifier;
 
 use crate::{JOB_BATCH, RESULTS_VERSION, Result, TrainJob};
@@ -72,8 +72,10 @@ impl GradientJob {
             &EvalClassifier::new(model, slope),
             data.images(),
             data.labels(),
-            1,
-            JOB_BATCH,
+            GradientSampling {
+                eot_samples: 1,
+                batch_size: JOB_BATCH,
+            },
             &mut rng,
         )?;
         let histogram = stats.histogram(-self.range, self.range, self.bins)?;

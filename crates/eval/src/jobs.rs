@@ -496,7 +496,6 @@ impl TransferJob {
             test.labels(),
             JOB_BATCH,
             &mut rng,
-            &mut |_, _| {},
         )?;
         drop(source);
         let mut accuracy = Vec::new();

@@ -7,7 +7,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 use sgbn_attacks::{EvalClassifier, GradientAttack, attack_dataset};
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{GradientStats, SanityEvidence, SaturationStats};
+use sgbn_metrics::{GradientSampling, GradientStats, SanityEvidence, SaturationStats};
 use sgbn_models::{Classifier, ForwardContext};
 
 use crate::Result;
@@ -65,11 +65,19 @@ pub fn masking_check(
                 labels,
                 batch_size,
                 rng,
-                &mut |_, _| {},
             )?
             .adversarial
         };
-        let g = GradientStats::measure(&victim, &x, labels, 1, batch_size, rng)?;
+        let g = GradientStats::measure(
+            &victim,
+            &x,
+            labels,
+            GradientSampling {
+                eot_samples: 1,
+                batch_size,
+            },
+            rng,
+        )?;
         let saturation =
             SaturationStats::measure(model, ForwardContext::eval(slope), &x, batch_size, rng)?;
         points.push(MaskingPoint {

@@ -132,7 +132,6 @@ impl TsneJob {
                     data.labels(),
                     crate::JOB_BATCH,
                     &mut rng,
-                    &mut |_, _| {},
                 )?
                 .adversarial
             }

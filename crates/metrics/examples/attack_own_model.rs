@@ -12,7 +12,7 @@ use sgbn_attacks::{
     Attack, GradientAttack, SquareAttack, SquareAttackConfig, attack_dataset, victim_fn,
 };
 use sgbn_estimators::{SeededRng, seeded_rng, uniform_like};
-use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, SanityEvidence, SanityFlags};
+use sgbn_metrics::{AttackAccuracy, Passes, RepeatedAccuracy, SanityEvidence, SanityFlags};
 
 /// dense 64 → 32 → ReLU → random keep-half mask → dense 2.
 struct Net {
@@ -82,7 +82,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let victim = victim_fn(2, |x: &Tensor, rng: &mut SeededRng| net.logits(x, rng));
 
     // Clean accuracy over 5 passes: a stochastic model's predictions change.
-    let clean = RepeatedAccuracy::measure(&victim, &x, &y, 5, 100, &mut rng)?;
+    let clean = RepeatedAccuracy::measure(
+        &victim,
+        &x,
+        &y,
+        Passes {
+            repeats: 5,
+            batch_size: 100,
+        },
+        &mut rng,
+    )?;
     println!(
         "clean: {:.1} % (± {:.1} over 5 passes), {:.1} % of predictions change between passes",
         100.0 * clean.summary.mean,
@@ -92,21 +101,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let eps = 0.2;
     let accuracy = |adv: &Tensor, rng: &mut SeededRng| -> Result<f64, Box<dyn std::error::Error>> {
-        Ok(RepeatedAccuracy::measure(&victim, adv, &y, 5, 100, rng)?
-            .summary
-            .mean)
+        Ok(RepeatedAccuracy::measure(
+            &victim,
+            adv,
+            &y,
+            Passes {
+                repeats: 5,
+                batch_size: 100,
+            },
+            rng,
+        )?
+        .summary
+        .mean)
     };
     // PGD, the gradient averaged over 10 draws of the randomness (EOT).
     let pgd = GradientAttack::pgd(eps, 2.5 * eps / 20.0, 20)?.with_eot(10)?;
-    let out = attack_dataset(&pgd, &victim, &x, &y, 100, &mut rng, &mut |_, _| {})?;
+    let out = attack_dataset(&pgd, &victim, &x, &y, 100, &mut rng)?;
     let pgd_acc = accuracy(&out.adversarial, &mut rng)?;
     // Square: no gradients at all.
     let square = SquareAttack::new(SquareAttackConfig {
-        eps,
         queries: 300,
-        ..Default::default()
+        ..SquareAttackConfig::new(eps)
     })?;
-    let out = attack_dataset(&square, &victim, &x, &y, 100, &mut rng, &mut |_, _| {})?;
+    let out = attack_dataset(&square, &victim, &x, &y, 100, &mut rng)?;
     let square_acc = accuracy(&out.adversarial, &mut rng)?;
     println!(
         "ε {eps}: {} {:.1} %, {} {:.1} %",

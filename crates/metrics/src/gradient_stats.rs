@@ -6,6 +6,16 @@ use sgbn_estimators::SeededRng;
 
 use crate::{Histogram, MetricsError, Result};
 
+/// How [`GradientStats::measure`] samples: named fields, so that the two
+/// counts cannot be swapped unnoticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GradientSampling {
+    /// Draws of the model's randomness averaged per gradient (EOT, ≥ 1).
+    pub eot_samples: usize,
+    /// Images per backward pass (≥ 1).
+    pub batch_size: usize,
+}
+
 /// Every component of ∇ₓ CE over a set, with summary figures. A gradient
 /// that is zero or non-finite for an example makes gradient attacks
 /// powerless there, so both are counted for the sanity flags.
@@ -33,16 +43,20 @@ pub struct GradientStats {
 }
 
 impl GradientStats {
-    /// ∇ₓ CE of `victim` at the true labels, averaged over `eot_samples`
-    /// draws of its randomness, in batches of `batch_size`.
+    /// ∇ₓ CE of `victim` at the true labels, averaged over
+    /// `sampling.eot_samples` draws of its randomness, in batches of
+    /// `sampling.batch_size`.
     pub fn measure(
         victim: &dyn Victim,
         images: &Tensor,
         labels: &Tensor,
-        eot_samples: usize,
-        batch_size: usize,
+        sampling: GradientSampling,
         rng: &mut SeededRng,
     ) -> Result<Self> {
+        let GradientSampling {
+            eot_samples,
+            batch_size,
+        } = sampling;
         let n = labels.dim(0)?;
         if batch_size == 0 || images.dim(0)? != n {
             return Err(MetricsError::InvalidArgument(format!(

@@ -41,9 +41,9 @@ pub use confidence::true_class_confidence;
 pub use distortion::Distortion;
 pub use error::{MetricsError, Result};
 pub use gate_stats::GateStats;
-pub use gradient_stats::GradientStats;
+pub use gradient_stats::{GradientSampling, GradientStats};
 pub use histogram::Histogram;
-pub use repeated_accuracy::RepeatedAccuracy;
+pub use repeated_accuracy::{Passes, RepeatedAccuracy};
 pub use run_summary::{RunSummary, train_test_gap};
 pub use sanity::{
     AttackAccuracy, SATURATED_SHARE, SanityEvidence, SanityFlags, significantly_lower,

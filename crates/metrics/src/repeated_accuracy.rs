@@ -6,6 +6,16 @@ use sgbn_estimators::SeededRng;
 
 use crate::{MetricsError, Result, RunSummary};
 
+/// How [`RepeatedAccuracy::measure`] runs: named fields, so that the two
+/// counts cannot be swapped unnoticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passes {
+    /// Forward passes over the whole set (≥ 1).
+    pub repeats: usize,
+    /// Images per forward pass (≥ 1).
+    pub batch_size: usize,
+}
+
 /// Accuracy of `R` independent forward passes over the same images: per
 /// pass, its mean ± std, the accuracy of the per-example majority vote, and
 /// how often the passes disagree (a deterministic model never does).
@@ -25,16 +35,20 @@ pub struct RepeatedAccuracy {
 }
 
 impl RepeatedAccuracy {
-    /// Runs `repeats ≥ 1` passes of `victim` over `images` / u32 `labels`
-    /// in batches of `batch_size`, drawing the model's randomness from `rng`.
+    /// Runs `passes.repeats` passes of `victim` over `images` / u32 `labels`
+    /// in batches of `passes.batch_size`, drawing the model's randomness
+    /// from `rng`.
     pub fn measure(
         victim: &dyn Victim,
         images: &Tensor,
         labels: &Tensor,
-        repeats: usize,
-        batch_size: usize,
+        passes: Passes,
         rng: &mut SeededRng,
     ) -> Result<Self> {
+        let Passes {
+            repeats,
+            batch_size,
+        } = passes;
         if repeats == 0 {
             return Err(MetricsError::InvalidArgument(
                 "repeated accuracy needs at least one pass".into(),

@@ -110,8 +110,10 @@ fn repeated_accuracy_of_a_deterministic_model_is_stable() {
         &linear(false),
         &x,
         &y,
-        5,
-        16,
+        Passes {
+            repeats: 5,
+            batch_size: 16,
+        },
         &mut SeededRng::seed_from_u64(0),
     )
     .expect("repeats");
@@ -134,8 +136,10 @@ fn repeated_accuracy_of_a_stochastic_model_sees_the_randomness() {
         &linear(true),
         &x,
         &y,
-        7,
-        16,
+        Passes {
+            repeats: 7,
+            batch_size: 16,
+        },
         &mut SeededRng::seed_from_u64(0),
     )
     .expect("repeats");
@@ -151,8 +155,10 @@ fn repeated_accuracy_of_a_stochastic_model_sees_the_randomness() {
             &linear(true),
             &x,
             &y,
-            0,
-            16,
+            Passes {
+                repeats: 0,
+                batch_size: 16
+            },
             &mut SeededRng::seed_from_u64(0)
         )
         .is_err()
@@ -196,8 +202,17 @@ fn gradient_stats_flag_a_model_that_ignores_its_input() {
         w: None,
         stochastic: false,
     };
-    let g = GradientStats::measure(&blind, &x, &y, 1, 4, &mut SeededRng::seed_from_u64(0))
-        .expect("grads");
+    let g = GradientStats::measure(
+        &blind,
+        &x,
+        &y,
+        GradientSampling {
+            eot_samples: 1,
+            batch_size: 4,
+        },
+        &mut SeededRng::seed_from_u64(0),
+    )
+    .expect("grads");
     assert_eq!(
         (g.zero_examples, g.zero_fraction, g.variance),
         (6, 1.0, 0.0)
@@ -214,8 +229,10 @@ fn gradient_stats_flag_a_model_that_ignores_its_input() {
         &linear(false),
         &x,
         &y,
-        1,
-        4,
+        GradientSampling {
+            eot_samples: 1,
+            batch_size: 4,
+        },
         &mut SeededRng::seed_from_u64(0),
     )
     .expect("grads");
