@@ -3,7 +3,10 @@
 use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
-use sgbn_data::{Dataset, load_cifar10_binary, load_cifar10_jpeg, load_mnist, resolve_mnist_dir};
+use sgbn_data::{
+    Dataset, load_cifar10_binary, load_cifar10_jpeg, load_cifar10_jpeg_archive, load_mnist,
+    resolve_mnist_dir,
+};
 
 /// Arguments of `cargo xtask data`.
 #[derive(Debug, clap::Args)]
@@ -12,7 +15,8 @@ pub struct DataArgs {
     /// the vendored data/mnist.
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Also load the LOSSY CIFAR-10 JPEG stand-in extracted here.
+    /// Also load the LOSSY CIFAR-10 JPEG stand-in: its archive
+    /// (`cifar10-jpeg.tar.gz`, SHA-256 checked) or a folder it was extracted to.
     #[arg(long)]
     cifar_jpeg: Option<PathBuf>,
     /// Also load the official CIFAR-10 binary version from here.
@@ -49,11 +53,17 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     describe("train", &mnist.train)?;
     describe("test", &mnist.test)?;
     if let Some(root) = &args.cifar_jpeg {
-        let c = load_cifar10_jpeg(root)
-            .with_context(|| format!("loading CIFAR-10 JPEG from {}", root.display()))?;
+        let start = Instant::now();
+        let c = if root.is_file() {
+            load_cifar10_jpeg_archive(root)
+        } else {
+            load_cifar10_jpeg(root)
+        }
+        .with_context(|| format!("loading CIFAR-10 JPEG from {}", root.display()))?;
         println!(
-            "CIFAR-10 JPEG stand-in (LOSSY, not the official data) from {}",
-            root.display()
+            "CIFAR-10 JPEG stand-in (LOSSY, not the official data) from {} ({:.2} s)",
+            root.display(),
+            start.elapsed().as_secs_f64()
         );
         describe("train", &c.train)?;
         describe("test", &c.test)?;

@@ -1,6 +1,6 @@
 //! CIFAR-10, official binary version.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 
@@ -68,7 +68,8 @@ pub fn parse_cifar10_batch(path: &Path, bytes: &[u8]) -> Result<Dataset> {
 
 /// Loads the official binary CIFAR-10 from `dir` (or its
 /// `cifar-10-batches-bin/` subfolder): `data_batch_1.bin` … `data_batch_5.bin`
-/// and `test_batch.bin`.
+/// and `test_batch.bin`, each verified against a `SHA256SUMS` file in the
+/// folder when there is one (digests of the decompressed files).
 pub fn load_cifar10_binary(dir: &Path) -> Result<Cifar10> {
     let nested = dir.join("cifar-10-batches-bin");
     let dir = if nested.is_dir() {
@@ -76,10 +77,29 @@ pub fn load_cifar10_binary(dir: &Path) -> Result<Cifar10> {
     } else {
         dir.to_path_buf()
     };
+    // No digests of the extracted files are published (docs/data.md): a
+    // `SHA256SUMS` the user made from a trusted copy is checked when present.
+    let sums_path = dir.join("SHA256SUMS");
+    let sums = if sums_path.is_file() {
+        Some(crate::Sha256Sums::read(&sums_path)?)
+    } else {
+        None
+    };
+    let read = |path: PathBuf| -> Result<Dataset> {
+        let bytes = read_maybe_gz(&path)?;
+        if let Some(sums) = &sums {
+            let expected = sums.get(&path).ok_or_else(|| DataError::NoChecksumListed {
+                path: path.clone(),
+                sums: sums.path().to_path_buf(),
+            })?;
+            crate::verify_sha256(&path, &bytes, expected)?;
+        }
+        parse_cifar10_batch(&path, &bytes)
+    };
     let mut train_images = Vec::new();
     let mut train_labels = Vec::new();
     for k in 1..=5 {
-        let batch = read_cifar10_batch(&find_file(&dir, &[&format!("data_batch_{k}.bin")])?)?;
+        let batch = read(find_file(&dir, &[&format!("data_batch_{k}.bin")])?)?;
         train_images.push(batch.images().clone());
         train_labels.push(batch.labels().clone());
     }
@@ -88,6 +108,6 @@ pub fn load_cifar10_binary(dir: &Path) -> Result<Cifar10> {
         Tensor::cat(&train_labels, 0)?,
         10,
     )?;
-    let test = read_cifar10_batch(&find_file(&dir, &["test_batch.bin"])?)?;
+    let test = read(find_file(&dir, &["test_batch.bin"])?)?;
     Ok(Cifar10 { train, test })
 }

@@ -38,6 +38,8 @@
 
 mod checksum;
 mod cifar10;
+#[cfg(feature = "image-folder")]
+mod cifar10_jpeg_archive;
 mod data_dir;
 mod dataset;
 mod error;
@@ -56,6 +58,11 @@ pub use checksum::{Sha256Sums, sha256_hex, verify_sha256};
 pub use cifar10::{
     CIFAR10_CLASSES, CIFAR10_RECORD_BYTES, Cifar10, load_cifar10_binary, parse_cifar10_batch,
     read_cifar10_batch,
+};
+#[cfg(feature = "image-folder")]
+pub use cifar10_jpeg_archive::{
+    CIFAR10_JPEG_ARCHIVE, CIFAR10_JPEG_ARCHIVE_SHA256, load_cifar10_jpeg_archive,
+    parse_cifar10_jpeg_archive,
 };
 pub use data_dir::{DATA_DIR_ENV, resolve_mnist_dir, resolve_mnist_dir_from, vendored_mnist_dir};
 pub use dataset::Dataset;

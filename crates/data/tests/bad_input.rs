@@ -336,3 +336,39 @@ fn cifar_binary_bad_inputs() {
     assert!(matches!(err, DataError::MissingFile { .. }), "{err}");
     names_file(&err, "data_batch_2.bin");
 }
+
+#[test]
+fn cifar_binary_is_verified_against_a_sha256sums_file_when_there_is_one() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bytes = cifar_record(4, [1, 2, 3]);
+    let mut sums = String::new();
+    for name in (1..=5)
+        .map(|k| format!("data_batch_{k}.bin"))
+        .chain(["test_batch.bin".to_string()])
+    {
+        write(&tmp.path().join(&name), &bytes);
+        sums.push_str(&format!("{}  {name}\n", sgbn_data::sha256_hex(&bytes)));
+    }
+    std::fs::write(tmp.path().join("SHA256SUMS"), &sums).expect("sums");
+    load_cifar10_binary(tmp.path()).expect("verified");
+
+    // One changed byte in one file is named.
+    let mut changed = bytes.clone();
+    changed[100] ^= 1;
+    write(&tmp.path().join("data_batch_3.bin"), &changed);
+    let err = load_cifar10_binary(tmp.path()).expect_err("changed");
+    assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err}");
+    names_file(&err, "data_batch_3.bin");
+
+    // A file the sums do not list is refused, not silently accepted.
+    write(&tmp.path().join("data_batch_3.bin"), &bytes);
+    let unlisted: String = sums
+        .lines()
+        .filter(|l| !l.ends_with("test_batch.bin"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(tmp.path().join("SHA256SUMS"), unlisted).expect("sums");
+    let err = load_cifar10_binary(tmp.path()).expect_err("unlisted");
+    assert!(matches!(err, DataError::NoChecksumListed { .. }), "{err}");
+    names_file(&err, "test_batch.bin");
+}
