@@ -10,6 +10,8 @@
 //! - `cargo xtask attack --checkpoint FILE --attack fgsm,bim,square --eps 0.1,0.2,0.3 …`:
 //!   attack a checkpoint; a table on the terminal, JSON under `results/`.
 //!
+//! - `cargo xtask export --checkpoint FILE --out DIR` / `cargo xtask import
+//!   --file FILE --out DIR`: checkpoints to and from PyTorch (docs/interop.md);
 //! - `cargo xtask bench [--out DIR]`: criterion benchmarks with FLOP rates.
 //!
 //! - `cargo xtask reproduce [--profile smoke|quick|full] [--only ID,…]`: the
@@ -19,6 +21,7 @@
 mod attack;
 mod bench;
 mod data;
+mod interop;
 mod output;
 mod reproduce;
 mod train;
@@ -49,6 +52,12 @@ enum Command {
     /// Attack a trained checkpoint on the MNIST test set; prints a table and
     /// writes attack.json.
     Attack(attack::AttackArgs),
+    /// Write a checkpoint in PyTorch's names and layouts for python/sgbn_torch
+    /// (docs/interop.md), with a reference pass to check the twin against.
+    Export(interop::ExportArgs),
+    /// Read a PyTorch-layout file (from `export` or `sgbn_torch.save`) into an
+    /// sgbn checkpoint.
+    Import(interop::ImportArgs),
     /// Run the benchmarks: ms per step, GFLOP/s, ratio to the matmul rate.
     Bench(bench::BenchArgs),
     /// Run the thesis's experiments (cached, resumable) and write the report.
@@ -103,6 +112,8 @@ fn run() -> anyhow::Result<()> {
         Command::Data(args) => data::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Attack(args) => attack::run(&args),
+        Command::Export(args) => interop::export(&args),
+        Command::Import(args) => interop::import(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Reproduce(args) => reproduce::reproduce(&args),
         Command::Report(args) => reproduce::report(&args),

@@ -214,9 +214,19 @@ pub fn checkpoint_log(checkpoint: &Checkpoint) -> Vec<EpochLog> {
 }
 
 /// The slope a model ended training with (the last epoch's), which attacks
-/// and evaluation use; `None` for a checkpoint without a training log.
+/// and evaluation use; for a checkpoint without a training log, the slope
+/// under [`sgbn_models::EVAL_SLOPE_KEY`] (an imported model's); `None`
+/// without either.
 pub fn trained_slope(checkpoint: &Checkpoint) -> Option<f64> {
-    checkpoint_log(checkpoint).last().map(|l| l.slope)
+    checkpoint_log(checkpoint)
+        .last()
+        .map(|l| l.slope)
+        .or_else(|| {
+            checkpoint
+                .metadata
+                .get(sgbn_models::EVAL_SLOPE_KEY)
+                .and_then(|s| s.parse().ok())
+        })
 }
 
 /// The generator of batch `batch` of `epoch`: a function of the seed and the

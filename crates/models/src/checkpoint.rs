@@ -16,6 +16,9 @@ pub const FORMAT_KEY: &str = "sgbn.format";
 pub const FORMAT: &str = "sgbn-checkpoint-1";
 /// Header key of the model spec (JSON).
 pub const SPEC_KEY: &str = "sgbn.spec";
+/// Metadata key of the slope of the binary units at evaluation, for a
+/// checkpoint without a training log (one imported from PyTorch).
+pub const EVAL_SLOPE_KEY: &str = "eval.slope";
 
 /// A checkpoint read from disk.
 #[derive(Debug)]
@@ -75,7 +78,16 @@ pub fn save_checkpoint_with(
     }
     let bytes = safetensors::serialize(state.iter().map(|(n, t)| (n.as_str(), t)), Some(header))
         .map_err(|e| bad(e.to_string()))?;
-    let (header, n) = sorted_header(&bytes).map_err(bad)?;
+    write_sorted(path, &bytes)
+}
+
+/// Writes the safetensors file `bytes` to `path` atomically, its header's
+/// keys sorted ([`sorted_header`]).
+pub(crate) fn write_sorted(path: &Path, bytes: &[u8]) -> Result<()> {
+    let (header, n) = sorted_header(bytes).map_err(|reason| ModelError::BadCheckpoint {
+        path: path.to_path_buf(),
+        reason,
+    })?;
     // Header and tensor bytes written one after the other: a large model's
     // file is never copied whole in memory a second time.
     crate::atomic_file::write_atomic_parts(path, &[&header, &bytes[8 + n..]])
@@ -149,7 +161,9 @@ fn spec_difference(a: &ModelSpec, b: &ModelSpec) -> String {
 
 /// The first tensor of a safetensors file holding a NaN or an infinity:
 /// its name and the flat index of the value.
-fn first_non_finite(bytes: &[u8]) -> std::result::Result<Option<(String, usize)>, String> {
+pub(crate) fn first_non_finite(
+    bytes: &[u8],
+) -> std::result::Result<Option<(String, usize)>, String> {
     use safetensors::Dtype;
     let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
     let mut names: Vec<String> = st.names().into_iter().map(str::to_string).collect();

@@ -68,6 +68,8 @@ pub struct ConvNet {
     reinforce: Mutex<Option<ReinforceSample>>,
     /// `m·a` of the binary dense unit in the last forward pass, detached.
     dense_unit_input: Mutex<Option<Tensor>>,
+    /// The binary dense unit's output `h` in the last forward pass, detached.
+    dense_unit_output: Mutex<Option<Tensor>>,
     vars: SeededVarMap,
 }
 
@@ -227,6 +229,7 @@ impl ConvNet {
             probe,
             reinforce: Mutex::new(None),
             dense_unit_input: Mutex::new(None),
+            dense_unit_output: Mutex::new(None),
             vars,
         })
     }
@@ -263,6 +266,17 @@ impl ConvNet {
             var.set(&t.to_dtype(var.dtype())?)?;
         }
         Ok(())
+    }
+
+    /// The binary dense unit's output `h` (its samples) in the last forward
+    /// pass, detached; `None` for a ReLU or BNN hidden layer. With
+    /// [`Classifier::dense_unit_input`] it lets another implementation
+    /// (the PyTorch twin, docs/interop.md) replay a stochastic pass exactly.
+    pub fn last_dense_unit_output(&self) -> Option<Tensor> {
+        self.dense_unit_output
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The parameter store.
@@ -450,6 +464,10 @@ impl ConvNet {
                         .dense_unit_input
                         .lock()
                         .unwrap_or_else(|e| e.into_inner()) = Some((a.detach() * slope)?);
+                    *self
+                        .dense_unit_output
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(h.detach());
                     if ctx.bpda.dense_unit {
                         // BPDA: the unit's value, the identity's gradient.
                         (h.detach() + (&a - a.detach())?)?

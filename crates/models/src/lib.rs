@@ -46,12 +46,13 @@ mod loss;
 mod memory;
 mod mode;
 mod pixel_box;
+mod pytorch;
 mod spec;
 mod toy_net;
 
 pub use atomic_file::{write_atomic, write_atomic_parts};
 pub use checkpoint::{
-    Checkpoint, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
+    Checkpoint, EVAL_SLOPE_KEY, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
 };
 pub use classifier::Classifier;
 pub use conv_net::{ConvNet, derangement, is_buffer};
@@ -62,6 +63,10 @@ pub use loss::cross_entropy_per_example;
 pub use memory::MemoryEstimate;
 pub use mode::{Bpda, ForwardContext, Mode};
 pub use pixel_box::PixelBox;
+pub use pytorch::{
+    PYTORCH_FORMAT, PYTORCH_SLOPE_KEY, PytorchImport, check_exportable, load_pytorch,
+    pytorch_reference, pytorch_state, save_pytorch, save_tensors,
+};
 /// The gate parts of [`Bpda`], and the gates' output kinds.
 pub use sgbn_layers::{GateBpda, GateOutput};
 pub use spec::{
