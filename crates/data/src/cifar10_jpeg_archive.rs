@@ -33,8 +33,9 @@ pub fn load_cifar10_jpeg_archive(path: &Path) -> Result<Cifar10> {
 
 /// Decodes an archive laid out as the stand-in (`[cifar10-jpeg/]{train,test}/
 /// <class>/<name>.jpg`, the ten official class names) without checking its
-/// digest; `path` names it in errors. Images are ordered by class, then by
-/// file name, as [`crate::load_cifar10_jpeg`] orders an extracted copy.
+/// digest; `path` names it in errors. Images are ordered by file name, then
+/// by class (the classes interleaved, so that the first k images hold every
+/// class), as [`crate::load_cifar10_jpeg`] orders an extracted copy.
 pub fn parse_cifar10_jpeg_archive(path: &Path, bytes: &[u8]) -> Result<Cifar10> {
     let bad = |reason: String| DataError::BadImage {
         path: path.to_path_buf(),
@@ -112,7 +113,10 @@ pub fn parse_cifar10_jpeg_archive(path: &Path, bytes: &[u8]) -> Result<Cifar10> 
             .collect();
         images.push((split, label as u32, file.to_string(), pixels));
     }
-    images.sort_by(|a, b| (a.0, a.1, &a.2).cmp(&(b.0, b.1, &b.2)));
+    // Classes interleaved (image 0000 of each class, then 0001, …): the
+    // archive's class folders would otherwise make the first k images, which
+    // a profile trains and tests on, all airplanes.
+    images.sort_by(|a, b| (a.0, &a.2, a.1).cmp(&(b.0, &b.2, b.1)));
     let mut sets = Vec::new();
     for split in 0..2 {
         let (labels, pixels): (Vec<u32>, Vec<Vec<f32>>) = images

@@ -124,7 +124,8 @@ pub fn load_image_folder(root: &Path, config: &ImageFolderConfig) -> Result<Imag
 }
 
 /// Loads the **lossy** CIFAR-10 JPEG stand-in (`root/{train,test}/<class>/`),
-/// with the official label order. JPEG re-encoding changes pixel values:
+/// with the official label order, the classes interleaved (ordered by file
+/// name, then class). JPEG re-encoding changes pixel values:
 /// results on it are not CIFAR-10 results and must be labelled as such.
 pub fn load_cifar10_jpeg(root: &Path) -> Result<Cifar10> {
     let nested = root.join("cifar10-jpeg");
@@ -138,7 +139,19 @@ pub fn load_cifar10_jpeg(root: &Path) -> Result<Cifar10> {
         class_names: Some(CIFAR10_CLASSES.iter().map(|c| c.to_string()).collect()),
     };
     Ok(Cifar10 {
-        train: load_image_folder(&root.join("train"), &config)?.dataset,
-        test: load_image_folder(&root.join("test"), &config)?.dataset,
+        train: interleaved(load_image_folder(&root.join("train"), &config)?)?,
+        test: interleaved(load_image_folder(&root.join("test"), &config)?)?,
     })
+}
+
+/// The images ordered by file name, then class (the classes interleaved):
+/// a class-per-folder set's first k images would otherwise all be of its
+/// first class.
+fn interleaved(folder: ImageFolder) -> Result<Dataset> {
+    let labels = folder.dataset.label_vec()?;
+    let mut order: Vec<usize> = (0..folder.files.len()).collect();
+    order.sort_by(|&a, &b| {
+        (folder.files[a].file_name(), labels[a]).cmp(&(folder.files[b].file_name(), labels[b]))
+    });
+    folder.dataset.select(&order)
 }

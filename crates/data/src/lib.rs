@@ -40,6 +40,8 @@ mod checksum;
 mod cifar10;
 #[cfg(feature = "image-folder")]
 mod cifar10_jpeg_archive;
+#[cfg(feature = "image-folder")]
+mod cifar10_source;
 mod data_dir;
 mod dataset;
 mod error;
@@ -63,6 +65,11 @@ pub use cifar10::{
 pub use cifar10_jpeg_archive::{
     CIFAR10_JPEG_ARCHIVE, CIFAR10_JPEG_ARCHIVE_SHA256, load_cifar10_jpeg_archive,
     parse_cifar10_jpeg_archive,
+};
+#[cfg(feature = "image-folder")]
+pub use cifar10_source::{
+    CIFAR10_JPEG_ENV, Cifar10Data, Cifar10Kind, load_cifar10_for, load_cifar10_from,
+    shared_cifar10_jpeg_archive,
 };
 pub use data_dir::{DATA_DIR_ENV, resolve_mnist_dir, resolve_mnist_dir_from, vendored_mnist_dir};
 pub use dataset::Dataset;

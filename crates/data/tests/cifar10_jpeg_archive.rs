@@ -42,22 +42,25 @@ fn parse(bytes: &[u8]) -> Result<sgbn_data::Cifar10, DataError> {
 }
 
 #[test]
-fn images_are_ordered_by_split_class_and_name_with_official_labels() {
+fn images_are_ordered_by_name_then_class_with_official_labels() {
     let bytes = archive(&[
         ("cifar10-jpeg/train/truck/0001.jpg", jpeg(200, 32)),
+        ("cifar10-jpeg/train/truck/0000.jpg", jpeg(180, 32)),
         ("cifar10-jpeg/train/airplane/0001.jpg", jpeg(40, 32)),
         ("cifar10-jpeg/train/airplane/0000.jpg", jpeg(20, 32)),
         ("cifar10-jpeg/test/cat/0000.jpg", jpeg(120, 32)),
     ]);
     let data = parse(&bytes).expect("parse");
-    assert_eq!(data.train.images().dims(), [3, 3, 32, 32]);
+    assert_eq!(data.train.images().dims(), [4, 3, 32, 32]);
     assert_eq!(data.test.images().dims(), [1, 3, 32, 32]);
-    // airplane = 0, cat = 3, truck = 9; airplane/0000 before 0001.
-    assert_eq!(data.train.label_vec().expect("labels"), [0, 0, 9]);
+    // airplane = 0, cat = 3, truck = 9; ordered by file name, then class
+    // (the classes interleaved): airplane/0000, truck/0000, airplane/0001,
+    // truck/0001.
+    assert_eq!(data.train.label_vec().expect("labels"), [0, 9, 0, 9]);
     assert_eq!(data.test.label_vec().expect("labels"), [3]);
     // The red plane of each image is near its value / 255 (JPEG is lossy, so
     // within a few levels), and images keep their order.
-    let red: Vec<f32> = (0..3)
+    let red: Vec<f32> = (0..4)
         .map(|i| {
             data.train
                 .images()
@@ -68,7 +71,7 @@ fn images_are_ordered_by_split_class_and_name_with_official_labels() {
                 .expect("mean")
         })
         .collect();
-    for (got, want) in red.iter().zip([20.0, 40.0, 200.0]) {
+    for (got, want) in red.iter().zip([20.0, 180.0, 40.0, 200.0]) {
         assert!((got * 255.0 - want).abs() < 4.0, "{got} vs {want}");
     }
 }

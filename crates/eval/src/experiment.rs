@@ -13,19 +13,41 @@ use crate::{
     TransferJob, TransferResult, TsneJob, TsneResult,
 };
 
+/// The CIFAR-10 a plan uses (models of `cifar10-` sizes train and are
+/// evaluated on it): its checksums and whether it is the lossy JPEG
+/// stand-in, whose results are never compared with the thesis's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CifarInputs {
+    /// SHA-256 of each file read (part of every CIFAR-10 training job's key).
+    pub sha256: Vec<String>,
+    /// The lossy JPEG stand-in, not CIFAR-10.
+    pub stand_in: bool,
+}
+
 /// What planning needs: the profile and the data's checksums (part of every
 /// training job's key).
 #[derive(Debug, Clone, Copy)]
 pub struct PlanContext<'a> {
     /// The sizes.
     pub profile: &'a Profile,
-    /// SHA-256 of each data file.
+    /// SHA-256 of each MNIST file.
     pub data: &'a [String],
+    /// CIFAR-10, where the selection needs it.
+    pub cifar: Option<&'a CifarInputs>,
 }
 
 impl PlanContext<'_> {
-    /// Run `run` of the named model.
+    /// Run `run` of the named model (a `cifar10-` model on CIFAR-10, which
+    /// the context must then hold).
     pub fn train_job(&self, model: &str, run: usize) -> Result<TrainJob> {
+        if crate::jobs::is_cifar10(&sgbn_models::ModelSpec::named(model)?) {
+            let cifar = self.cifar.ok_or_else(|| {
+                EvalError::InvalidConfig(format!(
+                    "{model} trains on CIFAR-10, which this run did not load"
+                ))
+            })?;
+            return TrainJob::new(model, run, self.profile, &cifar.sha256);
+        }
         TrainJob::new(model, run, self.profile, self.data)
     }
 }
@@ -88,8 +110,10 @@ pub trait Results {
 pub struct ReportContext<'a> {
     /// The sizes the results were computed with.
     pub profile: &'a Profile,
-    /// SHA-256 of each data file.
+    /// SHA-256 of each MNIST file.
     pub data: &'a [String],
+    /// CIFAR-10, where the selection needs it.
+    pub cifar: Option<&'a CifarInputs>,
     /// The finished results.
     pub results: &'a dyn Results,
     /// The folder of the thesis's numbers (`data/thesis/`).
@@ -111,6 +135,7 @@ impl ReportContext<'_> {
         PlanContext {
             profile: self.profile,
             data: self.data,
+            cifar: self.cifar,
         }
     }
 

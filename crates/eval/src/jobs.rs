@@ -49,6 +49,12 @@ pub struct TrainJob {
     pub base: Option<Box<TrainJob>>,
 }
 
+/// Whether `spec` takes CIFAR-10's 32 × 32 RGB images (the `cifar10-`
+/// models) rather than MNIST's.
+pub fn is_cifar10(spec: &ModelSpec) -> bool {
+    spec.input == [3, 32, 32]
+}
+
 /// The learning rate of a gate probe's head: 1e-3 on the first gate, 1e-4
 /// on the second (Tables 4.5, 4.6).
 pub const PROBE_LR: [f64; 2] = [1e-3, 1e-4];
@@ -87,10 +93,21 @@ impl TrainJob {
             adv.steps = profile.pgd_train_steps;
             adv.last_epochs = profile.pgd_train_epochs;
         }
+        // CIFAR-10 models: the profile's CIFAR-10 sizes (§4.3.1: 40 epochs
+        // of batch 128; no early stopping is described for them).
+        let cifar = is_cifar10(&spec);
         let config = TrainConfig {
-            epochs: profile.epochs,
-            batch_size: profile.batch_size,
-            early_stopping: (profile.validation_size > 0)
+            epochs: if cifar {
+                profile.cifar_epochs
+            } else {
+                profile.epochs
+            },
+            batch_size: if cifar {
+                profile.cifar_batch_size
+            } else {
+                profile.batch_size
+            },
+            early_stopping: (!cifar && profile.validation_size > 0)
                 .then_some(EarlyStopping::epochs(profile.patience)),
             seed: run as u64,
             ..TrainConfig::default()
@@ -101,8 +118,12 @@ impl TrainJob {
             model: model.into(),
             spec,
             config,
-            train_size: profile.train_size,
-            validation_size: profile.validation_size,
+            train_size: if cifar {
+                profile.cifar_train_size
+            } else {
+                profile.train_size
+            },
+            validation_size: if cifar { 0 } else { profile.validation_size },
             data_sha256: data.to_vec(),
             run,
             base: None,

@@ -91,12 +91,14 @@ pub use evaluate::{
     AttackCost, EvalConfig, EvalResult, evaluate, evaluate_model, evaluate_with_progress,
 };
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
-pub use experiment::{Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results};
+pub use experiment::{
+    CifarInputs, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results,
+};
 pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
 pub use gradient_job::{GradientJob, GradientResult};
 pub use jobs::{
     CleanJob, CleanResult, EvalJob, JOB_BATCH, MaskingJob, MaskingResult, ModelLoader, PROBE_LR,
-    SHUFFLED_SUFFIX, TrainJob, TrainedModel, TransferJob, TransferResult,
+    SHUFFLED_SUFFIX, TrainJob, TrainedModel, TransferJob, TransferResult, is_cifar10,
 };
 pub use key::{RESULTS_VERSION, key_hash};
 pub use masking_check::{MaskingPoint, masking_check};

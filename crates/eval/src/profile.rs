@@ -79,6 +79,16 @@ pub struct Profile {
     pub tsne_test: usize,
     /// t-SNE: gradient-descent epochs.
     pub tsne_epochs: usize,
+    /// CIFAR-10 (Fig. 4.5): training images (`None`: all 50,000).
+    pub cifar_train_size: Option<usize>,
+    /// CIFAR-10: epochs (§4.3.1: 40).
+    pub cifar_epochs: usize,
+    /// CIFAR-10: mini-batch size (§4.3.1: 128).
+    pub cifar_batch_size: usize,
+    /// CIFAR-10: independent runs.
+    pub cifar_runs: usize,
+    /// CIFAR-10: test images of the FGSM curves.
+    pub cifar_test: usize,
     /// Chapter 3: independent runs.
     pub ch3_runs: usize,
     /// Chapter 3: training images (`None`: all 60,000).
@@ -146,6 +156,11 @@ impl Profile {
                 toy_iterations: 200,
                 tsne_test: 100,
                 tsne_epochs: 300,
+                cifar_train_size: Some(100),
+                cifar_epochs: 1,
+                cifar_batch_size: 50,
+                cifar_runs: 1,
+                cifar_test: 20,
                 ch3_runs: 1,
                 ch3_train_size: Some(500),
                 ch3_epochs: Some(1),
@@ -188,6 +203,11 @@ impl Profile {
                 toy_iterations: 5000,
                 tsne_test: 1000,
                 tsne_epochs: 1000,
+                cifar_train_size: Some(2000),
+                cifar_epochs: 1,
+                cifar_batch_size: 50,
+                cifar_runs: 1,
+                cifar_test: 500,
                 ch3_runs: 1,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -230,6 +250,11 @@ impl Profile {
                 toy_iterations: 5000,
                 tsne_test: 2000,
                 tsne_epochs: 1000,
+                cifar_train_size: None,
+                cifar_epochs: 40,
+                cifar_batch_size: 128,
+                cifar_runs: 10,
+                cifar_test: 10_000,
                 ch3_runs: 10,
                 ch3_train_size: None,
                 ch3_epochs: None,
@@ -250,6 +275,7 @@ impl Profile {
                 protocol_pgd_steps: 100,
                 protocol_eot: 10,
                 protocol_square_queries: 1000,
+                cifar_runs: 1,
                 ch3_runs: 1,
                 ..Self::named("full")?
             },
@@ -283,6 +309,15 @@ impl Profile {
                 self.batch_size,
                 self.runs,
                 self.runs.saturating_sub(1)
+            ),
+            format!(
+                "CIFAR-10 (fig4.5): {} training images, {} epoch(s) of batch {}, {} run(s), FGSM on the first {} test images (thesis: all 50,000, 40 epochs of 128, 10 runs)",
+                self.cifar_train_size
+                    .map_or("all 50,000".into(), |n| n.to_string()),
+                self.cifar_epochs,
+                self.cifar_batch_size,
+                self.cifar_runs,
+                self.cifar_test
             ),
             format!(
                 "BNN with PGD: adversarial training (ε 0.3, step 0.01, τ 0.5, random start) with {} PGD steps in the last {} epoch(s) (thesis: 40 steps, last 5 of 25)",

@@ -125,6 +125,7 @@ fn chapter_3_networks_carry_the_thesis_recipe_and_are_planned_once() {
     let ctx = PlanContext {
         profile: &quick,
         data: &data,
+        cifar: None,
     };
     let job = |net: Ch3Net| net.train_job(&ctx, 0).expect("job");
     let cnn = job(Ch3Net::Cnn(Regularizer::None));
@@ -152,6 +153,7 @@ fn chapter_3_networks_carry_the_thesis_recipe_and_are_planned_once() {
         &PlanContext {
             profile: &smoke,
             data: &data,
+            cifar: None,
         },
     )
     .expect("plan");

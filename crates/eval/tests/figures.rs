@@ -164,6 +164,7 @@ fn the_distortion_figure_costs_nothing_beyond_fig4_3() {
     let ctx = PlanContext {
         profile: &quick,
         data: &data,
+        cifar: None,
     };
     let pick = |ids: &[&str]| {
         let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
@@ -293,6 +294,7 @@ fn the_gate_figures_read_one_shared_measurement() {
         &PlanContext {
             profile: &smoke,
             data: &data,
+            cifar: None,
         },
     )
     .expect("plan");

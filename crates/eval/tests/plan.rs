@@ -18,6 +18,7 @@ fn plan(ids: &[&str], profile: &Profile) -> Plan {
         &PlanContext {
             profile,
             data: &data,
+            cifar: None,
         },
     )
     .expect("plan")

@@ -14,10 +14,15 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use sgbn_data::{Mnist, load_mnist, resolve_mnist_dir};
+use sgbn_data::{
+    Cifar10Data, Cifar10Kind, Dataset, Mnist, load_cifar10_for, load_mnist, resolve_mnist_dir,
+};
 use sgbn_eval::Results;
 
-use sgbn_eval::{Plan, PlanContext, Profile, available, experiments::select};
+use sgbn_eval::{
+    CifarInputs, Experiment, Plan, PlanContext, Profile, available, experiments::select, is_cifar10,
+};
+use sgbn_models::ModelSpec;
 
 use self::report::FewerResults;
 
@@ -83,20 +88,18 @@ pub struct ReportArgs {
 fn build_units<'a>(
     plan: &'a Plan,
     cache: &'a Cache,
-    mnist: &'a Mnist,
+    datasets: &'a Datasets,
 ) -> anyhow::Result<Vec<Unit<'a>>> {
-    let (train_available, test_available) = (mnist.train.len(), mnist.test.len());
-
     let mut units: Vec<Unit<'_>> = Vec::new();
     for t in &plan.trains {
         units.push(Unit::new(
             "train",
             format!("train {} run {}", t.model, t.run),
             t,
-            t.cost(t.images(train_available)),
+            t.cost(t.images(datasets.train_for(&t.spec)?.len())),
             t.base.as_deref().into_iter().collect(),
             move || cache.is_trained(t),
-            || cache.train(t, &mnist.train).map(drop),
+            || cache.train(t, datasets.train_for(&t.spec)?).map(drop),
         )?);
     }
     for e in &plan.evals {
@@ -107,7 +110,7 @@ fn build_units<'a>(
             e.cost(),
             vec![&e.model],
             move || Results::eval(cache, e).is_some(),
-            || cache.eval(e, &mnist.test).map(drop),
+            || cache.eval(e, datasets.test_for(&e.model.spec)?).map(drop),
         )?);
     }
     for t in &plan.transfers {
@@ -118,7 +121,11 @@ fn build_units<'a>(
             t.cost(),
             std::iter::once(&t.source).chain(&t.targets).collect(),
             move || Results::transfer(cache, t).is_some(),
-            || cache.transfer(t, &mnist.test).map(drop),
+            || {
+                cache
+                    .transfer(t, datasets.test_for(&t.source.spec)?)
+                    .map(drop)
+            },
         )?);
     }
     for c in &plan.cleans {
@@ -129,7 +136,7 @@ fn build_units<'a>(
             c.cost(),
             vec![&c.model],
             move || Results::clean(cache, c).is_some(),
-            || cache.clean(c, &mnist.test).map(drop),
+            || cache.clean(c, datasets.test_for(&c.model.spec)?).map(drop),
         )?);
     }
     for m in &plan.maskings {
@@ -140,7 +147,11 @@ fn build_units<'a>(
             m.cost(),
             vec![&m.model],
             move || Results::masking(cache, m).is_some(),
-            || cache.masking(m, &mnist.test).map(drop),
+            || {
+                cache
+                    .masking(m, datasets.test_for(&m.model.spec)?)
+                    .map(drop)
+            },
         )?);
     }
     for a in &plan.accuracies {
@@ -151,10 +162,21 @@ fn build_units<'a>(
                 a.model.model, a.model.run, a.split
             ),
             a,
-            a.cost(a.images(train_available, test_available)),
+            a.cost(a.images(
+                datasets.train_for(&a.model.spec)?.len(),
+                datasets.test_for(&a.model.spec)?.len(),
+            )),
             vec![&a.model],
             move || Results::accuracy(cache, a).is_some(),
-            || cache.accuracy(a, &mnist.train, &mnist.test).map(drop),
+            || {
+                cache
+                    .accuracy(
+                        a,
+                        datasets.train_for(&a.model.spec)?,
+                        datasets.test_for(&a.model.spec)?,
+                    )
+                    .map(drop)
+            },
         )?);
     }
     for x in &plan.examples {
@@ -168,7 +190,11 @@ fn build_units<'a>(
             x.cost(),
             vec![&x.model],
             move || Results::examples(cache, x).is_some(),
-            || cache.examples(x, &mnist.test).map(drop),
+            || {
+                cache
+                    .examples(x, datasets.test_for(&x.model.spec)?)
+                    .map(drop)
+            },
         )?);
     }
     for g in &plan.gates {
@@ -179,7 +205,7 @@ fn build_units<'a>(
             g.cost(),
             vec![&g.model],
             move || Results::gates(cache, g).is_some(),
-            || cache.gates(g, &mnist.test).map(drop),
+            || cache.gates(g, datasets.test_for(&g.model.spec)?).map(drop),
         )?);
     }
     for g in &plan.gradients {
@@ -190,7 +216,11 @@ fn build_units<'a>(
             g.cost(),
             vec![&g.model],
             move || Results::gradients(cache, g).is_some(),
-            || cache.gradients(g, &mnist.test).map(drop),
+            || {
+                cache
+                    .gradients(g, datasets.test_for(&g.model.spec)?)
+                    .map(drop)
+            },
         )?);
     }
     for t in &plan.toys {
@@ -218,7 +248,7 @@ fn build_units<'a>(
             t.cost(),
             t.source.iter().collect(),
             move || Results::tsne(cache, t).is_some(),
-            || cache.tsne(t, &mnist.test).map(drop),
+            || cache.tsne(t, &datasets.mnist.test).map(drop),
         )?);
     }
     Ok(units)
@@ -232,9 +262,46 @@ fn workspace_root() -> PathBuf {
 }
 
 /// Profile, data, data checksums (file, sha256) and output directory.
-type Setup = (Profile, Mnist, Vec<(String, String)>, PathBuf);
+type Setup = (Profile, Datasets, Vec<(String, String)>, PathBuf);
 
-fn setup(sel: &Selection) -> anyhow::Result<Setup> {
+/// The data sets of a run: MNIST always, CIFAR-10 where the selection
+/// trains `cifar10-` models.
+pub struct Datasets {
+    /// MNIST.
+    pub mnist: Mnist,
+    /// CIFAR-10 (official or the lossy JPEG stand-in).
+    pub cifar: Option<Cifar10Data>,
+    /// What the plan and the report need to know of it.
+    pub cifar_inputs: Option<CifarInputs>,
+}
+
+impl Datasets {
+    /// The training set of a model with `spec`.
+    pub fn train_for(&self, spec: &ModelSpec) -> anyhow::Result<&Dataset> {
+        Ok(if is_cifar10(spec) {
+            &self.cifar()?.data.train
+        } else {
+            &self.mnist.train
+        })
+    }
+
+    /// The test set of a model with `spec`.
+    pub fn test_for(&self, spec: &ModelSpec) -> anyhow::Result<&Dataset> {
+        Ok(if is_cifar10(spec) {
+            &self.cifar()?.data.test
+        } else {
+            &self.mnist.test
+        })
+    }
+
+    fn cifar(&self) -> anyhow::Result<&Cifar10Data> {
+        self.cifar
+            .as_ref()
+            .context("a CIFAR-10 model in the plan, but no CIFAR-10 was loaded")
+    }
+}
+
+fn setup(sel: &Selection, experiments: &[&'static dyn Experiment]) -> anyhow::Result<Setup> {
     let mut profile = Profile::named(&sel.profile)?;
     if let Some(r) = sel.runs {
         anyhow::ensure!(r > 0, "--runs must be ≥ 1");
@@ -245,6 +312,20 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
     let dir = resolve_mnist_dir(sel.data_dir.as_deref());
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    let cifar = if experiments
+        .iter()
+        .any(|e| e.models().iter().any(|m| m.starts_with("cifar10-")))
+    {
+        let c = load_cifar10_for(sel.data_dir.as_deref()).context("loading CIFAR-10")?;
+        println!("CIFAR-10: {} from {}", c.kind.label(), c.source.display());
+        Some(c)
+    } else {
+        None
+    };
+    let cifar_inputs = cifar.as_ref().map(|c| CifarInputs {
+        sha256: c.sha256.clone(),
+        stand_in: c.kind == Cifar10Kind::JpegStandIn,
+    });
     let data: Vec<(String, String)> = mnist
         .files
         .iter()
@@ -261,7 +342,12 @@ fn setup(sel: &Selection) -> anyhow::Result<Setup> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(profile.name));
-    Ok((profile, mnist, data, out))
+    let datasets = Datasets {
+        mnist,
+        cifar,
+        cifar_inputs,
+    };
+    Ok((profile, datasets, data, out))
 }
 
 /// One unit of work of the plan.
@@ -523,7 +609,7 @@ fn write_plan(
 pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     let experiments = select(&args.selection.only, args.selection.profile == "full")?;
-    let (profile, mnist, data, out) = setup(&args.selection)?;
+    let (profile, datasets, data, out) = setup(&args.selection, &experiments)?;
     for line in profile.describe() {
         println!("{line}");
     }
@@ -556,9 +642,10 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         &PlanContext {
             profile: &profile,
             data: &sums,
+            cifar: datasets.cifar_inputs.as_ref(),
         },
     )?;
-    let units = build_units(&plan, &cache, &mnist)?;
+    let units = build_units(&plan, &cache, &datasets)?;
     // A fold from +0.0: an empty `sum` of f64 is −0.0, which prints "-0".
     let todo: f64 = units
         .iter()
@@ -626,6 +713,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         cache: &cache,
         out: &out,
         data: &data,
+        cifar: datasets.cifar_inputs.as_ref(),
         root: &workspace_root(),
         only: &args.selection.only,
     })?;
@@ -639,7 +727,7 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     let experiments = select(&args.selection.only, args.selection.profile == "full")?;
-    let (profile, mnist, data, out) = setup(&args.selection)?;
+    let (profile, datasets, data, out) = setup(&args.selection, &experiments)?;
     let cache_dir = out.join("cache");
     anyhow::ensure!(
         cache_dir.is_dir(),
@@ -657,9 +745,10 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
         &PlanContext {
             profile: &profile,
             data: &sums,
+            cifar: datasets.cifar_inputs.as_ref(),
         },
     )?;
-    let units = build_units(&plan, &cache, &mnist)?;
+    let units = build_units(&plan, &cache, &datasets)?;
     let (cached, total) = (units.iter().filter(|u| u.done).count(), units.len());
     anyhow::ensure!(
         cached > 0,
@@ -687,6 +776,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
         cache: &cache,
         out: &out,
         data: &data,
+        cifar: datasets.cifar_inputs.as_ref(),
         root: &workspace_root(),
         only: &args.selection.only,
     })?;

@@ -44,6 +44,8 @@ pub struct ReportFiles<'a> {
     pub out: &'a Path,
     /// (file, SHA-256) of each data file.
     pub data: &'a [(String, String)],
+    /// CIFAR-10, where the selection used it.
+    pub cifar: Option<&'a sgbn_eval::CifarInputs>,
     pub root: &'a Path,
     /// The `--only` selection (empty: the default set).
     pub only: &'a [String],
@@ -83,6 +85,7 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
         &ReportContext {
             profile: ctx.profile,
             data: &sums,
+            cifar: ctx.cifar,
             results: ctx.cache,
             thesis_dir: &ctx.root.join("data/thesis"),
         },
@@ -209,6 +212,22 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
         let _ = writeln!(
             md,
             "- data: `{file}`, SHA-256 of its decompressed contents `{sum}`"
+        );
+    }
+    if let Some(c) = ctx.cifar {
+        let _ = writeln!(
+            md,
+            "- CIFAR-10 data: {}, SHA-256 {}",
+            if c.stand_in {
+                "**LOSSY JPEG STAND-IN, not CIFAR-10** (`cifar10-jpeg.tar.gz`; nothing computed on it is compared with the thesis)"
+            } else {
+                "the official binary version (`data_batch_1..5.bin`, `test_batch.bin`)"
+            },
+            c.sha256
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     // Wall time per stage, from the cached results.

@@ -13,22 +13,68 @@ use crate::{
     ReportContext, Result, Section, TrainJob, available, eps_eq, summary,
 };
 
-/// The experiment.
-pub static ADAPTIVE: Adaptive = Adaptive;
-
-/// The adaptive evaluation.
-#[derive(Debug)]
-pub struct Adaptive;
-
-const INFO: ExperimentInfo = ExperimentInfo {
-    id: "adaptive",
-    title: "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes",
-    reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
-    models: MODELS,
-    default_set: true,
+/// The experiment on the MNIST models.
+pub static ADAPTIVE: Adaptive = Adaptive {
+    info: ExperimentInfo {
+        id: "adaptive",
+        title: "Adaptive evaluation (beyond the thesis): PGD with EOT, Square, repeated passes",
+        reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
+        models: &["sgbn", "sgbn-dt", "bnn-pgd", "sap", "cnn-bin", "cnn"],
+        default_set: true,
+    },
 };
 
-const MODELS: &[&str] = &["sgbn", "sgbn-dt", "bnn-pgd", "sap", "cnn-bin", "cnn"];
+/// The same on the CIFAR-10 models of `fig4.5` (their profile's runs and
+/// test images, at most the adaptive evaluation's).
+pub static ADAPTIVE_CIFAR10: Adaptive = Adaptive {
+    info: ExperimentInfo {
+        id: "adaptive-cifar10",
+        title: "Adaptive evaluation on CIFAR-10 (beyond the thesis): PGD with EOT, Square, repeated passes",
+        reference: "Athalye et al. 2018; Croce & Hein 2020; Andriushchenko et al. 2020",
+        models: &[
+            "cifar10-sgbn",
+            "cifar10-bnn-pgd",
+            "cifar10-sap",
+            "cifar10-cnn-bin",
+            "cifar10-cnn",
+        ],
+        default_set: false,
+    },
+};
+
+/// The adaptive evaluation of some models.
+#[derive(Debug)]
+pub struct Adaptive {
+    info: ExperimentInfo,
+}
+
+impl Adaptive {
+    fn on_cifar10(&self) -> bool {
+        self.info.models.iter().all(|m| m.starts_with("cifar10-"))
+    }
+
+    /// Runs evaluated.
+    fn runs(&self, p: &crate::Profile) -> usize {
+        if self.on_cifar10() {
+            p.adaptive_runs.min(p.cifar_runs)
+        } else {
+            p.adaptive_runs
+        }
+    }
+
+    /// Test images attacked.
+    fn test(&self, p: &crate::Profile) -> usize {
+        if self.on_cifar10() {
+            p.adaptive_test.min(p.cifar_test)
+        } else {
+            p.adaptive_test
+        }
+    }
+
+    fn models(&self) -> impl Iterator<Item = &'static str> {
+        self.info.models.iter().copied().filter(|m| available(m))
+    }
+}
 
 /// The attacks at one ε: FGSM, PGD (EOT on stochastic models, step
 /// 2.5 · ε / steps), Square.
@@ -52,31 +98,32 @@ fn attacks(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64) -> [AttackSpec; 3] {
     ]
 }
 
-fn evals(ctx: &PlanContext<'_>, job: &TrainJob) -> Vec<EvalJob> {
+fn evals(ctx: &PlanContext<'_>, job: &TrainJob, test: usize) -> Vec<EvalJob> {
     let p = ctx.profile;
     p.adaptive_eps
         .iter()
         .flat_map(|&eps| attacks(ctx, job, eps))
-        .map(|a| EvalJob::new(job, a, p.adaptive_test, p.repeats))
+        .map(|a| EvalJob::new(job, a, test, p.repeats))
         .collect()
 }
 
-fn clean(ctx: &PlanContext<'_>, job: &TrainJob) -> CleanJob {
-    CleanJob::new(job, ctx.profile.adaptive_test, ctx.profile.repeats)
+fn clean(ctx: &PlanContext<'_>, job: &TrainJob, test: usize) -> CleanJob {
+    CleanJob::new(job, test, ctx.profile.repeats)
 }
 
 impl Experiment for Adaptive {
     fn info(&self) -> &ExperimentInfo {
-        &INFO
+        &self.info
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
-        for run in 0..ctx.profile.adaptive_runs {
-            for m in MODELS.iter().copied().filter(|m| available(m)) {
+        let test = self.test(ctx.profile);
+        for run in 0..self.runs(ctx.profile) {
+            for m in self.models() {
                 let job = ctx.train_job(m, run)?;
-                jobs.evals.extend(evals(ctx, &job));
-                jobs.cleans.push(clean(ctx, &job));
+                jobs.evals.extend(evals(ctx, &job, test));
+                jobs.cleans.push(clean(ctx, &job, test));
                 jobs.trains.push(job);
             }
         }
@@ -86,14 +133,15 @@ impl Experiment for Adaptive {
     fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
         let plan = ctx.plan();
         let p = ctx.profile;
+        let (runs, test) = (self.runs(p), self.test(p));
         let mut s = Section::default();
         let md = &mut s.markdown;
         let _ = writeln!(
             md,
             "Accuracy (%) over {} stochastic passes per image (mean over passes; majority vote in report.json), run 0{}. PGD uses EOT {} on stochastic models; Square {} queries.\n",
             p.repeats,
-            if p.adaptive_runs > 1 {
-                format!("..{}", p.adaptive_runs - 1)
+            if runs > 1 {
+                format!("..{}", runs - 1)
             } else {
                 String::new()
             },
@@ -111,10 +159,10 @@ impl Experiment for Adaptive {
         );
         let mut notes = Vec::new();
         // Images × passes behind each accuracy, for the significance test.
-        let n = p.adaptive_test * p.repeats.max(1);
-        for m in MODELS.iter().copied().filter(|m| available(m)) {
+        let n = test * p.repeats.max(1);
+        for m in self.models() {
             let run0 = plan.train_job(m, 0)?;
-            let clean = ctx.results.clean(&clean(&plan, &run0));
+            let clean = ctx.results.clean(&clean(&plan, &run0, test));
             let _ = write!(
                 md,
                 "| {m} | {} |",
@@ -132,11 +180,11 @@ impl Experiment for Adaptive {
                 let mut means = [None; 3];
                 for (i, mean) in means.iter_mut().enumerate() {
                     let mut vals = Vec::new();
-                    for run in 0..p.adaptive_runs {
+                    for run in 0..runs {
                         let job = plan.train_job(m, run)?;
                         let spec = attacks(&plan, &job, e)[i].clone();
                         debug_assert!(eps_eq(spec.eps(), e));
-                        let eval = EvalJob::new(&job, spec, p.adaptive_test, p.repeats);
+                        let eval = EvalJob::new(&job, spec, test, p.repeats);
                         if let Some(r) = ctx.results.eval(&eval) {
                             vals.push(100.0 * r.headline());
                         }

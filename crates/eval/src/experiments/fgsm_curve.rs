@@ -18,6 +18,9 @@ pub const TABLE_EPS: [f64; 4] = [0.0, 0.1, 0.2, 0.3];
 /// The file of Table 4.11's MNIST rows under `data/thesis/`.
 pub const TABLE_4_11: &str = "table4_11.json";
 
+/// The file of Table 4.11's CIFAR-10 rows under `data/thesis/`.
+pub const TABLE_4_11_CIFAR10: &str = "table4_11_cifar10.json";
+
 /// The file of the white-box FGSM accuracies the thesis states outside
 /// Table 4.11 (in its text), under `data/thesis/`.
 pub const STATED_FGSM: &str = "fgsm_stated.json";
@@ -100,11 +103,29 @@ impl FgsmCurve {
         }
     }
 
+    /// Whether its models are the CIFAR-10 ones (Fig. 4.5): CIFAR-10's
+    /// sizes, runs and thesis rows.
+    fn on_cifar10(&self) -> bool {
+        self.info.models.iter().all(|m| m.starts_with("cifar10-"))
+    }
+
+    fn runs(&self, profile: &crate::Profile) -> usize {
+        if self.on_cifar10() {
+            profile.cifar_runs
+        } else {
+            profile.runs
+        }
+    }
+
     fn eval(&self, ctx: &PlanContext<'_>, model: &str, run: usize, eps: f64) -> Result<EvalJob> {
         Ok(EvalJob::new(
             &ctx.train_job(model, run)?,
             AttackSpec::fgsm(eps),
-            ctx.profile.fgsm_test,
+            if self.on_cifar10() {
+                ctx.profile.cifar_test
+            } else {
+                ctx.profile.fgsm_test
+            },
             1,
         ))
     }
@@ -117,7 +138,7 @@ impl Experiment for FgsmCurve {
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
         let mut jobs = Jobs::default();
-        for run in 0..ctx.profile.runs {
+        for run in 0..self.runs(ctx.profile) {
             for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for eps in self.grid(ctx) {
@@ -130,12 +151,29 @@ impl Experiment for FgsmCurve {
 
     fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
         let plan = ctx.plan();
-        let table: ThesisTable = ctx.thesis(TABLE_4_11)?;
+        let cifar = self.on_cifar10();
+        let table: ThesisTable = ctx.thesis(if cifar {
+            TABLE_4_11_CIFAR10
+        } else {
+            TABLE_4_11
+        })?;
         let stated: StatedFgsm = ctx.thesis(STATED_FGSM)?;
+        // Results on the lossy JPEG stand-in are not CIFAR-10 results: they
+        // are shown, labelled, and never set beside the thesis's.
+        let stand_in = cifar && ctx.cifar.is_none_or(|c| c.stand_in);
         let grid = self.grid(&plan);
         let models: Vec<&str> = self.info.built_models().collect();
         let mut s = Section::default();
         let md = &mut s.markdown;
+        if stand_in {
+            let _ = writeln!(
+                md,
+                "**LOSSY JPEG STAND-IN, not CIFAR-10.** These models trained and were attacked on \
+                 the JPEG re-encoding of CIFAR-10 (`cifar10-jpeg.tar.gz`), so nothing here is \
+                 compared with the thesis; pass the official binary files with `--data-dir` for \
+                 that.\n"
+            );
+        }
         let _ = write!(md, "| model |");
         eps_columns(md, &grid);
         let mut series = Vec::new();
@@ -149,7 +187,7 @@ impl Experiment for FgsmCurve {
             let mut row_json = Vec::new();
             for &e in &grid {
                 let mut vals = Vec::new();
-                for run in 0..ctx.profile.runs {
+                for run in 0..self.runs(ctx.profile) {
                     if let Some(r) = ctx.results.eval(&self.eval(&plan, m, run, e)?) {
                         vals.push(100.0 * r.headline());
                     }
@@ -158,7 +196,8 @@ impl Experiment for FgsmCurve {
                     Some(sm) => {
                         let _ = write!(md, " {} |", fmt_summary(&sm));
                         pts.push((e, sm.mean, sm.std));
-                        if let Some(t) = table.at(m, e).or_else(|| stated.at(m, e)) {
+                        let thesis = table.at(m, e).or_else(|| stated.at(m, e));
+                        if let Some(t) = thesis.filter(|_| !stand_in) {
                             let c = Cell {
                                 ours: sm,
                                 thesis: t,
@@ -192,7 +231,7 @@ impl Experiment for FgsmCurve {
                 dashed: false,
                 color: k,
             });
-            if let Some(row) = table.rows.iter().find(|r| r.model == *m) {
+            if let Some(row) = table.rows.iter().find(|r| r.model == *m && !stand_in) {
                 let tp: Vec<(f64, f64, f64)> = table
                     .eps
                     .iter()

@@ -59,6 +59,7 @@ pub mod fig4_3;
 pub mod fig4_30;
 pub mod fig4_31;
 pub mod fig4_4;
+pub mod fig4_5;
 pub mod fig4_6;
 pub mod fig4_7;
 pub mod fig4_8;
@@ -87,6 +88,7 @@ pub mod table3_4;
 pub mod table3_5;
 pub mod table3_6;
 pub mod table4_11;
+pub mod table4_11_cifar10;
 pub mod table4_11_more;
 pub mod table4_8;
 pub mod toy;
@@ -121,6 +123,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &figa_6::FIGA_6,
         &fig4_3::FIG4_3,
         &fig4_4::FIG4_4,
+        &fig4_5::FIG4_5,
         &fig4_6::FIG4_6,
         &fig4_7::FIG4_7,
         &fig4_8::FIG4_8,
@@ -148,6 +151,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &table4_8::TABLE4_8,
         &table4_11::TABLE4_11,
         &table4_11_more::TABLE4_11_MORE,
+        &table4_11_cifar10::TABLE4_11_CIFAR10,
         &figb_1::FIGB_1,
         &figc_1::FIGC_1,
         &figd_1::FIGD_1,
@@ -156,6 +160,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &figd_4::FIGD_4,
         &figd_5::FIGD_5,
         &adaptive::ADAPTIVE,
+        &adaptive::ADAPTIVE_CIFAR10,
         &protocol::PROTOCOL,
     ]
 }

@@ -94,6 +94,7 @@ pub fn section(id: &str, profile: &Profile, results: &dyn Results) -> Section {
     let ctx = ReportContext {
         profile,
         data: &data,
+        cifar: None,
         results,
         thesis_dir: &dir,
     };
