@@ -7,7 +7,6 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use sgbn_attacks::{EvalClassifier, LabelSource};
-use sgbn_data::{load_mnist, resolve_mnist_dir};
 use sgbn_defenses::trained_slope;
 use sgbn_estimators::SeededRng;
 use sgbn_eval::{
@@ -259,18 +258,9 @@ fn attack_all(
     out_dir: &std::path::Path,
     device: &candle_core::Device,
 ) -> anyhow::Result<()> {
-    let dir = resolve_mnist_dir(args.data_dir.as_deref());
-    let mnist =
-        load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
-    if args.test_size > mnist.test.len() {
-        bail!(
-            "--test-size {} is more than the {} test images in {}",
-            args.test_size,
-            mnist.test.len(),
-            dir.display()
-        );
-    }
-    let test = mnist.test.first(args.test_size)?.to_device(device)?;
+    let (mnist, test) =
+        crate::data::mnist_and_test(args.data_dir.as_deref(), args.test_size, "--test-size")?;
+    let test = test.to_device(device)?;
     let n = test.len();
     let name = model.spec().name.clone();
     tracing::info!(model = %name, slope, examples = n, stochastic = model.is_stochastic(), "attacking");

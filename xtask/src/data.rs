@@ -24,6 +24,27 @@ pub struct DataArgs {
     cifar_binary: Option<PathBuf>,
 }
 
+/// MNIST from `data_dir` (or `$SGBN_DATA_DIR`, or the vendored copy) and
+/// its first `n` test images; `flag` names the option that asked for `n` in
+/// the error when there are fewer.
+pub fn mnist_and_test(
+    data_dir: Option<&std::path::Path>,
+    n: usize,
+    flag: &str,
+) -> anyhow::Result<(sgbn_data::Mnist, Dataset)> {
+    let dir = resolve_mnist_dir(data_dir);
+    let mnist =
+        load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
+    anyhow::ensure!(
+        n <= mnist.test.len(),
+        "{flag} {n} is more than the {} test images in {}",
+        mnist.test.len(),
+        dir.display()
+    );
+    let test = mnist.test.first(n)?;
+    Ok((mnist, test))
+}
+
 fn describe(name: &str, d: &Dataset) -> anyhow::Result<()> {
     let mut counts = vec![0usize; d.num_classes()];
     for l in d.label_vec()? {

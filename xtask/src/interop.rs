@@ -3,8 +3,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use anyhow::{Context, bail};
-use sgbn_data::{load_mnist, resolve_mnist_dir};
+use anyhow::bail;
 use sgbn_defenses::trained_slope;
 use sgbn_estimators::seeded_rng;
 use sgbn_models::{
@@ -75,18 +74,12 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
                 model.spec().input
             );
         }
-        let dir = resolve_mnist_dir(args.data_dir.as_deref());
-        let mnist =
-            load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
-        if args.reference_images > mnist.test.len() {
-            bail!(
-                "--reference-images {} is more than the {} test images in {}",
-                args.reference_images,
-                mnist.test.len(),
-                dir.display()
-            );
-        }
-        Some(mnist.test.first(args.reference_images)?)
+        let (_, test) = crate::data::mnist_and_test(
+            args.data_dir.as_deref(),
+            args.reference_images,
+            "--reference-images",
+        )?;
+        Some(test)
     } else {
         None
     };

@@ -57,12 +57,10 @@ fn data_dir(root: &Path, records: Option<usize>) -> PathBuf {
     dir
 }
 
-#[test]
-fn fig4_5_runs_on_the_official_binary_layout_and_is_compared_with_the_thesis() {
-    let tmp = tempfile::tempdir().expect("tmp");
-    let data = data_dir(tmp.path(), Some(30));
-    let out = tmp.path().join("out");
-    let o = xtask(
+/// `reproduce --profile smoke --only fig4.5` on `data`, into `out`, with
+/// the stand-in archive looked for at `archive`.
+fn reproduce_fig4_5(data: &Path, out: &Path, archive: &Path) -> Output {
+    xtask(
         &[
             "reproduce",
             "--profile",
@@ -74,8 +72,16 @@ fn fig4_5_runs_on_the_official_binary_layout_and_is_compared_with_the_thesis() {
             "--out",
             out.to_str().expect("utf-8"),
         ],
-        &tmp.path().join("no-archive.tar.gz"),
-    );
+        archive,
+    )
+}
+
+#[test]
+fn fig4_5_runs_on_the_official_binary_layout_and_is_compared_with_the_thesis() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = data_dir(tmp.path(), Some(30));
+    let out = tmp.path().join("out");
+    let o = reproduce_fig4_5(&data, &out, &tmp.path().join("no-archive.tar.gz"));
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("CIFAR-10 (official binary version)"), "{t}");
@@ -106,20 +112,7 @@ fn without_any_cifar10_the_error_says_where_it_looked() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = data_dir(tmp.path(), None);
     let missing = tmp.path().join("no-archive.tar.gz");
-    let o = xtask(
-        &[
-            "reproduce",
-            "--profile",
-            "smoke",
-            "--only",
-            "fig4.5",
-            "--data-dir",
-            data.to_str().expect("utf-8"),
-            "--out",
-            tmp.path().join("out").to_str().expect("utf-8"),
-        ],
-        &missing,
-    );
+    let o = reproduce_fig4_5(&data, &tmp.path().join("out"), &missing);
     let t = text(&o);
     assert!(!o.status.success(), "{t}");
     assert!(
