@@ -37,6 +37,21 @@ pub struct BenchArgs {
     /// Skip the short SGBN training run that measures peak resident memory.
     #[arg(long)]
     no_memory: bool,
+    /// Instead of the criterion benchmarks, compare with the same workloads
+    /// in PyTorch (`bench/pytorch/`), interleaved in one run (needs
+    /// python3 with torch); writes bench-pytorch.json with `--out`.
+    #[arg(long, value_enum)]
+    against: Option<Against>,
+    /// Interleaved rounds per workload with `--against`.
+    #[arg(long, default_value_t = 7)]
+    rounds: usize,
+}
+
+/// What `--against` compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Against {
+    /// PyTorch on the CPU, 2 threads.
+    Pytorch,
 }
 
 struct Entry {
@@ -183,6 +198,9 @@ fn sgbn_peak_rss() -> anyhow::Result<f64> {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if let Some(Against::Pytorch) = args.against {
+        return crate::bench_pytorch::run(&workspace_root(), args.rounds, args.out.as_deref());
+    }
     if !args.report_only {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)

@@ -20,6 +20,7 @@
 
 mod attack;
 mod bench;
+mod bench_pytorch;
 mod data;
 mod interop;
 mod output;
