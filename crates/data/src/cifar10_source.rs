@@ -9,6 +9,9 @@ use std::{
 
 use crate::{Cifar10, DATA_DIR_ENV, DataError, Result, load_cifar10_binary, sha256_hex};
 
+/// The order the stand-in's images are taken in, as it enters cache keys.
+pub const CIFAR10_JPEG_ORDER: &str = "order: file name, then class";
+
 /// Environment variable naming the stand-in archive `cifar10-jpeg.tar.gz`.
 pub const CIFAR10_JPEG_ENV: &str = "SGBN_CIFAR10_JPEG";
 
@@ -42,7 +45,9 @@ pub struct Cifar10Data {
     /// The folder or archive read.
     pub source: PathBuf,
     /// SHA-256 of what was read (each binary file decompressed, or the
-    /// archive), for cache keys.
+    /// archive and, as a last entry, [`CIFAR10_JPEG_ORDER`]: the order its
+    /// images are taken in is part of what a model trained on its first k
+    /// images saw), for cache keys.
     pub sha256: Vec<String>,
 }
 
@@ -126,6 +131,9 @@ pub fn load_cifar10_from(
         data,
         kind: Cifar10Kind::JpegStandIn,
         source: archive,
-        sha256: vec![crate::CIFAR10_JPEG_ARCHIVE_SHA256.to_string()],
+        sha256: vec![
+            crate::CIFAR10_JPEG_ARCHIVE_SHA256.to_string(),
+            CIFAR10_JPEG_ORDER.to_string(),
+        ],
     })
 }

@@ -68,8 +68,8 @@ pub use cifar10_jpeg_archive::{
 };
 #[cfg(feature = "image-folder")]
 pub use cifar10_source::{
-    CIFAR10_JPEG_ENV, Cifar10Data, Cifar10Kind, load_cifar10_for, load_cifar10_from,
-    shared_cifar10_jpeg_archive,
+    CIFAR10_JPEG_ENV, CIFAR10_JPEG_ORDER, Cifar10Data, Cifar10Kind, load_cifar10_for,
+    load_cifar10_from, shared_cifar10_jpeg_archive,
 };
 pub use data_dir::{DATA_DIR_ENV, resolve_mnist_dir, resolve_mnist_dir_from, vendored_mnist_dir};
 pub use dataset::Dataset;

@@ -217,7 +217,7 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
     if let Some(c) = ctx.cifar {
         let _ = writeln!(
             md,
-            "- CIFAR-10 data: {}, SHA-256 {}",
+            "- CIFAR-10 data: {}, identified by {}",
             if c.stand_in {
                 "**LOSSY JPEG STAND-IN, not CIFAR-10** (`cifar10-jpeg.tar.gz`; nothing computed on it is compared with the thesis)"
             } else {

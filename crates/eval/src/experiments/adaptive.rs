@@ -77,32 +77,43 @@ impl Adaptive {
 }
 
 /// The attacks at one ε: FGSM, PGD (EOT on stochastic models, step
-/// 2.5 · ε / steps), Square.
-fn attacks(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64) -> [AttackSpec; 3] {
+/// 2.5 · ε / steps), Square, and with `bpda` (the CIFAR-10 variant, on
+/// stochastic models) PGD with every saturating part differentiated as the
+/// identity; `None` where an attack does not apply.
+fn attacks(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64, bpda: bool) -> [Option<AttackSpec>; 4] {
     let p = ctx.profile;
-    let eot = if job.spec.is_stochastic() { p.eot } else { 1 };
+    let stochastic = job.spec.is_stochastic();
+    let eot = if stochastic { p.eot } else { 1 };
+    let pgd = |options: GradientOptions| AttackSpec::Pgd {
+        eps,
+        step: 2.5 * eps / p.pgd_steps as f64,
+        steps: p.pgd_steps,
+        eot,
+        options,
+    };
     [
-        AttackSpec::fgsm(eps),
-        AttackSpec::Pgd {
-            eps,
-            step: 2.5 * eps / p.pgd_steps as f64,
-            steps: p.pgd_steps,
-            eot,
-            options: GradientOptions::default(),
-        },
-        AttackSpec::Square {
+        Some(AttackSpec::fgsm(eps)),
+        Some(pgd(GradientOptions::default())),
+        Some(AttackSpec::Square {
             eps,
             queries: p.square_queries,
             eot: 1,
-        },
+        }),
+        (bpda && stochastic).then(|| {
+            pgd(GradientOptions {
+                bpda: sgbn_models::Bpda::all(),
+                ..GradientOptions::default()
+            })
+        }),
     ]
 }
 
-fn evals(ctx: &PlanContext<'_>, job: &TrainJob, test: usize) -> Vec<EvalJob> {
+fn evals(ctx: &PlanContext<'_>, job: &TrainJob, test: usize, bpda: bool) -> Vec<EvalJob> {
     let p = ctx.profile;
     p.adaptive_eps
         .iter()
-        .flat_map(|&eps| attacks(ctx, job, eps))
+        .flat_map(|&eps| attacks(ctx, job, eps, bpda))
+        .flatten()
         .map(|a| EvalJob::new(job, a, test, p.repeats))
         .collect()
 }
@@ -122,7 +133,7 @@ impl Experiment for Adaptive {
         for run in 0..self.runs(ctx.profile) {
             for m in self.models() {
                 let job = ctx.train_job(m, run)?;
-                jobs.evals.extend(evals(ctx, &job, test));
+                jobs.evals.extend(evals(ctx, &job, test, self.on_cifar10()));
                 jobs.cleans.push(clean(ctx, &job, test));
                 jobs.trains.push(job);
             }
@@ -148,14 +159,19 @@ impl Experiment for Adaptive {
             p.eot,
             p.square_queries
         );
+        let bpda = self.on_cifar10();
+        let columns = if bpda { 4 } else { 3 };
         let _ = write!(md, "| model | clean |");
         for e in &p.adaptive_eps {
             let _ = write!(md, " FGSM {e} | PGD {e} | Square {e} |");
+            if bpda {
+                let _ = write!(md, " PGD, BPDA all {e} |");
+            }
         }
         let _ = writeln!(
             md,
             " flags |\n|---|---|{}---|",
-            "---|---|---|".repeat(p.adaptive_eps.len())
+            "---|".repeat(columns * p.adaptive_eps.len())
         );
         let mut notes = Vec::new();
         // Images × passes behind each accuracy, for the significance test.
@@ -176,13 +192,16 @@ impl Experiment for Adaptive {
                 .map_or_else(SanityEvidence::default, |c| c.evidence());
             let mut flags = SanityFlags::check(&evidence).model_labels();
             for &e in &p.adaptive_eps {
-                // Mean over the runs that finished, per attack (FGSM, PGD, Square).
-                let mut means = [None; 3];
+                // Mean over the runs that finished, per attack (FGSM, PGD,
+                // Square, PGD with BPDA).
+                let mut means = [None; 4];
                 for (i, mean) in means.iter_mut().enumerate() {
                     let mut vals = Vec::new();
                     for run in 0..runs {
                         let job = plan.train_job(m, run)?;
-                        let spec = attacks(&plan, &job, e)[i].clone();
+                        let Some(spec) = attacks(&plan, &job, e, bpda)[i].clone() else {
+                            continue;
+                        };
                         debug_assert!(eps_eq(spec.eps(), e));
                         let eval = EvalJob::new(&job, spec, test, p.repeats);
                         if let Some(r) = ctx.results.eval(&eval) {
@@ -191,10 +210,13 @@ impl Experiment for Adaptive {
                     }
                     *mean = summary(&vals).map(|s| s.mean);
                 }
-                let [f, pgd, sq] = means;
+                let [f, pgd, sq, pgd_bpda] = means;
                 let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
                 let _ = write!(md, " {} | {} | {} |", show(f), show(pgd), show(sq));
-                let best_gradient = [f, pgd]
+                if bpda {
+                    let _ = write!(md, " {} |", show(pgd_bpda));
+                }
+                let best_gradient = [f, pgd, pgd_bpda]
                     .into_iter()
                     .flatten()
                     .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))));
@@ -208,10 +230,11 @@ impl Experiment for Adaptive {
                 if flags_e.gradient_free_beats_gradient == Some(true) {
                     flags.push(format!("Square beats gradients at ε {e}"));
                 }
-                s.json.insert(
-                    format!("{m}/{e}"),
-                    serde_json::json!({"fgsm": f, "pgd": pgd, "square": sq}),
-                );
+                let mut point = serde_json::json!({"fgsm": f, "pgd": pgd, "square": sq});
+                if bpda {
+                    point["pgd_bpda"] = serde_json::json!(pgd_bpda);
+                }
+                s.json.insert(format!("{m}/{e}"), point);
             }
             let _ = writeln!(
                 md,
