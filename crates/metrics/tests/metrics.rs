@@ -202,17 +202,15 @@ fn gradient_stats_flag_a_model_that_ignores_its_input() {
         w: None,
         stochastic: false,
     };
-    let g = GradientStats::measure(
-        &blind,
-        &x,
-        &y,
-        GradientSampling {
-            eot_samples: 1,
-            batch_size: 4,
-        },
-        &mut SeededRng::seed_from_u64(0),
-    )
-    .expect("grads");
+    let sampling = GradientSampling {
+        eot_samples: 1,
+        batch_size: 4,
+    };
+    let measure = |victim: &dyn sgbn_attacks::Victim| {
+        GradientStats::measure(victim, &x, &y, sampling, &mut SeededRng::seed_from_u64(0))
+            .expect("grads")
+    };
+    let g = measure(&blind);
     assert_eq!(
         (g.zero_examples, g.zero_fraction, g.variance),
         (6, 1.0, 0.0)
@@ -225,17 +223,7 @@ fn gradient_stats_flag_a_model_that_ignores_its_input() {
     assert_eq!(flags.zero_gradient_examples, Some(1.0));
     assert!(flags.any());
 
-    let real = GradientStats::measure(
-        &linear(false),
-        &x,
-        &y,
-        GradientSampling {
-            eot_samples: 1,
-            batch_size: 4,
-        },
-        &mut SeededRng::seed_from_u64(0),
-    )
-    .expect("grads");
+    let real = measure(&linear(false));
     assert_eq!(real.zero_examples, 0);
     assert!(real.variance > 0.0 && real.values.len() == 6 * 16);
     let h = real
