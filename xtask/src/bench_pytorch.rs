@@ -135,7 +135,8 @@ fn median(v: Vec<f64>) -> f64 {
 /// Runs the comparison, `rounds` interleaved rounds per workload; prints a
 /// table and writes `bench-pytorch.json` to `out`.
 pub fn run(root: &Path, rounds: usize, out: Option<&Path>) -> anyhow::Result<()> {
-    anyhow::ensure!(rounds >= 1, "--rounds must be ≥ 1");
+    // Checked before the worker starts, so that it fails alike with or without torch.
+    anyhow::ensure!(rounds >= 1, "--rounds must be ≥ 1 (got 0)");
     let mut worker = Worker::start(root)?;
     let mut rows = Vec::new();
     println!(

@@ -485,3 +485,69 @@ fn case_17_two_concurrent_reproduce_runs_compute_each_unit_once() {
         .unwrap_or_default();
     assert!(left.is_empty(), "claims left behind: {left:?}");
 }
+
+#[test]
+fn export_import_and_bench_refuse_bad_input_before_writing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("export");
+    // A checkpoint that is not there.
+    fails_saying(
+        &[
+            "export",
+            "--checkpoint",
+            s(&tmp.path().join("missing.safetensors")),
+            "--out",
+            s(&out),
+        ],
+        &["missing.safetensors"],
+    );
+    assert!(!out.exists());
+    let ck = tiny_cnn(&tmp.path().join("cnn"));
+    // More reference images than the test set holds.
+    fails_saying(
+        &[
+            "export",
+            "--checkpoint",
+            s(&ck),
+            "--out",
+            s(&out),
+            "--reference-images",
+            "20000",
+        ],
+        &["--reference-images 20000 is more than the 10000 test images"],
+    );
+    assert!(!out.exists());
+    // An sgbn checkpoint is not a PyTorch export.
+    let imported = tmp.path().join("imported");
+    fails_saying(
+        &["import", "--file", s(&ck), "--out", s(&imported)],
+        &["\"sgbn-checkpoint-1\", expected \"sgbn-pytorch-1\""],
+    );
+    assert!(!imported.exists());
+    // Zero rounds.
+    fails_saying(
+        &["bench", "--against", "pytorch", "--rounds", "0"],
+        &["--rounds must be ≥ 1"],
+    );
+    // And the good path: export, import, the same tensors.
+    let o = run(&[
+        "export",
+        "--checkpoint",
+        s(&ck),
+        "--out",
+        s(&out),
+        "--reference-images",
+        "10",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&[
+        "import",
+        "--file",
+        s(&out.join("model.safetensors")),
+        "--out",
+        s(&imported),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(imported.join("checkpoint.safetensors").is_file());
+    assert!(out.join("reference.safetensors").is_file());
+}

@@ -174,6 +174,13 @@ impl ExperimentInfo {
     pub fn built_models(&self) -> impl Iterator<Item = &'static str> + use<> {
         self.models.iter().copied().filter(|m| crate::available(m))
     }
+
+    /// Whether its models are CIFAR-10 models (the `cifar10-` sizes, which
+    /// train and are evaluated on CIFAR-10 with the profile's CIFAR-10
+    /// sizes).
+    pub fn on_cifar10(&self) -> bool {
+        !self.models.is_empty() && self.models.iter().all(|m| m.starts_with("cifar10-"))
+    }
 }
 
 /// One experiment: a thesis figure or table, or a study beyond the thesis.

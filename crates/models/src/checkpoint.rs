@@ -194,6 +194,68 @@ pub(crate) fn first_non_finite(
     Ok(None)
 }
 
+/// A safetensors file written by sgbn, checked: its format tag, its spec,
+/// every value finite.
+pub(crate) struct TaggedFile {
+    /// The model spec of the header.
+    pub spec: ModelSpec,
+    /// The other header entries (format tag and spec removed).
+    pub metadata: BTreeMap<String, String>,
+    /// Every tensor.
+    pub tensors: HashMap<String, Tensor>,
+}
+
+/// Parses the contents `bytes` of a file at `path` that must carry the
+/// format tag `format` (`what` names such a file in the error without one),
+/// a [`ModelSpec`] and only finite values.
+pub(crate) fn read_tagged(
+    path: &Path,
+    bytes: &[u8],
+    format: &str,
+    what: &str,
+    device: &Device,
+) -> Result<TaggedFile> {
+    let bad = |reason: String| ModelError::BadCheckpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
+    let mut metadata: BTreeMap<String, String> = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    match metadata.remove(FORMAT_KEY) {
+        Some(f) if f == format => {}
+        Some(f) => return Err(bad(format!("format {f:?}, expected {format:?}"))),
+        None => return Err(bad(format!("no sgbn format tag: not {what}"))),
+    }
+    let spec_json = metadata
+        .remove(SPEC_KEY)
+        .ok_or_else(|| bad("no model spec in the header".into()))?;
+    let spec: ModelSpec =
+        serde_json::from_str(&spec_json).map_err(|e| bad(format!("model spec: {e}")))?;
+    // A model with NaN or infinite parameters would classify as a
+    // constant and report a meaningless accuracy: refuse it here.
+    if let Some((name, index)) =
+        first_non_finite(bytes).map_err(|e| bad(format!("tensors: {e}")))?
+    {
+        return Err(bad(format!(
+            "tensor {name} holds a non-finite value (NaN or infinity) at flat index {index}: \
+             the training that wrote it diverged, or the file is damaged"
+        )));
+    }
+    let tensors = candle_core::safetensors::load_buffer(bytes, device)
+        .map_err(|e| bad(format!("tensors: {e}")))?;
+    Ok(TaggedFile {
+        spec,
+        metadata,
+        tensors,
+    })
+}
+
 /// `t`, saved as the state tensor `name`, in the shape `dims` of the
 /// model's variable: itself, a dense weight converted from the other layout
 /// (`(in, out)` or column panels, see [`sgbn_layers::convert_dense_weight`]),
@@ -221,45 +283,12 @@ impl Checkpoint {
     /// Parses and checks the contents `bytes` of a checkpoint file; `path`
     /// names it in errors.
     pub fn from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<Self> {
-        let bad = |reason: String| ModelError::BadCheckpoint {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let (_, header) = safetensors::SafeTensors::read_metadata(bytes)
-            .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-        let mut metadata: BTreeMap<String, String> = header
-            .metadata()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        match metadata.remove(FORMAT_KEY) {
-            Some(f) if f == FORMAT => {}
-            Some(f) => return Err(bad(format!("format {f:?}, expected {FORMAT:?}"))),
-            None => return Err(bad("no sgbn format tag: not an sgbn checkpoint".into())),
-        }
-        let spec_json = metadata
-            .remove(SPEC_KEY)
-            .ok_or_else(|| bad("no model spec in the header".into()))?;
-        let spec: ModelSpec =
-            serde_json::from_str(&spec_json).map_err(|e| bad(format!("model spec: {e}")))?;
-        // A model with NaN or infinite parameters would classify as a
-        // constant and report a meaningless accuracy: refuse it here.
-        if let Some((name, index)) =
-            first_non_finite(bytes).map_err(|e| bad(format!("tensors: {e}")))?
-        {
-            return Err(bad(format!(
-                "tensor {name} holds a non-finite value (NaN or infinity) at flat index {index}: \
-                 the training that wrote it diverged, or the file is damaged"
-            )));
-        }
-        let tensors = candle_core::safetensors::load_buffer(bytes, device)
-            .map_err(|e| bad(format!("tensors: {e}")))?;
+        let file = read_tagged(path, bytes, FORMAT, "an sgbn checkpoint", device)?;
         Ok(Self {
             path: path.to_path_buf(),
-            spec,
-            metadata,
-            tensors,
+            spec: file.spec,
+            metadata: file.metadata,
+            tensors: file.tensors,
         })
     }
 

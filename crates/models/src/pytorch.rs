@@ -156,25 +156,17 @@ pub fn load_pytorch(path: &Path, device: &Device) -> Result<PytorchImport> {
         path: path.to_path_buf(),
         source,
     })?;
-    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| bad(format!("not a safetensors file ({e})")))?;
-    let metadata: BTreeMap<String, String> = header
-        .metadata()
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    match metadata.get(crate::FORMAT_KEY).map(String::as_str) {
-        Some(PYTORCH_FORMAT) => {}
-        Some(f) => return Err(bad(format!("format {f:?}, expected {PYTORCH_FORMAT:?}"))),
-        None => return Err(bad("no sgbn format tag: not an sgbn PyTorch export".into())),
-    }
-    let spec: ModelSpec = serde_json::from_str(
-        metadata
-            .get(crate::SPEC_KEY)
-            .ok_or_else(|| bad("no model spec in the header".into()))?,
-    )
-    .map_err(|e| bad(format!("model spec: {e}")))?;
+    let crate::checkpoint::TaggedFile {
+        spec,
+        metadata,
+        tensors,
+    } = crate::checkpoint::read_tagged(
+        path,
+        &bytes,
+        PYTORCH_FORMAT,
+        "an sgbn PyTorch export",
+        device,
+    )?;
     let slope: f64 = metadata
         .get(PYTORCH_SLOPE_KEY)
         .ok_or_else(|| bad(format!("no {PYTORCH_SLOPE_KEY} in the header")))?
@@ -184,15 +176,6 @@ pub fn load_pytorch(path: &Path, device: &Device) -> Result<PytorchImport> {
         return Err(bad(format!("slope {slope} must be a positive number")));
     }
     check_exportable(&spec)?;
-    if let Some((name, index)) =
-        crate::checkpoint::first_non_finite(&bytes).map_err(|e| bad(format!("tensors: {e}")))?
-    {
-        return Err(bad(format!(
-            "tensor {name} holds a non-finite value (NaN or infinity) at flat index {index}"
-        )));
-    }
-    let tensors = candle_core::safetensors::load_buffer(&bytes, device)
-        .map_err(|e| bad(format!("tensors: {e}")))?;
     let model = ConvNet::new(&spec, 0, device)?;
     let state = model.state();
     let mut values = Vec::with_capacity(state.len());

@@ -312,10 +312,7 @@ fn setup(sel: &Selection, experiments: &[&'static dyn Experiment]) -> anyhow::Re
     let dir = resolve_mnist_dir(sel.data_dir.as_deref());
     let mnist =
         load_mnist(&dir).with_context(|| format!("loading MNIST from {}", dir.display()))?;
-    let cifar = if experiments
-        .iter()
-        .any(|e| e.models().iter().any(|m| m.starts_with("cifar10-")))
-    {
+    let cifar = if experiments.iter().any(|e| e.info().on_cifar10()) {
         let c = load_cifar10_for(sel.data_dir.as_deref()).context("loading CIFAR-10")?;
         println!("CIFAR-10: {} from {}", c.kind.label(), c.source.display());
         Some(c)

@@ -49,13 +49,9 @@ pub struct Adaptive {
 }
 
 impl Adaptive {
-    fn on_cifar10(&self) -> bool {
-        self.info.models.iter().all(|m| m.starts_with("cifar10-"))
-    }
-
     /// Runs evaluated.
     fn runs(&self, p: &crate::Profile) -> usize {
-        if self.on_cifar10() {
+        if self.info.on_cifar10() {
             p.adaptive_runs.min(p.cifar_runs)
         } else {
             p.adaptive_runs
@@ -64,7 +60,7 @@ impl Adaptive {
 
     /// Test images attacked.
     fn test(&self, p: &crate::Profile) -> usize {
-        if self.on_cifar10() {
+        if self.info.on_cifar10() {
             p.adaptive_test.min(p.cifar_test)
         } else {
             p.adaptive_test
@@ -133,7 +129,8 @@ impl Experiment for Adaptive {
         for run in 0..self.runs(ctx.profile) {
             for m in self.models() {
                 let job = ctx.train_job(m, run)?;
-                jobs.evals.extend(evals(ctx, &job, test, self.on_cifar10()));
+                jobs.evals
+                    .extend(evals(ctx, &job, test, self.info.on_cifar10()));
                 jobs.cleans.push(clean(ctx, &job, test));
                 jobs.trains.push(job);
             }
@@ -159,7 +156,7 @@ impl Experiment for Adaptive {
             p.eot,
             p.square_queries
         );
-        let bpda = self.on_cifar10();
+        let bpda = self.info.on_cifar10();
         let columns = if bpda { 4 } else { 3 };
         let _ = write!(md, "| model | clean |");
         for e in &p.adaptive_eps {

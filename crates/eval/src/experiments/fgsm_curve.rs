@@ -103,14 +103,8 @@ impl FgsmCurve {
         }
     }
 
-    /// Whether its models are the CIFAR-10 ones (Fig. 4.5): CIFAR-10's
-    /// sizes, runs and thesis rows.
-    fn on_cifar10(&self) -> bool {
-        self.info.models.iter().all(|m| m.starts_with("cifar10-"))
-    }
-
     fn runs(&self, profile: &crate::Profile) -> usize {
-        if self.on_cifar10() {
+        if self.info.on_cifar10() {
             profile.cifar_runs
         } else {
             profile.runs
@@ -121,7 +115,7 @@ impl FgsmCurve {
         Ok(EvalJob::new(
             &ctx.train_job(model, run)?,
             AttackSpec::fgsm(eps),
-            if self.on_cifar10() {
+            if self.info.on_cifar10() {
                 ctx.profile.cifar_test
             } else {
                 ctx.profile.fgsm_test
@@ -151,7 +145,7 @@ impl Experiment for FgsmCurve {
 
     fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
         let plan = ctx.plan();
-        let cifar = self.on_cifar10();
+        let cifar = self.info.on_cifar10();
         let table: ThesisTable = ctx.thesis(if cifar {
             TABLE_4_11_CIFAR10
         } else {
