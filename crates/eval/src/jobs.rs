@@ -256,7 +256,8 @@ pub struct TrainedModel {
     pub epochs: usize,
     /// Whether early stopping ended it.
     pub stopped_early: bool,
-    /// Wall time, seconds.
+    /// Wall time of the process that finished the run, seconds (a run
+    /// resumed from its epoch checkpoint does not count the earlier ones).
     pub seconds: f64,
     /// Every epoch's log line (absent from runs cached before it was kept).
     #[serde(default)]

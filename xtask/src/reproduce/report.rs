@@ -261,10 +261,13 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
     let (es, en) = stage("evals");
     let (ts, tn) = stage("transfer");
     let (cs, cn) = stage("clean");
+    let (ms, mn) = stage("masking");
+    // A training resumed from its epoch checkpoint records the time of its
+    // last process only (`TrainedModel::seconds`), so the sum is a floor.
     let _ = writeln!(
         md,
-        "- wall time (all cached results of this profile): training {:.0} s ({trained} models), white-box evaluations {:.0} s ({en}), transfer {:.0} s ({tn}), clean passes and gradients {:.0} s ({cn})",
-        train_s, es, ts, cs
+        "- wall time (all cached results of this profile; units run in parallel processes are summed): training at least {:.0} s ({trained} models; a run resumed across processes counts its last process only), white-box evaluations {:.0} s ({en}), transfer {:.0} s ({tn}), masking checks {:.0} s ({mn}), clean passes and gradients {:.0} s ({cn})",
+        train_s, es, ts, ms, cs
     );
     Ok(())
 }
