@@ -6,8 +6,10 @@ The check against sgbn itself (same logits within 1e-4 as a recorded sgbn pass)
 is ``python/check_interop.sh``.
 """
 
+import importlib.util
 import math
 import os
+import sys
 import tempfile
 import unittest
 
@@ -165,6 +167,50 @@ class SgbnNetTest(unittest.TestCase):
             safetensors_io.write(path, {"a": torch.zeros(1)}, {"sgbn.format": "sgbn-checkpoint-1"})
             with self.assertRaisesRegex(ValueError, "sgbn-pytorch-1"):
                 sgbn_torch.load(path)
+
+
+class AttackExampleTest(unittest.TestCase):
+    """python/examples/attack_export.py leaves the model as it found it."""
+
+    @unittest.skipUnless(importlib.util.find_spec("torchattacks"), "torchattacks is not installed")
+    def test_every_attack_leaves_the_model_in_eval_mode_with_its_state(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+        import attack_export
+
+        torch.manual_seed(6)
+        model = SgbnNet(small_spec(), slope=1.5)
+        model.train()
+        model(torch.rand(16, 1, 12, 12))  # running statistics away from their start
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "m.safetensors")
+            sgbn_torch.save(model, path)
+            loaded = sgbn_torch.load(path).eval()
+        reference = {k: v.clone() for k, v in loaded.state_dict().items()}
+        x = torch.rand(6, 1, 12, 12)
+        y = torch.arange(6) % 10
+        results = attack_export.run(loaded, x, y, eps=0.3, steps=3, eot=2)
+        self.assertEqual(sorted(results), ["clean", "eot_pgd", "fixed_masks"])
+        self.assertFalse(loaded.training)
+        self.assertTrue(all(not m.training for m in loaded.modules()))
+        for name, value in loaded.state_dict().items():
+            self.assertTrue(torch.equal(value, reference[name]), name)
+
+    def test_the_check_catches_a_model_left_in_training_mode(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+        import attack_export
+
+        model = SgbnNet(small_spec(), slope=1.5).eval()
+        before = attack_export.state_of(model)
+        model.train()
+        with self.assertRaisesRegex(RuntimeError, "training mode"):
+            attack_export.check_unchanged(model, before, "an attack")
+        model.eval()
+        with torch.no_grad():
+            model.train()
+            model(torch.rand(4, 1, 12, 12))  # batch statistics overwrite the running ones
+            model.eval()
+        with self.assertRaisesRegex(RuntimeError, "running_mean|running_var"):
+            attack_export.check_unchanged(model, before, "an attack")
 
 
 if __name__ == "__main__":

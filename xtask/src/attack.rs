@@ -6,19 +6,20 @@ use std::{path::PathBuf, time::Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
-use sgbn_attacks::{EvalClassifier, LabelSource};
+use sgbn_attacks::{ApgdLoss, EvalClassifier, LabelSource, SQUARE_CONFIRM_DRAWS, SuiteVersion};
 use sgbn_defenses::trained_slope;
 use sgbn_estimators::SeededRng;
 use sgbn_eval::{
-    AttackCost, AttackSpec, CleanConfig, DEFAULT_PGD_STEPS, EvalConfig, GradientOptions,
-    THESIS_ITERATIVE_STEPS, clean_check, default_iterative_step, default_pgd_step, evaluate_model,
+    AttackCost, AttackSpec, CleanConfig, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, EvalConfig,
+    GradientOptions, THESIS_ITERATIVE_STEPS, clean_check, default_iterative_step, default_pgd_step,
+    evaluate_model,
 };
 use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
 use sgbn_models::{Bpda, Checkpoint, Classifier, write_atomic};
 
 /// The attacks the command knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum AttackKind {
     /// Fast gradient sign method (eq. 2.26).
     Fgsm,
@@ -30,6 +31,24 @@ pub enum AttackKind {
     Pgd,
     /// Square attack: gradient-free, score-based.
     Square,
+    /// APGD on the cross-entropy (Croce & Hein 2020).
+    ApgdCe,
+    /// APGD on the difference-of-logits-ratio loss.
+    ApgdDlr,
+    /// APGD on the targeted DLR loss, over `--targets` classes in turn.
+    ApgdT,
+    /// AutoAttack's suite (`--version`): the per-image worst case.
+    Autoattack,
+}
+
+/// `--version` of `--attack autoattack`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Version {
+    /// APGD-CE, APGD-T and Square 5,000 queries (AutoAttack's `standard`
+    /// without FAB-T, docs/attacks.md).
+    Standard,
+    /// APGD-CE and APGD-DLR with EOT over 20 draws, for randomized defenses.
+    Rand,
 }
 
 /// Arguments of `cargo xtask attack`.
@@ -49,9 +68,24 @@ pub struct AttackArgs {
         default_value = "0.1,0.2,0.3"
     )]
     eps: Vec<f64>,
-    /// Iterations T of BIM / ILL (default 10, the thesis's) and PGD (default 40).
+    /// Iterations T of BIM / ILL (default 10, the thesis's), PGD (default 40)
+    /// and APGD (default 100, AutoAttack's).
     #[arg(long)]
     steps: Option<usize>,
+    /// Runs of APGD from fresh random starts (AutoAttack: 1).
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
+    /// Target classes of APGD-T (AutoAttack: 9).
+    #[arg(long, default_value_t = 9)]
+    targets: usize,
+    /// APGD with AutoAttack's rule on a stochastic model (the last EOT draw
+    /// decides success, an unbroken image is returned clean) instead of
+    /// sgbn's (a majority of the draws; its best point): for cross-checks.
+    #[arg(long)]
+    apgd_autoattack_rule: bool,
+    /// The suite of `--attack autoattack`.
+    #[arg(long, value_enum, default_value = "standard")]
+    version: Version,
     /// Step α of BIM / ILL / PGD. Default: BIM / ILL the thesis's 0.01 while
     /// T·0.01 reaches ε, else 2.5·ε/T; PGD 2.5·ε/T (Madry et al.). Must be ≤ ε.
     #[arg(long, allow_negative_numbers = true)]
@@ -160,6 +194,9 @@ struct Row {
     #[serde(flatten)]
     cost: AttackCost,
     seconds: f64,
+    /// Per image, how many of the passes (`--repeats`, else the judging
+    /// pass) were right: for per-image comparisons and worst cases.
+    correct_passes: Option<Vec<u16>>,
 }
 
 /// The settings of one attack at budget `eps`, with the defaults of
@@ -196,6 +233,31 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
             eps,
             queries: args.queries,
             eot: args.eot,
+            confirm: SQUARE_CONFIRM_DRAWS,
+        },
+        AttackKind::ApgdCe | AttackKind::ApgdDlr | AttackKind::ApgdT => AttackSpec::Apgd {
+            eps,
+            loss: match kind {
+                AttackKind::ApgdCe => ApgdLoss::Ce,
+                AttackKind::ApgdDlr => ApgdLoss::Dlr,
+                _ => ApgdLoss::TargetedDlr,
+            },
+            steps: args.steps.unwrap_or(DEFAULT_APGD_STEPS),
+            restarts: args.restarts,
+            targets: if kind == AttackKind::ApgdT {
+                args.targets
+            } else {
+                0
+            },
+            eot: args.eot,
+            autoattack_rule: args.apgd_autoattack_rule,
+        },
+        AttackKind::Autoattack => AttackSpec::AutoAttack {
+            eps,
+            version: match args.version {
+                Version::Standard => SuiteVersion::Standard,
+                Version::Rand => SuiteVersion::Rand,
+            },
         },
     }
 }
@@ -323,6 +385,7 @@ fn attack_all(
                     .cost
                     .context("the evaluation measured no distortion")?,
                 seconds: result.seconds,
+                correct_passes: result.correct_passes.clone(),
                 spec,
             };
             tracing::info!(attack = %label, accuracy = row.accuracy_one_pass,
@@ -343,7 +406,22 @@ fn attack_all(
                 .fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.min(a))))
                 .map(|accuracy| AttackAccuracy { accuracy, n })
         };
-        let flags = SanityFlags::check(&clean.evidence().with_attacks(at(true), at(false)));
+        let apgd = |loss: ApgdLoss| {
+            rows.iter()
+                .find(|r| {
+                    r.eps == eps
+                        && matches!(&r.spec, AttackSpec::Apgd { loss: l, .. } if *l == loss)
+                })
+                .map(|r| AttackAccuracy {
+                    accuracy: r.accuracy,
+                    n,
+                })
+        };
+        let mut evidence = clean.evidence().with_attacks(at(true), at(false));
+        if let (Some(ce), Some(dlr)) = (apgd(ApgdLoss::Ce), apgd(ApgdLoss::Dlr)) {
+            evidence = evidence.with_apgd(ce, dlr);
+        }
+        let flags = SanityFlags::check(&evidence);
         sanity_per_eps.push((eps, flags));
     }
 

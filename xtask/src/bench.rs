@@ -189,12 +189,14 @@ fn sgbn_peak_rss() -> anyhow::Result<f64> {
     if !status.success() {
         bail!("the SGBN training run failed ({status})");
     }
-    let metrics: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json"))?)?;
+    // `train` writes its peak memory with the timings (timings.json), not
+    // with the numbers of metrics.json.
+    let timings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("timings.json"))?)?;
     let _ = std::fs::remove_dir_all(&dir);
-    metrics["peak_rss_bytes"]
+    timings["peak_rss_bytes"]
         .as_f64()
-        .context("metrics.json has no peak_rss_bytes (not Linux?)")
+        .context("timings.json has no peak_rss_bytes (not Linux?)")
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {

@@ -6,8 +6,11 @@ use sgbn_estimators::SeededRng;
 use crate::{AttackError, Result, Victim};
 
 /// Images `(B, C, H, W)` in `[0, 1]` with their u32 labels `(B,)`, and the
-/// global index of the first example (it keys each example's generator, see
-/// [`example_rng`](crate::example_rng)).
+/// global index of each example (it keys the example's generator, see
+/// [`example_rng`](crate::example_rng)): `first_index + i` for example `i`,
+/// or a list of indices for a batch picked out of a larger one
+/// ([`Batch::with_indices`], as the attack suites do with the images still
+/// classified correctly).
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<'a> {
     /// Images `(B, C, H, W)`, pixel values in `[0, 1]`.
@@ -17,6 +20,8 @@ pub struct Batch<'a> {
     /// Global index of the first example (0 unless the batch is a slice of a
     /// larger set).
     pub first_index: u64,
+    /// Every example's global index, when they are not consecutive.
+    indices: Option<&'a [u64]>,
 }
 
 impl<'a> Batch<'a> {
@@ -53,12 +58,39 @@ impl<'a> Batch<'a> {
             images,
             labels,
             first_index: 0,
+            indices: None,
         })
+    }
+
+    /// The same batch whose example `i` has global index `indices[i]`.
+    ///
+    /// # Errors
+    /// `indices` not of the batch's length.
+    pub fn with_indices(mut self, indices: &'a [u64]) -> Result<Self> {
+        if indices.len() != self.len() {
+            return Err(AttackError::InvalidInput(format!(
+                "{} indices for a batch of {}",
+                indices.len(),
+                self.len()
+            )));
+        }
+        self.first_index = indices.first().copied().unwrap_or(0);
+        self.indices = Some(indices);
+        Ok(self)
+    }
+
+    /// The global index of example `i`.
+    pub fn index(&self, i: usize) -> u64 {
+        match self.indices {
+            Some(list) => list[i],
+            None => self.first_index + i as u64,
+        }
     }
 
     /// The same batch whose first example has global index `index`.
     pub fn starting_at(mut self, index: u64) -> Self {
         self.first_index = index;
+        self.indices = None;
         self
     }
 

@@ -67,7 +67,7 @@ impl Goal {
                         .iter()
                         .enumerate()
                         .map(|(i, &y)| {
-                            let mut r = example_rng(seed, batch.first_index + i as u64);
+                            let mut r = example_rng(seed, batch.index(i));
                             let t = r.random_range(0..classes - 1);
                             if t >= y { t + 1 } else { t }
                         })

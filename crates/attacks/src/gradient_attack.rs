@@ -250,7 +250,7 @@ impl Attack for GradientAttack {
                 None => batch.labels.clone(),
             };
             let mut x = if c.random_start {
-                let noise = uniform_ball(&x0, c.eps, c.seed, batch.first_index)?;
+                let noise = uniform_ball(&x0, c.eps, c.seed, batch)?;
                 bounds.project(&(&x0 + noise)?)?
             } else {
                 x0.clone()
@@ -288,12 +288,12 @@ impl Attack for GradientAttack {
 
 /// Uniform noise in `[−ε, ε]` shaped like `x`, each example's from its own
 /// generator.
-fn uniform_ball(x: &Tensor, eps: f64, seed: u64, first_index: u64) -> Result<Tensor> {
+fn uniform_ball(x: &Tensor, eps: f64, seed: u64, batch: &Batch<'_>) -> Result<Tensor> {
     let dims = x.dims().to_vec();
     let per = dims[1..].iter().product::<usize>();
     let mut v = Vec::with_capacity(dims[0] * per);
     for i in 0..dims[0] {
-        let mut r = example_rng(seed, first_index + i as u64);
+        let mut r = example_rng(seed, batch.index(i));
         v.extend((0..per).map(|_| r.random_range(-eps..=eps) as f32));
     }
     Ok(Tensor::from_vec(v, dims, x.device())?.to_dtype(x.dtype())?)

@@ -11,9 +11,16 @@
 //! - expectation over transformation: every gradient can be averaged over K
 //!   draws of the model's randomness ([`GradientAttack::with_eot`],
 //!   [`loss_gradient`]);
+//! - [`Apgd`]: APGD-CE, APGD-DLR and APGD-T (Croce & Hein 2020), PGD whose
+//!   step size adapts itself, on the cross-entropy or the DLR loss
+//!   ([`dlr_loss`], which does not vanish on a saturated softmax), with EOT;
 //! - [`SquareAttack`]: score-based, gradient-free (Andriushchenko et al. 2020),
 //!   the check that a stochastic defense is robust rather than masking its
 //!   gradients;
+//! - [`AttackSuite`]: attacks in turn on the images still classified
+//!   correctly, as AutoAttack runs them (its `standard` and `rand` versions:
+//!   [`AttackSuite::autoattack`]); an image is robust only if it survives
+//!   every attack;
 //! - [`transfer_matrix`]: craft on one model, evaluate on others.
 //!
 //! Attacks run the model in evaluation mode, never modify their input, work
@@ -42,6 +49,7 @@
 
 #![deny(missing_docs)]
 
+mod apgd;
 mod attack;
 mod batch;
 mod dataset;
@@ -53,9 +61,11 @@ mod gradient_attack;
 mod label_source;
 mod loss;
 mod square;
+mod suite;
 mod transfer;
 mod victim;
 
+pub use apgd::{APGD_MOMENTUM, Apgd, ApgdConfig, ApgdLoss};
 pub use attack::Attack;
 pub use batch::{Batch, Perturbed};
 pub use dataset::{attack_dataset, attack_dataset_with_progress, predict_dataset};
@@ -65,7 +75,11 @@ pub use goal::Goal;
 pub use gradient::{loss_gradient, objective_gradient, own_prediction_gradient};
 pub use gradient_attack::{GradientAttack, GradientAttackConfig, Projection};
 pub use label_source::LabelSource;
-pub use loss::{cross_entropy_per_example, margins};
-pub use square::{SquareAttack, SquareAttackConfig, SquareOutcome};
+pub use loss::{cross_entropy_per_example, dlr_loss, margins, targeted_dlr_loss};
+pub use square::{SQUARE_CONFIRM_DRAWS, SquareAttack, SquareAttackConfig, SquareOutcome};
+pub use suite::{
+    AttackSuite, RAND_EOT_SAMPLES, STANDARD_SQUARE_QUERIES, SUITE_JUDGE_PASSES, SuiteOutcome,
+    SuiteVersion,
+};
 pub use transfer::{TransferMatrix, transfer_matrix};
 pub use victim::{EvalClassifier, Victim, VictimFn, victim_fn};

@@ -26,15 +26,33 @@ pub struct SquareAttackConfig {
     /// Forward passes averaged per query on a stochastic model (the margin
     /// is the mean over draws); 1 on deterministic models.
     pub eot_samples: usize,
+    /// On a stochastic victim ([`Victim::is_stochastic`]), fresh passes that
+    /// must confirm a success before an example stops: it stops only when a
+    /// strict majority of them are fooled, as the evaluation's majority vote
+    /// judges it; otherwise its objective becomes their mean margin and the
+    /// search goes on. 1: the query's own draws decide (the rule before
+    /// [`SQUARE_CONFIRM_DRAWS`] existed, which one lucky draw ends).
+    /// Deterministic victims never confirm.
+    #[serde(default = "one")]
+    pub confirm_draws: usize,
     /// Seed of the attack's own random choices, per example.
     pub seed: u64,
 }
 
+fn one() -> usize {
+    1
+}
+
+/// The fresh passes that confirm a Square success on a stochastic victim by
+/// default ([`SquareAttackConfig::confirm_draws`]).
+pub const SQUARE_CONFIRM_DRAWS: usize = 10;
+
 impl SquareAttackConfig {
     /// The attack at budget `eps` with AutoAttack's other settings: 1,000
-    /// queries, `p_init` 0.8, untargeted, one draw per query, seed 0. There is
-    /// no `Default`: the budget depends on the data (MNIST 0.3, CIFAR-10
-    /// 8/255) and is always the caller's.
+    /// queries, `p_init` 0.8, untargeted, one draw per query, seed 0, and a
+    /// success on a stochastic victim confirmed by [`SQUARE_CONFIRM_DRAWS`]
+    /// fresh passes. There is no `Default`: the budget depends on the data
+    /// (MNIST 0.3, CIFAR-10 8/255) and is always the caller's.
     pub fn new(eps: f64) -> Self {
         Self {
             eps,
@@ -42,6 +60,7 @@ impl SquareAttackConfig {
             p_init: 0.8,
             goal: Goal::Untargeted,
             eot_samples: 1,
+            confirm_draws: SQUARE_CONFIRM_DRAWS,
             seed: 0,
         }
     }
@@ -61,6 +80,9 @@ impl SquareAttackConfig {
         if self.eot_samples == 0 {
             return bad("EOT samples must be ≥ 1".into());
         }
+        if self.confirm_draws == 0 {
+            return bad("confirm draws must be ≥ 1 (1: no confirmation)".into());
+        }
         if self.goal == Goal::LeastLikely {
             return bad("the Square attack takes an untargeted, random or fixed-class goal".into());
         }
@@ -75,7 +97,9 @@ pub struct SquareAttack {
 }
 
 /// [`Perturbed`] plus, per example, the best objective after each of its
-/// queries (the margin it minimises; non-increasing by construction).
+/// queries (the margin it minimises; non-increasing by construction, except
+/// where fresh passes overturn a success on a stochastic victim: the objective
+/// then becomes their mean margin, [`SquareAttackConfig::confirm_draws`]).
 #[derive(Debug, Clone)]
 pub struct SquareOutcome {
     /// The adversarial batch.
@@ -151,7 +175,7 @@ impl SquareAttack {
         let aim: Vec<u32> = targets.clone().unwrap_or_else(|| labels.clone());
         let sign = if targets.is_some() { -1.0f32 } else { 1.0 };
         let mut rngs: Vec<SeededRng> = (0..b)
-            .map(|i| example_rng(c.seed, batch.first_index + i as u64))
+            .map(|i| example_rng(c.seed, batch.index(i)))
             .collect();
 
         // Vertical stripes of ±ε (one sign per channel and column).
@@ -173,6 +197,25 @@ impl SquareAttack {
             .collect();
         let mut best_obj = self.objective(victim, &best, &aim, sign, &x0, rng)?;
         let mut queries = vec![1usize; b];
+        let confirm = if victim.is_stochastic() {
+            c.confirm_draws
+        } else {
+            1
+        };
+        let mut confirm_passes = vec![0usize; b];
+        let all: Vec<usize> = (0..b).collect();
+        self.confirm(
+            victim,
+            confirm,
+            &all,
+            &best,
+            &aim,
+            sign,
+            &x0,
+            &mut best_obj,
+            &mut confirm_passes,
+            rng,
+        )?;
         let mut history: Vec<Vec<f32>> = best_obj.iter().map(|&o| vec![o]).collect();
 
         for it in 1..c.queries {
@@ -222,6 +265,20 @@ impl SquareAttack {
                     best_obj[i] = obj[j];
                     best[i] = cand;
                 }
+            }
+            self.confirm(
+                victim,
+                confirm,
+                &active,
+                &best,
+                &aim,
+                sign,
+                &x0,
+                &mut best_obj,
+                &mut confirm_passes,
+                rng,
+            )?;
+            for &i in &active {
                 history[i].push(best_obj[i]);
             }
         }
@@ -235,10 +292,67 @@ impl SquareAttack {
                 targets,
                 predictions,
                 success,
-                forward_passes: queries.iter().map(|q| q * c.eot_samples).collect(),
+                forward_passes: queries
+                    .iter()
+                    .zip(&confirm_passes)
+                    .map(|(q, extra)| q * c.eot_samples + extra)
+                    .collect(),
             },
             best_objective: history,
         })
+    }
+
+    /// With `draws > 1`: the examples of `candidates` whose best objective
+    /// reached ≤ 0 are judged by `draws` fresh passes; an example stays done
+    /// only if a strict majority of them are fooled, else its objective
+    /// becomes their mean (kept above 0, so that the search goes on).
+    #[allow(clippy::too_many_arguments)] // the state of the search it updates
+    fn confirm(
+        &self,
+        victim: &dyn Victim,
+        draws: usize,
+        candidates: &[usize],
+        best: &[Vec<f32>],
+        aim: &[u32],
+        sign: f32,
+        like: &Tensor,
+        best_obj: &mut [f32],
+        passes: &mut [usize],
+        rng: &mut SeededRng,
+    ) -> Result<()> {
+        if draws <= 1 {
+            return Ok(());
+        }
+        let done: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| best_obj[i] <= 0.0)
+            .collect();
+        if done.is_empty() {
+            return Ok(());
+        }
+        let images: Vec<Vec<f32>> = done.iter().map(|&i| best[i].clone()).collect();
+        let aims: Vec<u32> = done.iter().map(|&i| aim[i]).collect();
+        let mut shape = like.dims().to_vec();
+        shape[0] = done.len();
+        let x = Tensor::from_vec(images.concat(), shape, like.device())?.to_dtype(like.dtype())?;
+        let mut fooled = vec![0usize; done.len()];
+        let mut sum = vec![0f32; done.len()];
+        for _ in 0..draws {
+            let m = margins(&victim.logits(&x, rng)?, &aims)?;
+            for (j, m) in m.into_iter().enumerate() {
+                let o = sign * m;
+                sum[j] += o;
+                fooled[j] += usize::from(o <= 0.0);
+            }
+        }
+        for (j, &i) in done.iter().enumerate() {
+            passes[i] += draws;
+            if 2 * fooled[j] <= draws {
+                best_obj[i] = (sum[j] / draws as f32).max(f32::MIN_POSITIVE);
+            }
+        }
+        Ok(())
     }
 
     /// The objective of each image in `images` (host rows), averaged over
@@ -278,6 +392,9 @@ impl Attack for SquareAttack {
         );
         if c.eot_samples > 1 {
             s += &format!(", eot={}", c.eot_samples);
+        }
+        if c.confirm_draws != SQUARE_CONFIRM_DRAWS {
+            s += &format!(", confirm={}", c.confirm_draws);
         }
         s + ")"
     }

@@ -17,9 +17,11 @@ pub trait Victim {
     /// straight-through binary units). Stochastic units draw from `rng`.
     fn logits(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Tensor>;
 
-    /// Whether two passes on the same input can give different logits.
-    /// Informational (no attack reads it: every attack takes EOT and
-    /// repeat counts explicitly); `false` unless a victim says otherwise.
+    /// Whether two passes on the same input can give different logits;
+    /// `false` unless a victim says otherwise. Gradient attacks take EOT and
+    /// repeat counts explicitly; the Square attack reads it to confirm a
+    /// success by fresh passes ([`SquareAttackConfig::confirm_draws`](crate::SquareAttackConfig)),
+    /// so a stochastic victim of your own should say so.
     fn is_stochastic(&self) -> bool {
         false
     }

@@ -5,7 +5,10 @@ mod common;
 use common::{Linear, host, images, max_abs_diff};
 use proptest::prelude::*;
 use rand::SeedableRng;
-use sgbn_attacks::{Attack, Batch, Goal, GradientAttack, SquareAttack, SquareAttackConfig, Victim};
+use sgbn_attacks::{
+    Apgd, Attack, AttackSuite, Batch, Goal, GradientAttack, SquareAttack, SquareAttackConfig,
+    Victim,
+};
 use sgbn_estimators::SeededRng;
 
 fn attacks(eps: f64, seed: u64) -> Vec<Box<dyn Attack>> {
@@ -35,6 +38,28 @@ fn attacks(eps: f64, seed: u64) -> Vec<Box<dyn Attack>> {
             ..SquareAttackConfig::new(eps)
         })
         .expect("square"),
+    ));
+    let apgd = |a: Apgd| a.with_steps(6).expect("steps").with_seed(seed);
+    v.push(Box::new(
+        apgd(Apgd::ce(eps).expect("ce")).with_eot(2).expect("eot"),
+    ));
+    v.push(Box::new(
+        apgd(Apgd::dlr(eps).expect("dlr"))
+            .with_restarts(2)
+            .expect("restarts"),
+    ));
+    v.push(Box::new(apgd(Apgd::targeted(eps, 3).expect("t"))));
+    v.push(Box::new(
+        AttackSuite::new(
+            "suite",
+            eps,
+            vec![
+                Box::new(GradientAttack::fgsm(eps).expect("fgsm")),
+                Box::new(apgd(Apgd::ce(eps).expect("ce"))),
+            ],
+            3,
+        )
+        .expect("suite"),
     ));
     v
 }

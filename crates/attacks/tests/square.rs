@@ -100,9 +100,12 @@ fn it_respects_its_query_budget_and_counts_every_forward_pass() {
             inner: &model,
             rows: Cell::new(0),
         };
+        // No confirmation here: the budget is the queries' (confirmations
+        // are counted on top, next test).
         let attack = SquareAttack::new(SquareAttackConfig {
             queries,
             eot_samples: eot,
+            confirm_draws: 1,
             ..SquareAttackConfig::new(0.01)
         })
         .expect("square");
@@ -128,4 +131,87 @@ fn it_respects_its_query_budget_and_counts_every_forward_pass() {
             "queries {queries}, eot {eot}"
         );
     }
+}
+
+/// Class 0 wins, except on a tenth of the draws, whatever the image: no
+/// image can really be broken, but one draw in ten says it is.
+#[derive(Debug)]
+struct LuckyDraws;
+
+impl Victim for LuckyDraws {
+    fn logits(
+        &self,
+        x: &candle_core::Tensor,
+        rng: &mut SeededRng,
+    ) -> sgbn_attacks::Result<candle_core::Tensor> {
+        use rand::Rng;
+        let b = x.dim(0)?;
+        let rows: Vec<f32> = (0..b)
+            .flat_map(|_| {
+                if rng.random::<f32>() < 0.1 {
+                    [0.0, 1.0, 0.0, 0.0]
+                } else {
+                    [1.0, 0.0, 0.0, 0.0]
+                }
+            })
+            .collect();
+        // Through x, so that the logits depend on it in form.
+        let zero = (x.flatten_from(1)?.sum_keepdim(1)? * 0.0)?;
+        Ok(candle_core::Tensor::from_vec(rows, (b, 4), x.device())?.broadcast_add(&zero)?)
+    }
+
+    fn is_stochastic(&self) -> bool {
+        true
+    }
+
+    fn num_classes(&self) -> usize {
+        4
+    }
+}
+
+#[test]
+fn on_a_stochastic_victim_one_lucky_draw_no_longer_ends_the_search() {
+    let (x, _) = images(20, 1, 6, 6, 4, 51);
+    let y = candle_core::Tensor::zeros(20, candle_core::DType::U32, x.device()).expect("y");
+    let queries = 50;
+    let full_budget = |confirm_draws: usize| -> (usize, usize) {
+        let attack = SquareAttack::new(SquareAttackConfig {
+            queries,
+            confirm_draws,
+            ..SquareAttackConfig::new(0.1)
+        })
+        .expect("square");
+        let out = attack
+            .run(
+                &LuckyDraws,
+                &Batch::new(&x, &y).expect("batch"),
+                &mut SeededRng::seed_from_u64(8),
+            )
+            .expect("square");
+        let whole = out
+            .best_objective
+            .iter()
+            .filter(|h| h.len() == queries)
+            .count();
+        (whole, out.perturbed.forward_passes.iter().sum())
+    };
+    // Without confirmation an image stops at its first lucky draw: it goes
+    // all 50 queries with probability 0.9^50 ≈ 0.005 (P(≥ 3 of 20) < 1e-4).
+    let (without, _) = full_budget(1);
+    assert!(
+        without <= 2,
+        "{without} of 20 used the whole budget without confirmation"
+    );
+    // With 10 confirming draws, a stop needs ≥ 6 of them lucky
+    // (P ≈ 1.5e-4 per confirmation, about 5 confirmations per image):
+    // P(≥ 2 of 20 images stop) < 1e-4.
+    let (with, passes) = full_budget(sgbn_attacks::SQUARE_CONFIRM_DRAWS);
+    assert!(
+        with >= 19,
+        "only {with} of 20 used the whole budget with confirmation"
+    );
+    assert!(
+        passes > 20 * queries,
+        "the confirming passes are counted: {passes}"
+    );
 }

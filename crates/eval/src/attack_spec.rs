@@ -3,7 +3,10 @@
 //! place. `cargo xtask attack` and every experiment build attacks from it.
 
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{Attack, GradientAttack, LabelSource, SquareAttack, SquareAttackConfig};
+use sgbn_attacks::{
+    Apgd, ApgdConfig, ApgdLoss, Attack, AttackSuite, GradientAttack, LabelSource, SquareAttack,
+    SquareAttackConfig, SuiteVersion,
+};
 use sgbn_models::Bpda;
 
 use crate::Result;
@@ -14,6 +17,8 @@ pub const THESIS_ITERATIVE_STEP: f64 = 0.01;
 pub const THESIS_ITERATIVE_STEPS: usize = 10;
 /// PGD iterations when none are given (Madry et al.'s MNIST setting).
 pub const DEFAULT_PGD_STEPS: usize = 40;
+/// APGD iterations when none are given (AutoAttack's).
+pub const DEFAULT_APGD_STEPS: usize = 100;
 
 /// How a gradient attack differentiates, beyond its budget and steps (the
 /// protocol study of docs/reproduction.md). Left at their defaults, these
@@ -147,6 +152,40 @@ pub enum AttackSpec {
         queries: usize,
         /// Draws of the model's randomness per query.
         eot: usize,
+        /// Fresh passes that confirm a success on a stochastic model
+        /// ([`SquareAttackConfig::confirm_draws`]); absent from keys written
+        /// before it existed, which meant 1 (one lucky draw ended the search).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        confirm: usize,
+    },
+    /// APGD (Croce & Hein 2020) on the cross-entropy, the DLR loss or the
+    /// targeted DLR loss, with EOT.
+    Apgd {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// The objective.
+        loss: ApgdLoss,
+        /// Iterations per run (AutoAttack: 100).
+        steps: usize,
+        /// Runs from fresh random starts (AutoAttack: 1).
+        restarts: usize,
+        /// Target classes of APGD-T (AutoAttack: 9; 0 for the untargeted
+        /// losses).
+        targets: usize,
+        /// Draws of the model's randomness per gradient (EOT).
+        eot: usize,
+        /// AutoAttack's rule on a stochastic model instead of ours
+        /// ([`ApgdConfig::autoattack_rule`]); for cross-checks.
+        #[serde(default, skip_serializing_if = "is_false")]
+        autoattack_rule: bool,
+    },
+    /// AutoAttack's `standard` (without FAB-T) or `rand` suite with its
+    /// defaults ([`AttackSuite::autoattack`]): the per-image worst case.
+    AutoAttack {
+        /// ℓ∞ budget.
+        eps: f64,
+        /// Which suite.
+        version: SuiteVersion,
     },
 }
 
@@ -223,7 +262,11 @@ impl AttackSpec {
     /// the literal projection when `literal` (other attacks ignore it).
     pub fn with_eot_and_projection(mut self, k: usize, literal_projection: bool) -> Self {
         match &mut self {
-            Self::Fgsm { eot, .. } | Self::Pgd { eot, .. } | Self::Square { eot, .. } => *eot = k,
+            Self::Fgsm { eot, .. }
+            | Self::Pgd { eot, .. }
+            | Self::Square { eot, .. }
+            | Self::Apgd { eot, .. } => *eot = k,
+            Self::AutoAttack { .. } => {}
             Self::Bim { eot, literal, .. } | Self::Ill { eot, literal, .. } => {
                 *eot = k;
                 *literal = literal_projection;
@@ -239,7 +282,9 @@ impl AttackSpec {
             | Self::Bim { options, .. }
             | Self::Ill { options, .. }
             | Self::Pgd { options, .. } => options,
-            Self::Square { .. } => GradientOptions::default(),
+            Self::Square { .. } | Self::Apgd { .. } | Self::AutoAttack { .. } => {
+                GradientOptions::default()
+            }
         }
     }
 
@@ -255,11 +300,14 @@ impl AttackSpec {
             | Self::Bim { eps, .. }
             | Self::Ill { eps, .. }
             | Self::Pgd { eps, .. }
-            | Self::Square { eps, .. } => eps,
+            | Self::Square { eps, .. }
+            | Self::Apgd { eps, .. }
+            | Self::AutoAttack { eps, .. } => eps,
         }
     }
 
-    /// Whether the attack follows gradients (every attack but Square).
+    /// Whether the attack follows gradients (every attack but Square; an
+    /// AutoAttack suite counts as gradient-based: its first attacks are).
     pub fn is_gradient_based(&self) -> bool {
         !matches!(self, Self::Square { .. })
     }
@@ -316,13 +364,38 @@ impl AttackSpec {
                         .with_seed(seed),
                 ),
             ),
-            Self::Square { eps, queries, eot } => {
-                Box::new(SquareAttack::new(SquareAttackConfig {
-                    queries,
-                    eot_samples: eot,
-                    seed,
-                    ..SquareAttackConfig::new(eps)
-                })?)
+            Self::Square {
+                eps,
+                queries,
+                eot,
+                confirm,
+            } => Box::new(SquareAttack::new(SquareAttackConfig {
+                queries,
+                eot_samples: eot,
+                confirm_draws: confirm,
+                seed,
+                ..SquareAttackConfig::new(eps)
+            })?),
+            Self::Apgd {
+                eps,
+                loss,
+                steps,
+                restarts,
+                targets,
+                eot,
+                autoattack_rule,
+            } => Box::new(Apgd::new(ApgdConfig {
+                loss,
+                steps,
+                restarts,
+                target_classes: targets,
+                eot_samples: eot,
+                seed,
+                autoattack_rule,
+                ..ApgdConfig::new(eps)
+            })?),
+            Self::AutoAttack { eps, version } => {
+                Box::new(AttackSuite::autoattack(version, eps, seed)?)
             }
         })
     }
@@ -337,6 +410,30 @@ impl AttackSpec {
             }
             Self::Pgd { steps, eot, .. } => 3.0 * (steps * eot) as f64 + 1.0,
             Self::Square { queries, eot, .. } => (queries * eot) as f64 * 0.3 + 1.0,
+            Self::Apgd {
+                loss,
+                steps,
+                restarts,
+                targets,
+                eot,
+                ..
+            } => {
+                let runs = restarts
+                    * if loss == ApgdLoss::TargetedDlr {
+                        targets
+                    } else {
+                        1
+                    };
+                3.0 * ((steps + 1) * eot * runs) as f64 + eot as f64 + 1.0
+            }
+            Self::AutoAttack { version, .. } => match version {
+                SuiteVersion::Rand => {
+                    2.0 * (3.0 * (101 * sgbn_attacks::RAND_EOT_SAMPLES) as f64) + 21.0
+                }
+                SuiteVersion::Standard => {
+                    3.0 * 101.0 * 10.0 + sgbn_attacks::STANDARD_SQUARE_QUERIES as f64 * 0.3 + 31.0
+                }
+            },
         }
     }
 }
@@ -379,6 +476,63 @@ mod tests {
     }
 
     #[test]
+    fn apgd_and_autoattack_specs_round_trip_and_build() {
+        let apgd = AttackSpec::Apgd {
+            eps: 0.3,
+            loss: ApgdLoss::Dlr,
+            steps: 100,
+            restarts: 1,
+            targets: 0,
+            eot: 20,
+            autoattack_rule: false,
+        };
+        let text = serde_json::to_string(&apgd).expect("json");
+        assert_eq!(
+            text,
+            r#"{"attack":"apgd","eps":0.3,"loss":"dlr","steps":100,"restarts":1,"targets":0,"eot":20}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<AttackSpec>(&text).expect("back"),
+            apgd
+        );
+        assert_eq!(
+            apgd.build(0).expect("apgd").name(),
+            "apgd-dlr(eps=0.3, steps=100, eot=20)"
+        );
+        let aa = AttackSpec::AutoAttack {
+            eps: 0.3,
+            version: SuiteVersion::Rand,
+        };
+        let text = serde_json::to_string(&aa).expect("json");
+        assert_eq!(
+            text,
+            r#"{"attack":"auto-attack","eps":0.3,"version":"rand"}"#
+        );
+        let name = aa.build(0).expect("suite").name();
+        assert!(
+            name.contains("apgd-ce") && name.contains("apgd-dlr") && name.contains("eot=20"),
+            "{name}"
+        );
+        let zero_steps = AttackSpec::Apgd {
+            eps: 0.3,
+            loss: ApgdLoss::Ce,
+            steps: 0,
+            restarts: 1,
+            targets: 0,
+            eot: 1,
+            autoattack_rule: false,
+        };
+        assert!(
+            zero_steps
+                .build(0)
+                .err()
+                .expect("0 steps")
+                .to_string()
+                .contains("step")
+        );
+    }
+
+    #[test]
     fn default_steps_follow_the_thesis_and_never_exceed_eps() {
         assert_eq!(default_iterative_step(0.1, 10), 0.01);
         assert_eq!(default_iterative_step(0.005, 10), 0.005);
@@ -416,7 +570,8 @@ mod tests {
             !AttackSpec::Square {
                 eps: 0.3,
                 queries: 10,
-                eot: 1
+                eot: 1,
+                confirm: 1,
             }
             .is_gradient_based()
         );

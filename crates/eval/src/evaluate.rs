@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{EvalClassifier, Victim, attack_dataset_with_progress};
+use sgbn_attacks::{EvalClassifier, Victim, attack_dataset_with_progress, predict_dataset};
 use sgbn_estimators::SeededRng;
-use sgbn_metrics::{Distortion, Histogram, Passes, RepeatedAccuracy, true_class_confidence};
+use sgbn_metrics::{Distortion, Histogram, RepeatedAccuracy, true_class_confidence};
 use sgbn_models::Classifier;
 
 use crate::{AttackSpec, EvalError, Result};
@@ -79,6 +79,11 @@ pub struct EvalResult {
     /// ([`EvalConfig::confidence_bins`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<Histogram>,
+    /// Per image, in how many of the repeated passes (the judging pass when
+    /// there were none) the model was right: what [`worst_case`] combines
+    /// across attacks. Absent from results cached before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correct_passes: Option<Vec<u16>>,
 }
 
 impl EvalResult {
@@ -89,6 +94,54 @@ impl EvalResult {
             .as_ref()
             .map_or(self.accuracy, |r| r.summary.mean)
     }
+
+    /// The passes behind [`EvalResult::correct_passes`]: the repeated ones,
+    /// else the judging pass.
+    pub fn passes(&self) -> usize {
+        self.repeated.as_ref().map_or(1, |r| r.per_pass.len())
+    }
+}
+
+/// The per-image worst case over several evaluations of one model on the
+/// same test images ([`worst_case`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WorstCase {
+    /// Images compared: the first ones, as many as the smallest evaluation has.
+    pub images: usize,
+    /// Share of those images that survive every evaluation, each by a strict
+    /// majority of its passes (for a deterministic model: its one verdict).
+    pub robust: f64,
+    /// Mean over those images of the smallest share of passes right among
+    /// the evaluations: the mean-over-passes figure beside `robust`.
+    pub mean_over_passes: f64,
+}
+
+/// The per-image worst case of `results` (evaluations of one model on the
+/// first test images, e.g. every attack of a table row): an image counts as
+/// robust only if it survives every one of them. `None` when there is no
+/// result, or one lacks per-image counts (cached before they were recorded).
+pub fn worst_case(results: &[&EvalResult]) -> Option<WorstCase> {
+    let counts: Vec<(&[u16], usize)> = results
+        .iter()
+        .map(|r| r.correct_passes.as_deref().map(|c| (c, r.passes())))
+        .collect::<Option<_>>()?;
+    let images = counts.iter().map(|(c, _)| c.len()).min()?;
+    if images == 0 {
+        return None;
+    }
+    let (mut robust, mut mean) = (0usize, 0f64);
+    for i in 0..images {
+        robust += usize::from(counts.iter().all(|(c, r)| 2 * c[i] as usize > *r));
+        mean += counts
+            .iter()
+            .map(|(c, r)| c[i] as f64 / *r as f64)
+            .fold(1.0, f64::min);
+    }
+    Some(WorstCase {
+        images,
+        robust: robust as f64 / images as f64,
+        mean_over_passes: mean / images as f64,
+    })
 }
 
 /// Attacks `images` / u32 `labels` of `victim` with `attack` and measures
@@ -176,20 +229,26 @@ fn run(
     )?;
     let truth: Vec<u32> = labels.to_vec1()?;
     let n = truth.len();
+    // The same passes as `RepeatedAccuracy::measure`, kept per image.
+    let passes: Vec<Vec<u32>> = if config.repeats > 1 {
+        (0..config.repeats)
+            .map(|_| predict_dataset(victim, &out.adversarial, config.batch_size, rng))
+            .collect::<std::result::Result<_, _>>()?
+    } else {
+        vec![out.predictions.clone()]
+    };
     let repeated = if config.repeats > 1 {
-        Some(RepeatedAccuracy::measure(
-            victim,
-            &out.adversarial,
-            labels,
-            Passes {
-                repeats: config.repeats,
-                batch_size: config.batch_size,
-            },
-            rng,
+        Some(RepeatedAccuracy::from_predictions(
+            &passes,
+            &truth,
+            victim.num_classes(),
         )?)
     } else {
         None
     };
+    let correct_passes: Vec<u16> = (0..n)
+        .map(|i| passes.iter().filter(|p| p[i] == truth[i]).count() as u16)
+        .collect();
     let confidence = match config.confidence_bins {
         Some(bins) => {
             let p =
@@ -213,5 +272,6 @@ fn run(
             mean_forward_passes: out.forward_passes.iter().sum::<usize>() as f64 / n.max(1) as f64,
         }),
         confidence,
+        correct_passes: Some(correct_passes),
     })
 }

@@ -81,14 +81,15 @@ mod tsne_job;
 
 pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
 pub use attack_spec::{
-    AttackSpec, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP, THESIS_ITERATIVE_STEPS,
-    default_iterative_step, default_pgd_step,
+    AttackSpec, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP,
+    THESIS_ITERATIVE_STEPS, default_iterative_step, default_pgd_step,
 };
 pub use cached_result::{CACHE_KEY_FIELD, check_cached_result};
 pub use clean_check::{CleanCheck, CleanConfig, clean_check};
 pub use error::{EvalError, Result};
 pub use evaluate::{
-    AttackCost, EvalConfig, EvalResult, evaluate, evaluate_model, evaluate_with_progress,
+    AttackCost, EvalConfig, EvalResult, WorstCase, evaluate, evaluate_model,
+    evaluate_with_progress, worst_case,
 };
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
 pub use experiment::{

@@ -372,7 +372,7 @@ impl Profile {
                     .map_or("all the".into(), |n| format!("the first {n}"))
             ),
             format!(
-                "protocol: FGSM variants and masking checks on {} test images; PGD {} steps with EOT {} on stochastic models and Square {} queries on {} images (ε 0.3)",
+                "protocol: FGSM variants and masking checks on {} test images; PGD, APGD-CE and APGD-DLR {} steps with EOT {} on stochastic models and Square {} queries on {} images (ε 0.3), and the per-image worst case",
                 self.protocol_test,
                 self.protocol_pgd_steps,
                 self.protocol_eot,

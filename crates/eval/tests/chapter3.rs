@@ -54,6 +54,7 @@ impl Fake {
                 )
                 .expect("histogram")
             }),
+            correct_passes: None,
         })
     }
 

@@ -42,6 +42,7 @@ impl Fake {
                 mean_forward_passes: 2.0,
             }),
             confidence: None,
+            correct_passes: None,
         })
     }
 

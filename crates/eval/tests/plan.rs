@@ -225,3 +225,74 @@ fn the_thesis_budget_profile_trains_as_the_thesis_once() {
         key_hash(&TrainJob::new("sgbn", 0, &full, &data).expect("job")).expect("b")
     );
 }
+
+/// The vendored MNIST's checksums, in the order the CLI passes them.
+fn vendored_mnist() -> Vec<String> {
+    [
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The cache keys of the thesis-budget `protocol` study as its run of
+/// 2026-11-30 wrote them (docs/campaign.md): a change that alters any of
+/// them invalidates that campaign's cache, and must bump RESULTS_VERSION on
+/// purpose instead. One unit of each kind.
+#[test]
+fn the_thesis_budget_campaign_keys_do_not_move() {
+    let profile = Profile::named("thesis-budget").expect("profile");
+    let data = vendored_mnist();
+    let ctx = PlanContext {
+        profile: &profile,
+        data: &data,
+        cifar: None,
+    };
+    let plan = Plan::build(
+        &experiments::select(&["protocol".to_string()], false).expect("ids"),
+        &ctx,
+    )
+    .expect("plan");
+    let train = |m: &str| {
+        let job = plan.trains.iter().find(|t| t.model == m).expect("trained");
+        key_hash(job).expect("hash")
+    };
+    assert_eq!(train("sgbn-authors"), "497c91cb615a4511");
+    assert_eq!(train("sgbn"), "f80f2493ead614f4");
+    assert_eq!(train("cnn-bin-authors"), "5718f9a5b6f83e81");
+    assert_eq!(train("cnn"), "ab7455f1b377af16");
+    let evals: HashSet<String> = plan
+        .evals
+        .iter()
+        .map(|e| key_hash(e).expect("hash"))
+        .collect();
+    // CNN, run 0: FGSM at ε 0 (the clean pass), FGSM ε 0.1 with CleverHans v1
+    // labels and with true labels, PGD at ε 0.3.
+    for key in [
+        "204c1824d9e2c567",
+        "9a9f3781a96a6b00",
+        "6a921a1ce65bc9dc",
+        "c721abd268a86134",
+    ] {
+        assert!(
+            evals.contains(key),
+            "evaluation {key} is gone from the plan"
+        );
+    }
+    let transfers: HashSet<String> = plan
+        .transfers
+        .iter()
+        .map(|t| key_hash(t).expect("hash"))
+        .collect();
+    let maskings: HashSet<String> = plan
+        .maskings
+        .iter()
+        .map(|t| key_hash(t).expect("hash"))
+        .collect();
+    assert!(transfers.contains("80365335fa672c6a"), "transfer set gone");
+    assert_eq!((transfers.len(), maskings.len()), (8, 8));
+    assert!(maskings.contains("483392c9cd596068"), "masking check gone");
+}

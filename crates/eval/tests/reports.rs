@@ -28,6 +28,7 @@ impl<F: Fn(&EvalJob) -> Option<f64>> Fake<F> {
             seconds: 0.0,
             cost: None,
             confidence: None,
+            correct_passes: None,
         })
     }
 

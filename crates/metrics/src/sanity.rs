@@ -29,6 +29,13 @@ pub struct SanityFlags {
     /// saturated, the larger of the two (raised at [`SATURATED_SHARE`]).
     #[serde(default)]
     pub gate_saturated: Option<f64>,
+    /// APGD-DLR left lower accuracy than APGD-CE at the same ε by more than
+    /// two standard errors: the cross-entropy's gradient vanishes on a
+    /// saturated softmax, where the DLR loss, invariant to the logits'
+    /// scale, does not (AutoAttack's check; Croce & Hein 2020, §4).
+    /// Absent where the two were not both run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dlr_beats_ce: Option<bool>,
 }
 
 /// The share of saturated units at which a flag is raised: at least half of
@@ -62,6 +69,8 @@ pub struct SanityEvidence {
     pub gradient_free_attack: Option<AttackAccuracy>,
     /// Saturation of the binary dense unit and the gates.
     pub saturation: Option<SaturationStats>,
+    /// APGD-CE and APGD-DLR at the same ε, when both ran.
+    pub apgd_ce_and_dlr: Option<(AttackAccuracy, AttackAccuracy)>,
 }
 
 impl SanityEvidence {
@@ -87,6 +96,12 @@ impl SanityEvidence {
         self.gradient_free_attack = gradient_free_attack;
         self
     }
+
+    /// The same evidence with APGD-CE's and APGD-DLR's accuracy at one ε.
+    pub fn with_apgd(mut self, ce: AttackAccuracy, dlr: AttackAccuracy) -> Self {
+        self.apgd_ce_and_dlr = Some((ce, dlr));
+        self
+    }
 }
 
 impl SanityFlags {
@@ -110,6 +125,9 @@ impl SanityFlags {
                     (a, b) => a.or(b),
                 }
             }),
+            dlr_beats_ce: evidence
+                .apgd_ce_and_dlr
+                .map(|(ce, dlr)| significantly_lower(dlr, ce)),
         }
     }
 
@@ -174,6 +192,13 @@ impl SanityFlags {
         if self.gradient_free_beats_gradient == Some(true) {
             w.push(
                 "a gradient-free attack beats the gradient attacks: likely gradient masking".into(),
+            );
+        }
+        if self.dlr_beats_ce == Some(true) {
+            w.push(
+                "APGD-DLR beats APGD-CE: the cross-entropy's gradients vanish (saturated softmax); \
+                 trust the DLR number, and suspect gradient masking"
+                    .into(),
             );
         }
         w

@@ -351,3 +351,24 @@ fn saturation_is_measured_where_the_units_are_and_flagged_past_half() {
         calm.model_labels()
     );
 }
+
+#[test]
+fn apgd_dlr_far_below_apgd_ce_raises_the_vanishing_cross_entropy_flag() {
+    let at = |accuracy: f64| AttackAccuracy { accuracy, n: 500 };
+    // 2 standard errors of the difference at n 500 and p ≈ 0.5: 6.3 points.
+    let masked = SanityFlags::check(&SanityEvidence::default().with_apgd(at(0.60), at(0.50)));
+    assert_eq!(masked.dlr_beats_ce, Some(true));
+    assert!(
+        masked
+            .warnings()
+            .iter()
+            .any(|w| w.contains("APGD-DLR beats APGD-CE"))
+    );
+    let close = SanityFlags::check(&SanityEvidence::default().with_apgd(at(0.52), at(0.50)));
+    assert_eq!(close.dlr_beats_ce, Some(false));
+    assert!(!close.any());
+    assert_eq!(
+        SanityFlags::check(&SanityEvidence::default()).dlr_beats_ce,
+        None
+    );
+}

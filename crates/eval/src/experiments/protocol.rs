@@ -18,6 +18,7 @@
 
 use std::fmt::Write;
 
+use sgbn_attacks::ApgdLoss;
 use sgbn_metrics::{AttackAccuracy, significantly_lower};
 use sgbn_models::{Bpda, DenseUnit, GateBpda, GateOutput, ModelSpec};
 
@@ -25,7 +26,7 @@ use super::fgsm_curve::{TABLE_4_11, ThesisTable};
 use crate::{
     AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, Figure, GradientOptions, Jobs,
     MaskingJob, PlanContext, RESULTS_VERSION, ReportContext, Result, Section, TrainJob,
-    TransferJob, available, eps_eq, fmt_summary, summary, verdict,
+    TransferJob, available, eps_eq, fmt_summary, summary, verdict, worst_case,
 };
 
 /// The experiment.
@@ -223,10 +224,48 @@ impl Protocol {
                 eps: STRONG_EPS,
                 queries: p.protocol_square_queries,
                 eot: 1,
+                confirm: sgbn_attacks::SQUARE_CONFIRM_DRAWS,
             },
             p.protocol_strong_test,
             p.repeats,
         )
+    }
+
+    /// APGD (Croce & Hein 2020) on `loss` at ε 0.3, with PGD-EOT's steps and
+    /// EOT draws.
+    fn apgd_job(&self, ctx: &PlanContext<'_>, job: &TrainJob, loss: ApgdLoss) -> EvalJob {
+        let p = ctx.profile;
+        EvalJob::new(
+            job,
+            AttackSpec::Apgd {
+                eps: STRONG_EPS,
+                loss,
+                steps: p.protocol_pgd_steps,
+                restarts: 1,
+                targets: 0,
+                eot: if job.spec.is_stochastic() {
+                    p.protocol_eot
+                } else {
+                    1
+                },
+                autoattack_rule: false,
+            },
+            p.protocol_strong_test,
+            p.repeats,
+        )
+    }
+
+    /// Every evaluation of `job` at ε 0.3 that judges its own images: the
+    /// FGSM variants that apply, PGD-EOT, Square and APGD.
+    fn strong_jobs(&self, ctx: &PlanContext<'_>, job: &TrainJob) -> Vec<EvalJob> {
+        let mut v: Vec<EvalJob> = Variant::ALL
+            .iter()
+            .filter_map(|&var| self.fgsm_job(ctx, job, STRONG_EPS, var))
+            .collect();
+        v.push(self.pgd_job(ctx, job));
+        v.push(self.square_job(ctx, job));
+        v.extend(APGD_LOSSES.map(|(_, _, l)| self.apgd_job(ctx, job, l)));
+        v
     }
 
     fn clean_job(&self, ctx: &PlanContext<'_>, job: &TrainJob) -> EvalJob {
@@ -271,6 +310,12 @@ impl Protocol {
     }
 }
 
+/// The APGD rows: key, label, loss.
+const APGD_LOSSES: [(&str, &str, ApgdLoss); 2] = [
+    ("apgd-ce", "APGD-CE", ApgdLoss::Ce),
+    ("apgd-dlr", "APGD-DLR", ApgdLoss::Dlr),
+];
+
 /// Accuracies (%) of one evaluation over the runs that finished.
 fn values(ctx: &ReportContext<'_>, jobs: &[EvalJob]) -> Vec<f64> {
     jobs.iter()
@@ -297,6 +342,9 @@ impl Experiment for Protocol {
                 }
                 jobs.evals.push(self.pgd_job(ctx, &job));
                 jobs.evals.push(self.square_job(ctx, &job));
+                for (_, _, loss) in APGD_LOSSES {
+                    jobs.evals.push(self.apgd_job(ctx, &job, loss));
+                }
                 jobs.transfers.extend(self.transfer_job(ctx, m, run)?);
                 jobs.maskings.push(self.masking_job(ctx, &job));
                 jobs.trains.push(job);
@@ -314,7 +362,7 @@ impl Experiment for Protocol {
         let md = &mut s.markdown;
         let _ = writeln!(
             md,
-            "Accuracy (%) over {} passes per image, mean over runs 0..{} (n in parentheses). FGSM variants on the first {} test images; PGD ({} steps, EOT {} on stochastic models) and Square ({} queries) at ε {STRONG_EPS} on the first {}; transfer: FGSM ε {STRONG_EPS} (true labels) crafted on the other configuration's model. \"Thesis\" is Table 4.11's number for the thesis-text model of the row (the thesis trained its models with the authors' code). A variant left out does not apply to the model (no binary unit, no gates) or would repeat another (BPDA of σ and sampling on ST gates: the hard STE already passes the gradient straight through).\n",
+            "Accuracy (%) over {} passes per image, mean over runs 0..{} (n in parentheses). FGSM variants on the first {} test images; PGD, APGD-CE and APGD-DLR ({} steps, EOT {} on stochastic models) and Square ({} queries, a success on a stochastic model confirmed by a majority of 10 fresh passes) at ε {STRONG_EPS} on the first {}; transfer: FGSM ε {STRONG_EPS} (true labels) crafted on the other configuration's model. \"Thesis\" is Table 4.11's number for the thesis-text model of the row (the thesis trained its models with the authors' code). A variant left out does not apply to the model (no binary unit, no gates) or would repeat another (BPDA of σ and sampling on ST gates: the hard STE already passes the gradient straight through).\n",
             p.repeats,
             runs.saturating_sub(1),
             p.protocol_test,
@@ -333,7 +381,14 @@ impl Experiment for Protocol {
         let cols: Vec<String> = ["thesis"]
             .into_iter()
             .chain(Variant::ALL.iter().map(|v| v.key()))
-            .chain(["pgd-eot", "square", "transfer"])
+            .chain([
+                "pgd-eot",
+                "square",
+                "apgd-ce",
+                "apgd-dlr",
+                "transfer",
+                "worst case",
+            ])
             .map(String::from)
             .collect();
         let mut cells = Vec::new();
@@ -394,6 +449,8 @@ impl Experiment for Protocol {
                 row.push(mean_03.get(v.key()).copied());
                 json.insert(v.key().into(), serde_json::Value::Array(per_eps));
             }
+            let apgd_job = |loss: ApgdLoss| move |j: &TrainJob| Some(self.apgd_job(&plan, j, loss));
+            let (apgd_ce, apgd_dlr) = (apgd_job(ApgdLoss::Ce), apgd_job(ApgdLoss::Dlr));
             for (key, label, job) in [
                 (
                     "pgd-eot",
@@ -404,6 +461,8 @@ impl Experiment for Protocol {
                 ("square", "Square", &|j: &TrainJob| {
                     Some(self.square_job(&plan, j))
                 }),
+                (APGD_LOSSES[0].0, APGD_LOSSES[0].1, &apgd_ce),
+                (APGD_LOSSES[1].0, APGD_LOSSES[1].1, &apgd_dlr),
             ] {
                 let vals = values(ctx, &jobs_of(job)?);
                 let sm = summary(&vals);
@@ -435,6 +494,40 @@ impl Experiment for Protocol {
             );
             row.push(tr.map(|x| x.mean));
             json.insert("transfer".into(), serde_json::json!(transfer));
+            // The per-image worst case at ε 0.3 over every evaluation of the
+            // row (transfer aside: it is not judged per image), per run.
+            let mut worst = Vec::new();
+            for run in 0..runs {
+                let results: Option<Vec<_>> = self
+                    .strong_jobs(&plan, &plan.train_job(m, run)?)
+                    .iter()
+                    .map(|j| ctx.results.eval(j))
+                    .collect();
+                if let Some(w) = results.and_then(|r| worst_case(&r.iter().collect::<Vec<_>>())) {
+                    worst.push(w);
+                }
+            }
+            let robust = summary(&worst.iter().map(|w| 100.0 * w.robust).collect::<Vec<_>>());
+            let mean_passes = summary(
+                &worst
+                    .iter()
+                    .map(|w| 100.0 * w.mean_over_passes)
+                    .collect::<Vec<_>>(),
+            );
+            let _ = writeln!(
+                md,
+                "| {m} | **strongest attack, per image** (survives every row above at ε {STRONG_EPS} by a majority of its passes; mean over passes in parentheses; first {} images) | | | | {} |",
+                worst.first().map_or(p.protocol_strong_test, |w| w.images),
+                match (robust, mean_passes) {
+                    (Some(r), Some(mp)) => format!("**{}** ({:.1})", fmt_summary(&r), mp.mean),
+                    _ => "–".into(),
+                }
+            );
+            row.push(robust.map(|x| x.mean));
+            if let Some(x) = robust {
+                mean_03.insert("per-image worst case", x.mean);
+            }
+            json.insert("worst_case".into(), serde_json::json!(worst));
             if table.rows.iter().any(|r| r.model == thesis_row(m)) {
                 let show = |e: f64| {
                     thesis_at(e).map_or("–".to_string(), |t| format!("{:.1} ± {:.1}", t.0, t.1))
