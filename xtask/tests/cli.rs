@@ -551,3 +551,37 @@ fn export_import_and_bench_refuse_bad_input_before_writing() {
     assert!(imported.join("checkpoint.safetensors").is_file());
     assert!(out.join("reference.safetensors").is_file());
 }
+
+#[test]
+fn list_names_every_experiment_grouped_by_how_it_runs() {
+    let out = run(&["reproduce", "--list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    for header in [
+        "the default set",
+        "outside the default set",
+        "chapter 3 and Appendix A",
+        "CIFAR-10",
+    ] {
+        assert!(t.contains(header), "no group {header:?} in:\n{t}");
+    }
+    for id in [
+        "fig4.3 ",
+        "protocol ",
+        "table4.11-more ",
+        "fig3.2 ",
+        "figA.6 ",
+        "fig4.5 ",
+        "adaptive-cifar10 ",
+    ] {
+        assert!(t.contains(id), "{id} is not listed:\n{t}");
+    }
+    // Chapter 3 comes under its own header, after the default set.
+    let (default_at, ch3_at) = (
+        t.find("the default set").expect("default"),
+        t.find("fig3.2 ").expect("ch3"),
+    );
+    assert!(
+        t.find("chapter 3 and Appendix A").expect("ch3 header") < ch3_at && default_at < ch3_at
+    );
+}

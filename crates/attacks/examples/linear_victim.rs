@@ -38,11 +38,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let fgsm = GradientAttack::fgsm(eps)?;
         let out = attack_dataset(&fgsm, &victim, &x, &y, 50, &mut seeded_rng(1))?;
         let kept = out.correct(&y.to_vec1::<u32>()?);
-        // A noisy copy: EOT averages the noise away.
+        // A noisy copy, declared stochastic: EOT averages the noise away.
+        // (`?` on sgbn's errors works inside `candle_core::Result` code.)
         let noisy = victim_fn(2, |x: &Tensor, rng: &mut SeededRng| {
-            let noise = (uniform_like(x, rng).map_err(candle_core::Error::wrap)? - 0.5)?;
+            let noise = (uniform_like(x, rng)? - 0.5)?;
             logits(&(x + (noise * 0.02)?)?)
-        });
+        })
+        .stochastic();
         let pgd = GradientAttack::pgd(eps, eps / 4.0, 20)?.with_eot(8)?;
         let pgd_kept = attack_dataset(&pgd, &noisy, &x, &y, 50, &mut seeded_rng(2))?
             .correct(&y.to_vec1::<u32>()?);

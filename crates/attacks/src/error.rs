@@ -29,3 +29,15 @@ pub enum AttackError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, AttackError>;
+
+/// So that an sgbn attack can be called with `?` inside code that returns
+/// `candle_core::Result` (a `Module::forward` of your own, say): a
+/// candle error inside comes back as itself, anything else wrapped.
+impl From<AttackError> for candle_core::Error {
+    fn from(e: AttackError) -> Self {
+        match e {
+            AttackError::Candle(inner) => inner,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}

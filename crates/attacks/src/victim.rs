@@ -150,18 +150,33 @@ impl Victim for EvalClassifier<'_> {
 pub struct VictimFn<F> {
     classes: usize,
     logits: F,
+    stochastic: bool,
+}
+
+impl<F> VictimFn<F> {
+    /// The same victim, declared stochastic ([`Victim::is_stochastic`]):
+    /// say so when its logits draw from the generator (dropout, sampled
+    /// gates), so that attacks which read it (Square confirms its successes
+    /// by fresh passes) treat it as the evaluation does. A `victim_fn` is
+    /// deterministic unless declared.
+    pub fn stochastic(mut self) -> Self {
+        self.stochastic = true;
+        self
+    }
 }
 
 impl<F> std::fmt::Debug for VictimFn<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("VictimFn")
             .field("classes", &self.classes)
+            .field("stochastic", &self.stochastic)
             .finish_non_exhaustive()
     }
 }
 
 /// A victim of `num_classes` classes whose logits are
-/// `logits(x, rng)`. The closure may return any error that converts into
+/// `logits(x, rng)`; add [`.stochastic()`](VictimFn::stochastic) when they
+/// draw from `rng`. The closure may return any error that converts into
 /// `Box<dyn Error + Send + Sync>` (candle's, sgbn-layers', your own); it
 /// reaches the caller as [`crate::AttackError::Other`].
 ///
@@ -190,6 +205,7 @@ where
     VictimFn {
         classes: num_classes,
         logits,
+        stochastic: false,
     }
 }
 
@@ -204,5 +220,9 @@ where
 
     fn num_classes(&self) -> usize {
         self.classes
+    }
+
+    fn is_stochastic(&self) -> bool {
+        self.stochastic
     }
 }

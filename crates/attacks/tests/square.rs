@@ -215,3 +215,48 @@ fn on_a_stochastic_victim_one_lucky_draw_no_longer_ends_the_search() {
         "the confirming passes are counted: {passes}"
     );
 }
+
+#[test]
+fn a_victim_fn_declared_stochastic_gets_its_successes_confirmed() {
+    use rand::Rng;
+    let (x, _) = images(20, 1, 6, 6, 4, 52);
+    let y = candle_core::Tensor::zeros(20, candle_core::DType::U32, x.device()).expect("y");
+    // LuckyDraws as a closure: right on 9 draws of 10 whatever the image.
+    let lucky = |x: &candle_core::Tensor,
+                 rng: &mut SeededRng|
+     -> candle_core::Result<candle_core::Tensor> {
+        let b = x.dim(0)?;
+        let rows: Vec<f32> = (0..b)
+            .flat_map(|_| {
+                if rng.random::<f32>() < 0.1 {
+                    [0.0, 1.0, 0.0, 0.0]
+                } else {
+                    [1.0, 0.0, 0.0, 0.0]
+                }
+            })
+            .collect();
+        candle_core::Tensor::from_vec(rows, (b, 4), x.device())
+    };
+    let whole_budget = |victim: &dyn Victim| {
+        let out = SquareAttack::new(SquareAttackConfig {
+            queries: 50,
+            ..SquareAttackConfig::new(0.1)
+        })
+        .expect("square")
+        .run(
+            victim,
+            &Batch::new(&x, &y).expect("batch"),
+            &mut SeededRng::seed_from_u64(9),
+        )
+        .expect("square");
+        out.best_objective.iter().filter(|h| h.len() == 50).count()
+    };
+    let undeclared = sgbn_attacks::victim_fn(4, lucky);
+    assert!(!undeclared.is_stochastic());
+    let declared = sgbn_attacks::victim_fn(4, lucky).stochastic();
+    assert!(declared.is_stochastic());
+    // The bounds of the test above: P(≥ 3 of 20 go the whole way
+    // unconfirmed) and P(≥ 2 of 20 stop when confirmed) are below 1e-4.
+    assert!(whole_budget(&undeclared) <= 2);
+    assert!(whole_budget(&declared) >= 19);
+}

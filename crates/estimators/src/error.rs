@@ -50,3 +50,15 @@ pub enum EstimatorError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, EstimatorError>;
+
+/// So that an sgbn estimator can be called with `?` inside code that returns
+/// `candle_core::Result` (a `Module::forward` of your own, say): a
+/// candle error inside comes back as itself, anything else wrapped.
+impl From<EstimatorError> for candle_core::Error {
+    fn from(e: EstimatorError) -> Self {
+        match e {
+            EstimatorError::Candle(inner) => inner,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}

@@ -31,3 +31,15 @@ pub enum LayerError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, LayerError>;
+
+/// So that an sgbn layer can be called with `?` inside code that returns
+/// `candle_core::Result` (a `Module::forward` of your own, say): a
+/// candle error inside comes back as itself, anything else wrapped.
+impl From<LayerError> for candle_core::Error {
+    fn from(e: LayerError) -> Self {
+        match e {
+            LayerError::Candle(inner) => inner,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}

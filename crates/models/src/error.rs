@@ -80,3 +80,15 @@ pub enum ModelError {
 
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, ModelError>;
+
+/// So that an sgbn model can be called with `?` inside code that returns
+/// `candle_core::Result` (a `Module::forward` of your own, say): a
+/// candle error inside comes back as itself, anything else wrapped.
+impl From<ModelError> for candle_core::Error {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::Candle(inner) => inner,
+            other => candle_core::Error::wrap(other),
+        }
+    }
+}

@@ -611,7 +611,44 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         println!("{line}");
     }
     if args.list {
-        for e in &experiments {
+        // Without --only, every experiment, grouped by how to run it.
+        let listed: Vec<&'static dyn sgbn_eval::Experiment> = if args.selection.only.is_empty() {
+            sgbn_eval::experiments::all()
+        } else {
+            experiments.clone()
+        };
+        let group = |e: &dyn sgbn_eval::Experiment| -> &'static str {
+            if sgbn_eval::experiments::in_group("ch3", e.id()) {
+                "chapter 3 and Appendix A (`--only ch3`)"
+            } else if e.info().on_cifar10() {
+                "CIFAR-10 (`--only ID`; the official files or the lossy stand-in)"
+            } else if e.in_default_set() {
+                "the default set (`cargo xtask reproduce`)"
+            } else {
+                "outside the default set (`--only ID`, or `--profile full`)"
+            }
+        };
+        let mut last = "";
+        let mut sorted = listed.clone();
+        sorted.sort_by_key(|e| {
+            let g = group(*e);
+            (
+                [
+                    "the default set (`cargo xtask reproduce`)",
+                    "outside the default set (`--only ID`, or `--profile full`)",
+                    "chapter 3 and Appendix A (`--only ch3`)",
+                ]
+                .iter()
+                .position(|x| *x == g)
+                .unwrap_or(3),
+                listed.iter().position(|x| x.id() == e.id()),
+            )
+        });
+        for e in &sorted {
+            if args.selection.only.is_empty() && group(*e) != last {
+                last = group(*e);
+                println!("\n{last}:");
+            }
             let missing: Vec<&str> = e
                 .models()
                 .iter()
