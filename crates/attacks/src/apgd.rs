@@ -429,14 +429,7 @@ impl Attack for Apgd {
         let b = labels.len();
         let x0 = batch.images.detach();
         if b == 0 || c.eps == 0.0 {
-            let (predictions, success) = judge(victim, &x0, &labels, None, rng)?;
-            return Ok(Perturbed {
-                adversarial: x0,
-                targets: None,
-                predictions,
-                success,
-                forward_passes: vec![0; b],
-            });
+            return Perturbed::unchanged(victim, x0, &labels, None, rng);
         }
         let classes = victim.num_classes();
         let needed = match c.loss {

@@ -139,6 +139,27 @@ impl Perturbed {
     }
 }
 
+impl Perturbed {
+    /// The input returned as it is (ε 0, or nothing to attack), judged by
+    /// one pass, with no forward pass spent on the attack.
+    pub(crate) fn unchanged(
+        victim: &dyn Victim,
+        x: Tensor,
+        labels: &[u32],
+        targets: Option<Vec<u32>>,
+        rng: &mut SeededRng,
+    ) -> Result<Self> {
+        let (predictions, success) = judge(victim, &x, labels, targets.as_deref(), rng)?;
+        Ok(Self {
+            adversarial: x,
+            targets,
+            predictions,
+            success,
+            forward_passes: vec![0; labels.len()],
+        })
+    }
+}
+
 /// Predictions of `victim` on `x` (one pass) and per-example success.
 pub(crate) fn judge(
     victim: &dyn Victim,

@@ -152,15 +152,8 @@ impl SquareAttack {
         let x0 = batch.images.detach();
         let targets = c.goal.targets(victim, batch, c.seed, rng)?;
         if b == 0 || c.eps == 0.0 {
-            let (predictions, success) = judge(victim, &x0, &labels, targets.as_deref(), rng)?;
             return Ok(SquareOutcome {
-                perturbed: Perturbed {
-                    adversarial: x0,
-                    targets,
-                    predictions,
-                    success,
-                    forward_passes: vec![0; b],
-                },
+                perturbed: Perturbed::unchanged(victim, x0, &labels, targets, rng)?,
                 best_objective: vec![Vec::new(); b],
             });
         }
