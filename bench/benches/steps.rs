@@ -12,22 +12,54 @@ use sgbn_bench::{
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Paired rounds per workload (see `sgbn_bench::paired_rounds`), and the
-/// time the workload runs in each.
-const PAIRED_ROUNDS: usize = 7;
-const PAIRED_MIN_WORKLOAD: Duration = Duration::from_millis(400);
+/// How long each measurement runs: the full budget, or with
+/// `SGBN_BENCH_QUICK=1` (`cargo xtask bench --quick`, run by CI) a short
+/// one that checks the whole bench end to end; its numbers are not for
+/// reporting.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// criterion's measurement time of a workload.
+    workload: Duration,
+    /// criterion's measurement time of a reference matmul.
+    reference: Duration,
+    /// Paired rounds per workload (see `sgbn_bench::paired_rounds`).
+    rounds: usize,
+    /// The time the workload runs in each paired round.
+    min_workload: Duration,
+}
+
+impl Budget {
+    fn from_env() -> Self {
+        if std::env::var_os("SGBN_BENCH_QUICK").is_some_and(|v| v == "1") {
+            Self {
+                workload: Duration::from_millis(300),
+                reference: Duration::from_millis(200),
+                rounds: 2,
+                min_workload: Duration::from_millis(20),
+            }
+        } else {
+            Self {
+                workload: Duration::from_secs(8),
+                reference: Duration::from_secs(3),
+                rounds: 7,
+                min_workload: Duration::from_millis(400),
+            }
+        }
+    }
+}
 
 /// Runs workload `group/id` under criterion, then in paired rounds with the
 /// matmul; the rounds are kept in `paired` under `"group/id"`.
 fn run(
     c: &mut Criterion,
+    budget: Budget,
     paired: &mut Vec<(String, Vec<PairedRound>)>,
     group: &str,
     id: &str,
     make: impl FnOnce() -> Result<Iteration, sgbn_bench::Error>,
 ) {
     sgbn_bench::keep_freed_memory();
-    let mut f = run_for(c, group, id, Duration::from_secs(8), make);
+    let mut f = run_for(c, group, id, budget.workload, make);
     let mut reference = match matmul(2048) {
         Ok(m) => m,
         Err(e) => panic!("setting up the matmul: {e}"),
@@ -35,8 +67,8 @@ fn run(
     let rounds = paired_rounds(
         &mut f,
         &mut reference,
-        PAIRED_ROUNDS,
-        PAIRED_MIN_WORKLOAD,
+        budget.rounds,
+        budget.min_workload,
         |f| sgbn_layers::on_worker_thread(f),
     );
     match rounds {
@@ -58,7 +90,7 @@ fn run_for(
     };
     let mut g = c.benchmark_group(group);
     g.sample_size(10)
-        .warm_up_time(Duration::from_secs(2).min(measurement))
+        .warm_up_time(Duration::from_secs(2).min(measurement / 2))
         .measurement_time(measurement);
     // Each iteration on a rayon worker, as `cargo xtask` runs its commands
     // (`sgbn_layers::on_worker_thread`); the hand-off to the worker is
@@ -78,43 +110,41 @@ fn run_for(
 /// speed drifts (up to 1.6× within one run), so `cargo xtask bench` divides
 /// each workload's rate by the matmul rates measured just before and after
 /// it (`matmul/2048_{i}` and `matmul/2048_{i+1}`).
-fn reference(c: &mut Criterion, i: usize) {
-    let _ = run_for(
-        c,
-        "matmul",
-        &format!("2048_{i}"),
-        Duration::from_secs(3),
-        || matmul(2048),
-    );
+fn reference(c: &mut Criterion, budget: Budget, i: usize) {
+    let _ = run_for(c, "matmul", &format!("2048_{i}"), budget.reference, || {
+        matmul(2048)
+    });
 }
 
-fn benches(c: &mut Criterion) -> Vec<(String, Vec<PairedRound>)> {
+fn benches(c: &mut Criterion, budget: Budget) -> Vec<(String, Vec<PairedRound>)> {
     let mut paired = Vec::new();
     let mut i = 0;
     let mut next = |c: &mut Criterion| {
-        reference(c, i);
+        reference(c, budget, i);
         i += 1;
     };
     for model in ["cnn", "cnn-bin", "sgbn"] {
         next(c);
-        run(c, &mut paired, "train_step_b50", model, || {
+        run(c, budget, &mut paired, "train_step_b50", model, || {
             train_step(model, 50)
         });
     }
     for model in ["cnn", "cnn-bin", "sgbn"] {
         next(c);
-        run(c, &mut paired, "fgsm_b500", model, || fgsm(model, 500));
+        run(c, budget, &mut paired, "fgsm_b500", model, || {
+            fgsm(model, 500)
+        });
     }
     next(c);
-    run(c, &mut paired, "kernel", "masked_conv2_b50", || {
+    run(c, budget, &mut paired, "kernel", "masked_conv2_b50", || {
         masked_conv(50)
     });
     next(c);
-    run(c, &mut paired, "kernel", "gate_dense_b50", || {
+    run(c, budget, &mut paired, "kernel", "gate_dense_b50", || {
         gate_dense(50)
     });
     next(c);
-    run(c, &mut paired, "kernel", "adam_26m", || {
+    run(c, budget, &mut paired, "kernel", "adam_26m", || {
         adam_step(26_214_400)
     });
     next(c);
@@ -154,7 +184,7 @@ fn write_paired(paired: &[(String, Vec<PairedRound>)]) -> std::io::Result<()> {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    let paired = benches(&mut c);
+    let paired = benches(&mut c, Budget::from_env());
     c.final_summary();
     if let Err(e) = write_paired(&paired) {
         panic!("writing the paired rounds: {e}");

@@ -4,10 +4,13 @@ The same workloads as sgbn-bench, on the same shapes, built from the same
 ModelSpec by python/sgbn_torch: a training step (train mode, cross-entropy,
 backward, Adam 1e-3) on a batch of 50 MNIST-shaped images, and FGSM (ε 0.1,
 true labels, gradients for the input only, then one judging forward pass, as
-sgbn's `GradientAttack::perturb`) on a batch of 500. Two threads, as sgbn.
+sgbn's `GradientAttack::perturb`) on a batch of 500; and torchattacks' APGD-CE
+(ε 0.3, `steps` steps, one restart, no EOT) on a batch of 500 labelled with the
+model's own clean predictions, as `sgbn_bench::apgd_ce`. Two threads, as sgbn.
 
 Protocol, one JSON object per line on stdin:
-    {"workload": "train_step" | "fgsm", "spec": {...ModelSpec...}, "batch": 50, "iterations": 5}
+    {"workload": "train_step" | "fgsm" | "apgd_ce", "spec": {...ModelSpec...}, "batch": 50,
+     "steps": 100, "iterations": 5}
 answered with one line: {"seconds": [t1, t2, ...]} (after one warm-up
 iteration per new set-up), or {"error": "..."}. The process ends on EOF.
 """
@@ -67,7 +70,25 @@ def fgsm(spec, batch):
     return step
 
 
-WORKLOADS = {"train_step": train_step, "fgsm": fgsm}
+def apgd_ce(spec, batch, steps):
+    import torchattacks
+
+    model = SgbnNet(spec).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    c, h, _ = spec["input"]
+    x, _ = images(batch, c, h)
+    with torch.no_grad():
+        y = model(x).argmax(1)
+    attack = torchattacks.APGD(model, norm="Linf", eps=0.3, steps=steps, n_restarts=1, loss="ce", eot_iter=1, seed=0)
+
+    def step():
+        attack(x, y)
+
+    return step
+
+
+WORKLOADS = {"train_step": train_step, "fgsm": fgsm, "apgd_ce": apgd_ce}
 
 
 def main():
@@ -75,10 +96,13 @@ def main():
     for line in sys.stdin:
         try:
             req = json.loads(line)
-            key = (req["workload"], json.dumps(req["spec"], sort_keys=True), req["batch"])
+            steps = req.get("steps", 0)
+            key = (req["workload"], json.dumps(req["spec"], sort_keys=True), req["batch"], steps)
             if key not in cache:
                 cache.clear()  # one model at a time in memory
-                cache[key] = WORKLOADS[req["workload"]](req["spec"], req["batch"])
+                make = WORKLOADS[req["workload"]]
+                args = (req["spec"], req["batch"]) + ((steps,) if req["workload"] == "apgd_ce" else ())
+                cache[key] = make(*args)
                 cache[key]()  # warm-up
             step = cache[key]
             seconds = []

@@ -6,7 +6,7 @@
 
 use candle_core::{DType, Device, Tensor, Var};
 use rand::{Rng, SeedableRng};
-use sgbn_attacks::{Attack, Batch, EvalClassifier, GradientAttack};
+use sgbn_attacks::{Apgd, ApgdConfig, Attack, Batch, EvalClassifier, GradientAttack, Victim};
 use sgbn_defenses::{Adam, AdamConfig};
 use sgbn_estimators::SeededRng;
 use sgbn_layers::{DenseConfig, MaskedConv2dConfig, SeededVarMap, dense, masked_conv2d};
@@ -92,6 +92,34 @@ pub fn fgsm_with(name: &str, batch: usize, frozen: bool) -> Result<Iteration, Er
 /// [`fgsm_with`] on a frozen victim, as the attacks run.
 pub fn fgsm(name: &str, batch: usize) -> Result<Iteration, Error> {
     fgsm_with(name, batch, true)
+}
+
+/// APGD-CE (ε 0.3, `steps` steps, one restart, no EOT) on `batch` images
+/// against model `name` (frozen, evaluation mode, as `xtask` attacks): one
+/// iteration is one whole attack. The images are labelled with the model's
+/// own clean predictions, so that every image is attacked: APGD (here and
+/// in AutoAttack / torchattacks) attacks only the images classified
+/// correctly, and a model of random weights gets a tenth of random labels
+/// right. The PyTorch side of `bench --against pytorch` does the same.
+pub fn apgd_ce(name: &str, batch: usize, steps: usize) -> Result<Iteration, Error> {
+    let spec = ModelSpec::named(name)?;
+    let model = ConvNet::new_frozen(&spec, &Device::Cpu)?;
+    let (x, _) = images(batch, 5)?;
+    let mut rng = SeededRng::seed_from_u64(6);
+    let y = EvalClassifier::new(&model, 1.0)
+        .logits(&x, &mut rng)?
+        .argmax(1)?
+        .to_dtype(DType::U32)?;
+    let attack = Apgd::new(ApgdConfig {
+        steps,
+        ..ApgdConfig::new(0.3)
+    })?;
+    Ok(Box::new(move || {
+        let victim = EvalClassifier::new(&model, 1.0);
+        let out = attack.perturb(&victim, &Batch::new(&x, &y)?, &mut rng)?;
+        std::hint::black_box(out);
+        Ok(())
+    }))
 }
 
 /// The SGBN's second conv with per-sample masks (B = `batch`, 32 → 64

@@ -98,9 +98,9 @@ pub struct AttackArgs {
     /// is averaged; the majority vote is reported too.
     #[arg(long, default_value_t = 1)]
     repeats: usize,
-    /// Query budget per image of the Square attack.
-    #[arg(long, default_value_t = 1000)]
-    queries: usize,
+    /// Query budget per image of the Square attack (default 1000).
+    #[arg(long)]
+    queries: Option<usize>,
     /// Project BIM / ILL only onto [0, 1], not onto the ε-ball (the literal
     /// eqs. 2.27–2.28).
     #[arg(long)]
@@ -231,7 +231,7 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
         }
         AttackKind::Square => AttackSpec::Square {
             eps,
-            queries: args.queries,
+            queries: args.queries.unwrap_or(DEFAULT_SQUARE_QUERIES),
             eot: args.eot,
             confirm: SQUARE_CONFIRM_DRAWS,
         },
@@ -262,6 +262,68 @@ fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
     }
 }
 
+/// `--queries` when it is not given.
+const DEFAULT_SQUARE_QUERIES: usize = 1000;
+
+/// Refuses option values that mean nothing whatever the attack (`--steps
+/// 0`, `--queries 0`, a step size outside (0, ε]), and warns about an
+/// option given for none of the chosen attacks, which would otherwise be
+/// ignored without a word (docs/robustness.md).
+fn check_options(args: &AttackArgs) -> anyhow::Result<()> {
+    use AttackKind as K;
+    if args.steps == Some(0) {
+        bail!("--steps must be ≥ 1 (got 0)");
+    }
+    if args.queries == Some(0) {
+        bail!("--queries must be ≥ 1 (got 0)");
+    }
+    if args.eot == 0 {
+        bail!("--eot must be ≥ 1 (got 0)");
+    }
+    if let Some(step) = args.step_size {
+        for &eps in &args.eps {
+            anyhow::ensure!(
+                step.is_finite() && step > 0.0 && step <= eps,
+                "--step-size must be in (0, ε] for every --eps (got {step} with --eps {eps})"
+            );
+        }
+    }
+    let uses = |kinds: &[AttackKind]| args.attack.iter().any(|k| kinds.contains(k));
+    let apgd = [K::ApgdCe, K::ApgdDlr, K::ApgdT];
+    let not_for = |option: &str, applies: &str| {
+        tracing::warn!(
+            "{option} is ignored: it applies to {applies}, and none of --attack {} is one",
+            args.attack
+                .iter()
+                .map(|k| format!("{k:?}").to_lowercase())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    };
+    if args.steps.is_some() && !uses(&[K::Bim, K::Ill, K::Pgd, K::ApgdCe, K::ApgdDlr, K::ApgdT]) {
+        not_for("--steps", "bim, ill, pgd and the apgd attacks");
+    }
+    if args.step_size.is_some() && !uses(&[K::Bim, K::Ill, K::Pgd]) {
+        not_for("--step-size", "bim, ill and pgd (APGD adapts its own step)");
+    }
+    if args.queries.is_some() && !uses(&[K::Square]) {
+        not_for(
+            "--queries",
+            "square (autoattack's standard suite runs 5,000)",
+        );
+    }
+    if args.literal && !uses(&[K::Bim, K::Ill]) {
+        not_for("--literal", "bim and ill");
+    }
+    if (args.restarts != 1 || args.apgd_autoattack_rule) && !uses(&apgd) {
+        not_for("--restarts / --apgd-autoattack-rule", "the apgd attacks");
+    }
+    if args.targets != 9 && !uses(&[K::ApgdT]) {
+        not_for("--targets", "apgd-t");
+    }
+    Ok(())
+}
+
 /// A generator for one labelled stage, independent of the order of stages.
 fn stage_rng(seed: u64, label: &str) -> SeededRng {
     let mut rng = SeededRng::seed_from_u64(seed);
@@ -278,6 +340,7 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     if args.repeats == 0 || args.test_size == 0 || args.batch_size == 0 {
         bail!("--repeats, --test-size and --batch-size must be ≥ 1");
     }
+    check_options(args)?;
     // Validate every attack before the expensive work.
     for &kind in &args.attack {
         for &eps in &args.eps {
@@ -293,8 +356,13 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     }
     let device = crate::compute_device()?;
     let ck = Checkpoint::read(&args.checkpoint, &device)?;
+    crate::train::check_eval_memory(
+        &ck.spec,
+        args.batch_size,
+        &format!("--checkpoint {}", args.checkpoint.display()),
+    )?;
     let model = ck.build_frozen(&device)?;
-    let slope = trained_slope(&ck).unwrap_or(1.0);
+    let slope = trained_slope(&ck)?.unwrap_or(1.0);
     let victim = EvalClassifier::new(&model, slope);
     // The output folder is checked before the attacks run, not after.
     let out_dir = args.out.clone().unwrap_or_else(|| {

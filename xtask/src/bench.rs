@@ -42,9 +42,18 @@ pub struct BenchArgs {
     /// python3 with torch); writes bench-pytorch.json with `--out`.
     #[arg(long, value_enum)]
     against: Option<Against>,
+    /// A short run of everything (0.3 s per workload, 2 paired rounds),
+    /// to check the bench end to end (CI runs it); its numbers are not for
+    /// reporting.
+    #[arg(long)]
+    quick: bool,
     /// Interleaved rounds per workload with `--against`.
     #[arg(long, default_value_t = 7)]
     rounds: usize,
+    /// With `--against`: only these workloads (comma-separated, e.g.
+    /// `apgd_ce-sgbn`, `fgsm-cnn`; default all).
+    #[arg(long, value_delimiter = ',')]
+    workload: Vec<String>,
 }
 
 /// What `--against` compares with.
@@ -201,14 +210,23 @@ fn sgbn_peak_rss() -> anyhow::Result<f64> {
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(Against::Pytorch) = args.against {
-        return crate::bench_pytorch::run(&workspace_root(), args.rounds, args.out.as_deref());
+        return crate::bench_pytorch::run(
+            &workspace_root(),
+            args.rounds,
+            &args.workload,
+            args.out.as_deref(),
+        );
     }
     if !args.report_only {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .current_dir(workspace_root())
-            .args(["bench", "-p", "sgbn-bench", "--bench", "steps"])
+            // `--workspace`, not `-p sgbn-bench`: the features are then
+            // those of `cargo test --workspace --release`, whose build of
+            // candle is reused instead of a second one.
+            .args(["bench", "--workspace", "--bench", "steps"])
             .env("SGBN_PAIRED_OUT", paired_path())
+            .env("SGBN_BENCH_QUICK", if args.quick { "1" } else { "0" })
             .status()
             .context("running cargo bench")?;
         if !status.success() {
@@ -303,6 +321,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         shown.join(", "),
         best_rate / 1e9
     );
+    if args.quick {
+        println!("--quick: a short run that checks the bench end to end; not numbers to report");
+    }
     let peak = if args.no_memory {
         None
     } else {
@@ -321,6 +342,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "rows": rows,
             "sgbn_training_peak_rss_bytes": peak,
             "threads": std::thread::available_parallelism().map(|n| n.get()).ok(),
+            "quick": args.quick,
         });
         let path = dir.join("bench.json");
         write_atomic(&path, serde_json::to_string_pretty(&json)?.as_bytes())?;

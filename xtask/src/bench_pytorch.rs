@@ -21,45 +21,46 @@ struct Workload {
     kind: &'static str,
     model: &'static str,
     batch: usize,
+    /// Attack steps (APGD; 0 for the others).
+    steps: usize,
+    /// Fewest iterations per round (an APGD run of 100 steps takes minutes).
+    min_iterations: usize,
 }
 
-const WORKLOADS: [Workload; 7] = [
+const fn step(kind: &'static str, model: &'static str, batch: usize) -> Workload {
     Workload {
-        kind: "train_step",
-        model: "cnn",
-        batch: 50,
-    },
+        kind,
+        model,
+        batch,
+        steps: 0,
+        min_iterations: 3,
+    }
+}
+
+const WORKLOADS: [Workload; 8] = [
+    step("train_step", "cnn", 50),
+    step("train_step", "cnn-bin", 50),
+    step("train_step", "ch3-cnn", 50),
+    step("train_step", "mlp-ste", 50),
+    step("fgsm", "cnn", 500),
+    step("train_step", "sgbn", 50),
+    step("fgsm", "sgbn", 500),
+    // Issue 32: APGD-CE's whole attack against torchattacks' APGD.
     Workload {
-        kind: "train_step",
-        model: "cnn-bin",
-        batch: 50,
-    },
-    Workload {
-        kind: "train_step",
-        model: "ch3-cnn",
-        batch: 50,
-    },
-    Workload {
-        kind: "train_step",
-        model: "mlp-ste",
-        batch: 50,
-    },
-    Workload {
-        kind: "fgsm",
-        model: "cnn",
-        batch: 500,
-    },
-    Workload {
-        kind: "train_step",
-        model: "sgbn",
-        batch: 50,
-    },
-    Workload {
-        kind: "fgsm",
+        kind: "apgd_ce",
         model: "sgbn",
         batch: 500,
+        steps: 100,
+        min_iterations: 1,
     },
 ];
+
+impl Workload {
+    /// The workload's name, as `--workload` selects it.
+    fn name(&self) -> String {
+        format!("{}-{}", self.kind, self.model)
+    }
+}
 
 /// The Python worker, one request per line.
 struct Worker {
@@ -101,6 +102,7 @@ impl Worker {
             "workload": w.kind,
             "spec": serde_json::to_value(ModelSpec::named(w.model)?)?,
             "batch": w.batch,
+            "steps": w.steps,
             "iterations": iterations,
         });
         writeln!(self.stdin, "{request}")?;
@@ -134,18 +136,30 @@ fn median(v: Vec<f64>) -> f64 {
 
 /// Runs the comparison, `rounds` interleaved rounds per workload; prints a
 /// table and writes `bench-pytorch.json` to `out`.
-pub fn run(root: &Path, rounds: usize, out: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(root: &Path, rounds: usize, only: &[String], out: Option<&Path>) -> anyhow::Result<()> {
     // Checked before the worker starts, so that it fails alike with or without torch.
     anyhow::ensure!(rounds >= 1, "--rounds must be ≥ 1 (got 0)");
+    let names: Vec<String> = WORKLOADS.iter().map(Workload::name).collect();
+    for o in only {
+        anyhow::ensure!(
+            names.contains(o),
+            "--workload {o} is not one of {}",
+            names.join(", ")
+        );
+    }
     let mut worker = Worker::start(root)?;
     let mut rows = Vec::new();
     println!(
         "| workload | sgbn ms | PyTorch ms | sgbn / PyTorch (median of {rounds} rounds) | range |"
     );
     println!("|---|---|---|---|---|");
-    for w in &WORKLOADS {
+    for w in WORKLOADS
+        .iter()
+        .filter(|w| only.is_empty() || only.contains(&w.name()))
+    {
         let mut ours = match w.kind {
             "train_step" => sgbn_bench::train_step(w.model, w.batch),
+            "apgd_ce" => sgbn_bench::apgd_ce(w.model, w.batch, w.steps),
             _ => sgbn_bench::fgsm(w.model, w.batch),
         }
         .map_err(|e| anyhow::anyhow!("{} {}: {e}", w.kind, w.model))?;
@@ -153,7 +167,7 @@ pub fn run(root: &Path, rounds: usize, out: Option<&Path>) -> anyhow::Result<()>
         let start = Instant::now();
         ours().map_err(|e| anyhow::anyhow!("{e}"))?;
         let once = start.elapsed().as_secs_f64();
-        let k = ((0.3 / once).ceil() as usize).clamp(3, 50);
+        let k = ((0.3 / once).ceil() as usize).clamp(w.min_iterations, 50);
         worker.time(w, 1)?;
         let (mut ratios, mut ours_ms, mut theirs_ms) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
@@ -174,14 +188,17 @@ pub fn run(root: &Path, rounds: usize, out: Option<&Path>) -> anyhow::Result<()>
             ratios.iter().copied().fold(f64::INFINITY, f64::min),
             ratios.iter().copied().fold(0.0, f64::max),
         );
-        let what = format!("{} {}, batch {}", w.kind, w.model, w.batch);
+        let what = match w.steps {
+            0 => format!("{} {}, batch {}", w.kind, w.model, w.batch),
+            s => format!("{} {}, {s} steps, batch {}", w.kind, w.model, w.batch),
+        };
         println!(
             "| {what} | {:.2} | {:.2} | **{ratio:.2}** | {lo:.2}–{hi:.2} |",
             median(ours_ms.clone()),
             median(theirs_ms.clone())
         );
         rows.push(serde_json::json!({
-            "workload": w.kind, "model": w.model, "batch": w.batch,
+            "workload": w.kind, "model": w.model, "batch": w.batch, "steps": w.steps,
             "iterations_per_round": k, "ratio_median": ratio, "ratios": ratios,
             "sgbn_ms": ours_ms, "pytorch_ms": theirs_ms,
         }));

@@ -63,7 +63,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
     let device = candle_core::Device::Cpu;
     let ck = Checkpoint::read(&args.checkpoint, &device)?;
     let model = ck.build_frozen(&device)?;
-    let slope = trained_slope(&ck).unwrap_or(1.0);
+    let slope = trained_slope(&ck)?.unwrap_or(1.0);
     sgbn_models::check_exportable(model.spec())?;
     let test = if args.reference_images > 0 {
         if model.spec().input != [1, 28, 28] {

@@ -56,3 +56,42 @@ pub fn remove_created(created: &[PathBuf]) {
         let _ = std::fs::remove_dir(dir);
     }
 }
+
+/// Creates the folder `dir` that a command makes inside its `--out`
+/// (`figures/`, `cache/claims/`), refusing a symbolic link at its name:
+/// the tool never makes one there, so a link was planted and would send
+/// the files elsewhere (`--out` itself may be a link; docs/robustness.md).
+pub fn create_own_dir(dir: &Path) -> anyhow::Result<()> {
+    if let Ok(m) = std::fs::symlink_metadata(dir)
+        && m.file_type().is_symlink()
+    {
+        anyhow::bail!(
+            "{} is a symbolic link: this folder is made by the tool, so the link was put there \
+             by hand and would send its files elsewhere; remove it (or point --out at the real \
+             folder) and run again",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_at_an_own_folder_is_refused_and_its_target_left_alone() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).expect("elsewhere");
+        let figures = tmp.path().join("out/figures");
+        std::fs::create_dir(tmp.path().join("out")).expect("out");
+        std::os::unix::fs::symlink(&elsewhere, &figures).expect("link");
+        let e = create_own_dir(&figures).expect_err("a planted link");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_dir(&elsewhere).expect("ls").count(), 0);
+        let fresh = tmp.path().join("out/claims");
+        create_own_dir(&fresh).expect("a new folder");
+        assert!(fresh.is_dir());
+    }
+}

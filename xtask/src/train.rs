@@ -50,13 +50,13 @@ pub struct TrainArgs {
     #[arg(long)]
     base: Option<PathBuf>,
     /// Dropout probability after the hidden dense unit (chapter 3).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     dropout: f64,
     /// L1 penalty λ on the weights (eq. 2.9).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     l1: f64,
     /// L2 penalty λ on the weights (eq. 2.9).
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     l2: f64,
     /// PGD steps of adversarial training (models with PGD; thesis: 40).
     #[arg(long)]
@@ -86,7 +86,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 50)]
     batch_size: usize,
     /// Adam learning rate (thesis: 1e-3).
-    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1e-3, allow_hyphen_values = true)]
     lr: f64,
     /// Zero padding of every conv layer (default: the model's own, VALID = 0
     /// on MNIST as in the authors' code; 2 for the PyTorch comparison).
@@ -216,6 +216,13 @@ fn check_values(args: &TrainArgs) -> anyhow::Result<()> {
             "{name} must be a finite number ≥ 0 (got {v})"
         );
     }
+    anyhow::ensure!(
+        args.patience >= 1,
+        "--patience must be at least 1 (got 0): early stopping would stop after the first check"
+    );
+    if args.pgd_steps == Some(0) {
+        anyhow::bail!("--pgd-steps must be at least 1 (got 0)");
+    }
     if args.train_size == Some(0) {
         anyhow::bail!("--train-size must be at least 1 (got 0)");
     }
@@ -269,6 +276,32 @@ fn check_memory(spec: &ModelSpec, args: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses to evaluate or attack a model read from a file (`what` names
+/// it) whose parameters and one batch of `batch` images' activations
+/// would need more than three quarters of this machine's memory, before it
+/// is built: the spec of a file may hold any sizes (docs/robustness.md).
+pub fn check_eval_memory(spec: &ModelSpec, batch: usize, what: &str) -> anyhow::Result<()> {
+    spec.validate()
+        .with_context(|| format!("the model spec of {what}"))?;
+    let est = spec.memory_estimate(batch);
+    let bytes = est
+        .parameters
+        .saturating_mul(4)
+        .saturating_add(est.activation_bytes);
+    let limit_gb = default_memory_limit_gb();
+    let gb = bytes as f64 / 1e9;
+    anyhow::ensure!(
+        gb <= limit_gb,
+        "{what}: {} needs an estimated {gb:.1} GB for a batch of {batch} ({} parameters; \
+         activations {:.1} GB), above {limit_gb:.1} GB, three quarters of this machine's memory; \
+         use a smaller --batch-size",
+        spec.name,
+        est.parameters,
+        est.activation_bytes as f64 / 1e9,
+    );
+    Ok(())
+}
+
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     check_values(args)?;
     let created = crate::output::prepare_out_dir(&args.out)?;
@@ -298,8 +331,13 @@ fn run_in(args: &TrainArgs) -> anyhow::Result<()> {
         (train_set, None)
     };
     spec.dense_dropout = args.dropout;
-    if let (Some(steps), Some(adv)) = (args.pgd_steps, spec.adversarial_training.as_mut()) {
-        adv.steps = steps;
+    match (args.pgd_steps, spec.adversarial_training.as_mut()) {
+        (Some(steps), Some(adv)) => adv.steps = steps,
+        (Some(_), None) => anyhow::bail!(
+            "--pgd-steps is for the models trained with PGD (bnn-pgd, bnn-dt, bnn-st); {} is not",
+            spec.name
+        ),
+        (None, _) => {}
     }
     let device = crate::compute_device()?;
     let model = ConvNet::new(&spec, args.seed, &device)?;
@@ -355,12 +393,18 @@ fn run_in(args: &TrainArgs) -> anyhow::Result<()> {
         Some(&checkpoint),
         &mut progress,
     )
-    .with_context(|| {
-        format!(
-            "training {} (checkpoint {})",
+    .map_err(|e| {
+        let hint = match &e {
+            sgbn_defenses::TrainError::NonFiniteLoss { .. } => {
+                format!(" with --lr {:?}: try a smaller --lr", args.lr)
+            }
+            _ => String::new(),
+        };
+        anyhow::Error::new(e).context(format!(
+            "training {} (checkpoint {}){hint}",
             spec.name,
             checkpoint.display()
-        )
+        ))
     })?;
     progress.bar.finish_and_clear();
 

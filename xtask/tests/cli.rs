@@ -2,32 +2,11 @@
 //! the built `xtask` binary as a user would and checks the exit status, the
 //! message, and what is (or is not) left on disk.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
 
-fn xtask() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    // From the workspace root, as `cargo xtask` runs; user errors must not
-    // print backtraces even where they are switched on.
-    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .env("RUST_BACKTRACE", "1")
-        .env_remove("SGBN_DATA_DIR");
-    c
-}
+use std::{path::Path, process::Output};
 
-fn run(args: &[&str]) -> Output {
-    xtask().args(args).output().expect("xtask runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{run, s, text, tiny_cnn, xtask};
 
 /// Runs `args`, expects a failure whose output contains every one of
 /// `needles` and no backtrace.
@@ -43,27 +22,6 @@ fn fails_saying(args: &[&str], needles: &[&str]) -> String {
         "a user error printed a backtrace:\n{t}"
     );
     t
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
-/// A tiny trained CNN (100 images, 1 epoch) in `dir`.
-fn tiny_cnn(dir: &Path) -> PathBuf {
-    let o = run(&[
-        "train",
-        "--model",
-        "cnn",
-        "--epochs",
-        "1",
-        "--train-size",
-        "100",
-        "--out",
-        s(dir),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    dir.join("checkpoint.safetensors")
 }
 
 #[test]
@@ -208,7 +166,7 @@ fn case_7_8_9_13_attack_checks_its_values_and_out_before_attacking() {
             "--step-size",
             "-0.01",
         ],
-        &["--attack bim"],
+        &["--step-size must be in (0, ε]", "got -0.01"],
     );
     // One step at ε 0.3: the default step is capped at ε, never "0.75".
     let out = tmp.path().join("bim");

@@ -42,7 +42,15 @@ pub struct Sha256Sums {
 impl Sha256Sums {
     /// Reads and parses `path`.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| DataError::io(path, e))?;
+        let text = String::from_utf8(
+            crate::raw_file::read_regular(path).map_err(|e| DataError::io(path, e))?,
+        )
+        .map_err(|e| {
+            DataError::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?;
         Self::parse(path, &text)
     }
 

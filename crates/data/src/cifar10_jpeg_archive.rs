@@ -26,7 +26,7 @@ const MAX_IMAGE_BYTES: u64 = 1 << 20;
 /// Reads the archive at `path`, checks its SHA-256 against
 /// [`CIFAR10_JPEG_ARCHIVE_SHA256`], and decodes every image (about 60,000).
 pub fn load_cifar10_jpeg_archive(path: &Path) -> Result<Cifar10> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    let bytes = crate::raw_file::read_regular(path).map_err(|e| DataError::io(path, e))?;
     verify_sha256(path, &bytes, CIFAR10_JPEG_ARCHIVE_SHA256)?;
     parse_cifar10_jpeg_archive(path, &bytes)
 }

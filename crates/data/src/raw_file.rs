@@ -16,7 +16,7 @@ pub const MAX_DECOMPRESSED: usize = 1 << 30;
 /// Reads `path` whole; if it is gzip-compressed (by its magic bytes), returns
 /// the decompressed contents.
 pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read_regular(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             DataError::MissingFile {
                 path: path.to_path_buf(),
@@ -27,6 +27,38 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
         }
     })?;
     maybe_gunzip(path, bytes)
+}
+
+/// Reads the regular file at `path` whole (a link to one is followed),
+/// refusing anything else (a FIFO, a device, a directory) with an error of
+/// kind [`std::io::ErrorKind::InvalidInput`] that says what it is. The file
+/// is opened with `O_NONBLOCK` on Unix and checked on the open handle, so a
+/// FIFO never blocks the read. (`sgbn_models::read_regular_file` is the
+/// same rule; neither crate depends on the other.)
+pub(crate) fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory, not a data file"
+        } else {
+            "not a regular file (a FIFO, a socket or a device?)"
+        };
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is {what}", path.display()),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// `bytes` decompressed when they are a gzip stream (by their magic

@@ -17,7 +17,8 @@ pub enum TrainError {
     Estimator(#[from] sgbn_estimators::EstimatorError),
     /// The loss became NaN or infinite; the last good checkpoint is kept.
     #[error(
-        "non-finite loss {value} at epoch {epoch}, batch {batch}: training stopped, the last good checkpoint is kept"
+        "non-finite loss {value} at epoch {epoch}, batch {batch} with learning rate {lr:?} \
+         (a smaller one may train): training stopped, the last good checkpoint is kept"
     )]
     NonFiniteLoss {
         /// Epoch (0-based).
@@ -26,6 +27,20 @@ pub enum TrainError {
         batch: usize,
         /// The loss value.
         value: f64,
+        /// Adam's learning rate of the run.
+        lr: f64,
+    },
+    /// A checkpoint's metadata entry cannot be read as what it must be.
+    #[error("checkpoint {path}: metadata {key} = {value:?} is not {what}")]
+    BadMetadata {
+        /// The checkpoint.
+        path: std::path::PathBuf,
+        /// The metadata key.
+        key: String,
+        /// Its value (as stored).
+        value: String,
+        /// What it must be.
+        what: String,
     },
     /// A training batch holds NaN or infinite pixels. (ReLU maps NaN to 0, so
     /// such inputs would otherwise train on garbage without a trace.)

@@ -60,6 +60,7 @@ pub fn train_toy_observed(
                 epoch: 0,
                 batch: iteration,
                 value,
+                lr,
             });
         }
         train_mse.push(value);

@@ -204,29 +204,42 @@ const META_BASELINE_NUM: &str = "reinforce.baseline.numerator";
 const META_BASELINE_DEN: &str = "reinforce.baseline.denominator";
 
 /// The epoch log saved in a checkpoint written by [`train`] (empty for a
-/// checkpoint from elsewhere).
-pub fn checkpoint_log(checkpoint: &Checkpoint) -> Vec<EpochLog> {
-    checkpoint
-        .metadata
-        .get(META_LOG)
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default()
+/// checkpoint from elsewhere, which has none); a log that is there but
+/// cannot be read is an error, never an empty log.
+pub fn checkpoint_log(checkpoint: &Checkpoint) -> Result<Vec<EpochLog>> {
+    match checkpoint.metadata.get(META_LOG) {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(text).map_err(|e| TrainError::BadMetadata {
+            path: checkpoint.path().to_path_buf(),
+            key: META_LOG.into(),
+            value: text.chars().take(80).collect(),
+            what: format!("a training log ({e})"),
+        }),
+    }
 }
 
 /// The slope a model ended training with (the last epoch's), which attacks
 /// and evaluation use; for a checkpoint without a training log, the slope
 /// under [`sgbn_models::EVAL_SLOPE_KEY`] (an imported model's); `None`
-/// without either.
-pub fn trained_slope(checkpoint: &Checkpoint) -> Option<f64> {
-    checkpoint_log(checkpoint)
-        .last()
-        .map(|l| l.slope)
-        .or_else(|| {
-            checkpoint
-                .metadata
-                .get(sgbn_models::EVAL_SLOPE_KEY)
-                .and_then(|s| s.parse().ok())
-        })
+/// without either. A log or a slope that is there but unreadable, and a
+/// slope that is not a finite number > 0, are errors: evaluating at a
+/// default slope instead would report a number for another model.
+pub fn trained_slope(checkpoint: &Checkpoint) -> Result<Option<f64>> {
+    if let Some(last) = checkpoint_log(checkpoint)?.last() {
+        return Ok(Some(last.slope));
+    }
+    let Some(text) = checkpoint.metadata.get(sgbn_models::EVAL_SLOPE_KEY) else {
+        return Ok(None);
+    };
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(Some(v)),
+        _ => Err(TrainError::BadMetadata {
+            path: checkpoint.path().to_path_buf(),
+            key: sgbn_models::EVAL_SLOPE_KEY.into(),
+            value: text.chars().take(80).collect(),
+            what: "a finite number > 0 (the slope of the binary units at evaluation)".into(),
+        }),
+    }
 }
 
 /// The generator of batch `batch` of `epoch`: a function of the seed and the
@@ -412,6 +425,7 @@ pub fn train(
                     epoch,
                     batch: b,
                     value,
+                    lr: config.adam.lr,
                 });
             }
             if let Some(sample) = reinforce {

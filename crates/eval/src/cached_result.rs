@@ -49,8 +49,14 @@ const NON_NEGATIVE: [&str; 16] = [
     "slope",
 ];
 
-/// Fields that are ℓ∞ distances between images in [0, 1].
-const AT_MOST_ONE: [&str; 2] = ["max_linf", "mean_linf"];
+/// Fields that are distances between images in [0, 1] (ℓ∞, and the mean
+/// absolute ℓ1 per pixel of eq. 2.31).
+const AT_MOST_ONE: [&str; 3] = ["max_linf", "mean_linf", "mean_l1"];
+
+/// Distortion fields that bound each other within one result: per image the
+/// mean absolute change is at most the largest, so the mean ℓ1 per pixel is
+/// at most the mean ℓ∞, which is at most the largest ℓ∞.
+const ORDERED_DISTORTIONS: [&str; 3] = ["mean_l1", "mean_linf", "max_linf"];
 
 /// Whether the cache entry `value`, stored under the key hash
 /// `expected_key`, can be trusted: the key it records (if any) is
@@ -71,14 +77,17 @@ pub fn check_cached_result(value: &Value, expected_key: &str) -> Result<(), Stri
 
 fn check_value(value: &Value, field: &str, path: &str) -> Result<(), String> {
     match value {
-        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-            let p = if path.is_empty() {
-                k.clone()
-            } else {
-                format!("{path}.{k}")
-            };
-            check_value(v, k, &p)
-        }),
+        Value::Object(map) => {
+            map.iter().try_for_each(|(k, v)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                check_value(v, k, &p)
+            })?;
+            check_ordered_distortions(map, path)
+        }
         Value::Array(items) => items
             .iter()
             .enumerate()
@@ -104,6 +113,40 @@ fn check_value(value: &Value, field: &str, path: &str) -> Result<(), String> {
     }
 }
 
+/// [`ORDERED_DISTORTIONS`] in their order where an object holds them (a
+/// rounding slack of 1e-9).
+fn check_ordered_distortions(
+    map: &serde_json::Map<String, Value>,
+    path: &str,
+) -> Result<(), String> {
+    let values: Vec<Option<f64>> = ORDERED_DISTORTIONS
+        .iter()
+        .map(|k| map.get(*k).and_then(Value::as_f64))
+        .collect();
+    for i in 0..values.len() {
+        for j in i + 1..values.len() {
+            if let (Some(a), Some(b)) = (values[i], values[j])
+                && a > b + 1e-9
+            {
+                let at = |k: &str| {
+                    if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    }
+                };
+                return Err(format!(
+                    "{} = {a} is above {} = {b} (a mean distortion per pixel is at most the \
+                     largest)",
+                    at(ORDERED_DISTORTIONS[i]),
+                    at(ORDERED_DISTORTIONS[j])
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +155,7 @@ mod tests {
     #[test]
     fn a_sane_entry_passes_and_each_broken_field_is_named() {
         let good = json!({"accuracy": 0.75, "total": 1000, "seconds": 2.5,
-            "cost": {"max_linf": 0.3, "mean_l1": 20.1}, "cache_key": "abc"});
+            "cost": {"max_linf": 0.3, "mean_linf": 0.29, "mean_l1": 0.201}, "cache_key": "abc"});
         assert_eq!(check_cached_result(&good, "abc"), Ok(()));
         let cases = [
             (json!({"accuracy": 7.5}), "accuracy = 7.5"),
@@ -122,6 +165,20 @@ mod tests {
             ),
             (json!({"seconds": -3.0}), "seconds = -3.0"),
             (json!({"cost": {"max_linf": 1.5}}), "cost.max_linf = 1.5"),
+            // ℓ1 ×100 would print 750: a mean per pixel is at most 1 …
+            (
+                json!({"cost": {"mean_l1": 7.5, "max_linf": 0.3}}),
+                "cost.mean_l1 = 7.5",
+            ),
+            // … and at most the largest ℓ∞ change.
+            (
+                json!({"cost": {"mean_l1": 0.5, "mean_linf": 0.3, "max_linf": 0.3}}),
+                "cost.mean_l1 = 0.5 is above cost.mean_linf = 0.3",
+            ),
+            (
+                json!({"cost": {"mean_linf": 0.3, "max_linf": 0.1}}),
+                "cost.mean_linf = 0.3 is above cost.max_linf = 0.1",
+            ),
             (
                 json!({"log": [{"train_accuracy": 1.01}]}),
                 "log[0].train_accuracy = 1.01",

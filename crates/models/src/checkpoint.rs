@@ -194,6 +194,53 @@ pub(crate) fn first_non_finite(
     Ok(None)
 }
 
+/// Refuses a spec that builds far more values than the file holds: the
+/// file carries every state tensor of its model, so a spec edited to, say,
+/// 10⁹ conv filters is refused here, before [`ConvNet::new`] would try to
+/// allocate it (docs/robustness.md). [`ModelSpec::memory_estimate`] counts
+/// the state within a few per cent ([`STATE_ESTIMATE_SLACK`]); models below
+/// [`SMALL_MODEL_VALUES`] are left to the tensor checks of loading.
+fn check_spec_fits_file(
+    spec: &ModelSpec,
+    header: &safetensors::tensor::Metadata,
+) -> std::result::Result<(), String> {
+    let held: u64 = header
+        .tensors()
+        .values()
+        .map(|info| {
+            info.shape
+                .iter()
+                .fold(1u64, |n, &d| n.saturating_mul(d as u64))
+        })
+        .fold(0u64, u64::saturating_add);
+    let needed = spec.memory_estimate(1).parameters;
+    // Below the floor the model is cheap to build, and loading it names the
+    // first tensor that is missing or of the wrong shape: a better message.
+    if needed > SMALL_MODEL_VALUES && needed as f64 > STATE_ESTIMATE_SLACK * held as f64 {
+        return Err(format!(
+            "its model spec ({}) builds about {needed} values but the file holds only {held}: \
+             the spec or the file is damaged",
+            spec.name
+        ));
+    }
+    Ok(())
+}
+
+/// How far [`ModelSpec::memory_estimate`]'s parameter count may exceed the
+/// values a faithful file holds (it is within 3 % for every named model,
+/// tested in crates/models/tests/memory_and_files.rs).
+const STATE_ESTIMATE_SLACK: f64 = 1.5;
+
+/// Models of at most this many values (4 MiB of `f32`) are built before
+/// their tensors are checked, which then names the first that does not fit.
+const SMALL_MODEL_VALUES: u64 = 1 << 20;
+
+/// Names a checkpoint may hold besides its model's state: the training
+/// state that `sgbn-defenses` saves to resume a run (Adam's moments,
+/// `adam.m.*` / `adam.v.*`, and the REINFORCE baseline, `reinforce.*`).
+/// Any other tensor is refused on load, naming it.
+pub const TRAINING_STATE_PREFIXES: [&str; 2] = ["adam.", "reinforce."];
+
 /// A safetensors file written by sgbn, checked: its format tag, its spec,
 /// every value finite.
 pub(crate) struct TaggedFile {
@@ -237,6 +284,7 @@ pub(crate) fn read_tagged(
         .ok_or_else(|| bad("no model spec in the header".into()))?;
     let spec: ModelSpec =
         serde_json::from_str(&spec_json).map_err(|e| bad(format!("model spec: {e}")))?;
+    check_spec_fits_file(&spec, &header).map_err(bad)?;
     // A model with NaN or infinite parameters would classify as a
     // constant and report a meaningless accuracy: refuse it here.
     if let Some((name, index)) =
@@ -256,6 +304,51 @@ pub(crate) fn read_tagged(
     })
 }
 
+/// Refuses the file's tensor `name` when its dtype is not the model
+/// variable's: a tensor relabelled I32 or U32 with the same byte size would
+/// otherwise load as garbage, and an F64 one be converted silently.
+pub(crate) fn check_dtype(path: &Path, name: &str, t: &Tensor, var: &Tensor) -> Result<()> {
+    if t.dtype() != var.dtype() {
+        return Err(ModelError::WrongDtype {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: format!("{:?}", var.dtype()),
+            found: format!("{:?}", t.dtype()),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a tensor of the file that is neither part of the model's
+/// `state` nor one that `allowed` accepts: a file holding a tensor the
+/// model does not build belongs to another model, or was edited.
+pub(crate) fn check_no_stray_tensors<'a>(
+    path: &Path,
+    names: impl Iterator<Item = &'a String>,
+    state: &[(String, candle_core::Var)],
+    allowed: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let known: std::collections::HashSet<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
+    let mut stray: Vec<&String> = names
+        .filter(|n| !known.contains(n.as_str()) && !allowed(n))
+        .collect();
+    stray.sort();
+    match stray.first() {
+        None => Ok(()),
+        Some(first) => Err(ModelError::BadCheckpoint {
+            path: path.to_path_buf(),
+            reason: format!(
+                "it holds tensor {first}, which the model of its spec does not have{}",
+                if stray.len() > 1 {
+                    format!(" (and {} more)", stray.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        }),
+    }
+}
+
 /// `t`, saved as the state tensor `name`, in the shape `dims` of the
 /// model's variable: itself, a dense weight converted from the other layout
 /// (`(in, out)` or column panels, see [`sgbn_layers::convert_dense_weight`]),
@@ -273,7 +366,7 @@ pub(crate) fn in_layout(name: &str, t: &Tensor, dims: &[usize]) -> Result<Option
 impl Checkpoint {
     /// Reads and checks a checkpoint file.
     pub fn read(path: &Path, device: &Device) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+        let bytes = crate::read_regular_file(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -326,6 +419,7 @@ impl Checkpoint {
                     path: self.path.clone(),
                     name: name.clone(),
                 })?;
+            check_dtype(&self.path, name, t, var.as_tensor())?;
             let dims = var.as_tensor().dims();
             let t = in_layout(name, t, dims)?.ok_or_else(|| ModelError::WrongShape {
                 path: self.path.clone(),
@@ -335,8 +429,11 @@ impl Checkpoint {
             })?;
             values.push(t);
         }
+        check_no_stray_tensors(&self.path, self.tensors.keys(), &state, |name| {
+            TRAINING_STATE_PREFIXES.iter().any(|p| name.starts_with(p))
+        })?;
         for ((_, var), t) in state.iter().zip(values) {
-            var.set(&t.to_dtype(var.as_tensor().dtype())?)?;
+            var.set(&t)?;
         }
         Ok(())
     }

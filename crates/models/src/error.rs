@@ -76,6 +76,18 @@ pub enum ModelError {
         /// The file's shape.
         found: Vec<usize>,
     },
+    /// A checkpoint tensor has another dtype than the model's variable.
+    #[error("checkpoint {path}: tensor {name} is {found}, the model needs {expected}")]
+    WrongDtype {
+        /// The file.
+        path: PathBuf,
+        /// The parameter.
+        name: String,
+        /// The model's dtype.
+        expected: String,
+        /// The file's dtype.
+        found: String,
+    },
 }
 
 /// Result alias of this crate.

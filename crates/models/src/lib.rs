@@ -47,12 +47,14 @@ mod memory;
 mod mode;
 mod pixel_box;
 mod pytorch;
+mod regular_file;
 mod spec;
 mod toy_net;
 
 pub use atomic_file::{write_atomic, write_atomic_parts};
 pub use checkpoint::{
-    Checkpoint, EVAL_SLOPE_KEY, FORMAT, FORMAT_KEY, SPEC_KEY, save_checkpoint, save_checkpoint_with,
+    Checkpoint, EVAL_SLOPE_KEY, FORMAT, FORMAT_KEY, SPEC_KEY, TRAINING_STATE_PREFIXES,
+    save_checkpoint, save_checkpoint_with,
 };
 pub use classifier::Classifier;
 pub use conv_net::{ConvNet, derangement, is_buffer};
@@ -67,10 +69,12 @@ pub use pytorch::{
     PYTORCH_FORMAT, PYTORCH_SLOPE_KEY, PytorchImport, check_exportable, load_pytorch,
     pytorch_reference, pytorch_state, save_pytorch, save_tensors,
 };
+pub use regular_file::{read_regular_file, read_regular_text};
 /// The gate parts of [`Bpda`], and the gates' output kinds.
 pub use sgbn_layers::{GateBpda, GateOutput};
 pub use spec::{
     AdversarialTraining, BatchNormSpec, ConvSpec, DenseUnit, GateProbe, GateSpec, InitSpec,
-    MODEL_HELP, MODEL_NAMES, ModelSpec, RandomMaskSpec,
+    MAX_EXAMPLE_ACTIVATION_BYTES, MAX_PARAMETERS, MODEL_HELP, MODEL_NAMES, ModelSpec,
+    RandomMaskSpec,
 };
 pub use toy_net::{TOY_NAMES, ToyGate, ToyNet, ToySpec};

@@ -48,42 +48,48 @@ impl ModelSpec {
     /// product materializes it. Meant to refuse absurd geometries with a
     /// clear message, not to budget memory precisely.
     pub fn memory_estimate(&self, batch: usize) -> MemoryEstimate {
+        // Every product saturates: a spec read from a file may hold any
+        // sizes, and a wrapped product would make an absurd model look small.
+        let mul = |factors: &[u64]| factors.iter().fold(1u64, |n, &f| n.saturating_mul(f));
         let [mut c, mut h, mut w] = self.input.map(|v| v as u64);
         let batch = batch as u64;
         let mut params: u64 = 0;
-        let mut per_example: u64 = c * h * w;
+        let mut per_example: u64 = mul(&[c, h, w]);
         for conv in &self.convs {
             let (k, s, p) = (conv.kernel as u64, conv.stride as u64, conv.padding as u64);
-            let out = |n: u64| (n + 2 * p).saturating_sub(k) / s.max(1) + 1;
+            let out =
+                |n: u64| n.saturating_add(p.saturating_mul(2)).saturating_sub(k) / s.max(1) + 1;
             let (ho, wo) = (out(h), out(w));
             let o = conv.filters as u64;
-            let fan_in = c * k * k;
-            let l = ho * wo;
+            let fan_in = mul(&[c, k, k]);
+            let l = mul(&[ho, wo]);
             // Weights, bias, and batch norm's scale, shift and statistics.
-            params = params.saturating_add(o * fan_in + 5 * o);
-            per_example = per_example.saturating_add(o * l);
+            let conv_params = mul(&[o, fan_in]).saturating_add(mul(&[5, o]));
+            params = params.saturating_add(conv_params);
+            per_example = per_example.saturating_add(mul(&[o, l]));
             if let Some(g) = &conv.gate {
                 let [h1, h2] = g.hidden.map(|v| v as u64);
-                let flat = o * l;
-                let gate_params = (o * fan_in + 5 * o)
-                    + (flat * h1 + h1)
-                    + (h1 * h2 + h2)
-                    + (h2 * o * fan_in + o * fan_in);
+                let flat = mul(&[o, l]);
+                let gate_params = conv_params
+                    .saturating_add(mul(&[flat, h1]).saturating_add(h1))
+                    .saturating_add(mul(&[h1, h2]).saturating_add(h2))
+                    .saturating_add(mul(&[h2, o, fan_in]).saturating_add(mul(&[o, fan_in])));
                 params = params.saturating_add(gate_params);
                 // The gate's own activations, then the mask logits, the
                 // sampled mask and the masked weights, per example.
                 per_example = per_example
-                    .saturating_add(flat + h1 + h2)
-                    .saturating_add(3 * o * fan_in);
+                    .saturating_add(flat.saturating_add(h1).saturating_add(h2))
+                    .saturating_add(mul(&[3, o, fan_in]));
             }
             (c, h, w) = (o, ho, wo);
         }
-        let flat = c * h * w;
+        let flat = mul(&[c, h, w]);
         let (hidden, classes) = (self.hidden as u64, self.classes as u64);
         params = params
-            .saturating_add(flat.saturating_mul(hidden) + hidden)
-            .saturating_add(hidden * classes + classes);
-        per_example = per_example.saturating_add(flat + hidden + classes);
+            .saturating_add(mul(&[flat, hidden]).saturating_add(hidden))
+            .saturating_add(mul(&[hidden, classes]).saturating_add(classes));
+        per_example =
+            per_example.saturating_add(flat.saturating_add(hidden).saturating_add(classes));
         MemoryEstimate {
             parameters: params,
             parameter_bytes: params.saturating_mul(F32 * TRAINING_COPIES),

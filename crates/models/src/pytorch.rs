@@ -152,7 +152,7 @@ pub fn load_pytorch(path: &Path, device: &Device) -> Result<PytorchImport> {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+    let bytes = crate::read_regular_file(path).map_err(|source| ModelError::Io {
         path: path.to_path_buf(),
         source,
     })?;
@@ -184,6 +184,7 @@ pub fn load_pytorch(path: &Path, device: &Device) -> Result<PytorchImport> {
             path: path.to_path_buf(),
             name: name.clone(),
         })?;
+        crate::checkpoint::check_dtype(path, name, t, var.as_tensor())?;
         let dims = var.as_tensor().dims();
         let wrong = || ModelError::WrongShape {
             path: path.to_path_buf(),
@@ -201,8 +202,19 @@ pub fn load_pytorch(path: &Path, device: &Device) -> Result<PytorchImport> {
         };
         values.push(t);
     }
+    // An export holds the model's state and nothing else but PyTorch's
+    // `num_batches_tracked` of each batch norm (written by `pytorch_state`,
+    // not used here).
+    let batch_norms: std::collections::HashSet<&str> = state
+        .iter()
+        .filter_map(|(n, _)| n.strip_suffix(".running_mean"))
+        .collect();
+    crate::checkpoint::check_no_stray_tensors(path, tensors.keys(), &state, |name| {
+        name.strip_suffix(".num_batches_tracked")
+            .is_some_and(|layer| batch_norms.contains(layer))
+    })?;
     for ((_, var), t) in state.iter().zip(values) {
-        var.set(&t.to_dtype(var.as_tensor().dtype())?)?;
+        var.set(&t)?;
     }
     Ok(PytorchImport { model, slope })
 }

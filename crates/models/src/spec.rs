@@ -259,6 +259,15 @@ fn yes() -> bool {
     true
 }
 
+/// The most parameters [`ModelSpec::validate`] accepts: 2³² values (16 GiB
+/// of `f32`), 140 times the thesis's SGBN.
+pub const MAX_PARAMETERS: u64 = 1 << 32;
+
+/// The most bytes one image's activations may need for
+/// [`ModelSpec::validate`] (`MemoryEstimate::activation_bytes` at batch 1):
+/// 4 GB, thousands of times any model of the thesis.
+pub const MAX_EXAMPLE_ACTIVATION_BYTES: u64 = 4_000_000_000;
+
 /// Base names accepted by [`ModelSpec::named`]. Any MNIST chapter-4 model
 /// also takes the suffix `-add-params` (Table 4.12) and the prefix
 /// `cifar10-` (§4.3.1 sizes; with `-add-params`, Table 4.13).
@@ -714,7 +723,9 @@ impl ModelSpec {
                     (c.kernel - 1) / 2
                 ));
             }
-            if c.kernel > h + 2 * c.padding || c.kernel > w + 2 * c.padding {
+            if c.kernel > h.saturating_add(2 * c.padding)
+                || c.kernel > w.saturating_add(2 * c.padding)
+            {
                 return bad(format!(
                     "conv {i}: kernel {} does not fit {h}×{w}",
                     c.kernel
@@ -746,9 +757,26 @@ impl ModelSpec {
                     ));
                 }
             }
-            h = (h + 2 * c.padding - c.kernel) / c.stride + 1;
-            w = (w + 2 * c.padding - c.kernel) / c.stride + 1;
+            h = (h.saturating_add(2 * c.padding) - c.kernel) / c.stride + 1;
+            w = (w.saturating_add(2 * c.padding) - c.kernel) / c.stride + 1;
             sizes.push((h, w));
+        }
+        // Sizes read from a file may be anything: a model beyond these
+        // bounds is refused before a byte of it is allocated.
+        let est = self.memory_estimate(1);
+        if est.parameters > MAX_PARAMETERS {
+            return bad(format!(
+                "{} parameters, more than the {MAX_PARAMETERS} this crate builds",
+                est.parameters
+            ));
+        }
+        if est.activation_bytes > MAX_EXAMPLE_ACTIVATION_BYTES {
+            return bad(format!(
+                "one image's activations need an estimated {:.1} GB, more than the {} GB this \
+                 crate allows",
+                est.activation_bytes as f64 / 1e9,
+                MAX_EXAMPLE_ACTIVATION_BYTES / 1_000_000_000
+            ));
         }
         Ok(sizes)
     }

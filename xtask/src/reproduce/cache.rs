@@ -48,7 +48,7 @@ fn key_of(path: &Path) -> String {
 /// [`check_cached_result`]; a damaged or implausible entry is logged with
 /// its file and the reason, and treated as missing (recomputed).
 fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = sgbn_models::read_regular_text(path).ok()?;
     let invalid = |reason: String| {
         tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
         None
@@ -206,7 +206,7 @@ impl Cache {
             ))
         })?;
         let model = ck.build_frozen(&self.device)?;
-        Ok((model, trained_slope(&ck).unwrap_or(1.0)))
+        Ok((model, trained_slope(&ck)?.unwrap_or(1.0)))
     }
 
     /// The evaluation's result, computed and stored when missing.
@@ -342,7 +342,29 @@ impl Results for Cache {
     }
 
     fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
-        cached(&self.file("evals", &job.model, job).ok()?)
+        let path = self.file("evals", &job.model, job).ok()?;
+        let r: EvalResult = cached(&path)?;
+        // Bounds that need the job: no image moved further than its ε, and
+        // the entry counts no more images than the job asks for.
+        let eps = job.attack.eps();
+        let max_linf = r.cost.map_or(0.0, |c| c.max_linf);
+        let reason = if max_linf > eps + 1e-6 {
+            Some(format!(
+                "cost.max_linf = {max_linf} is above the attack's ε = {eps}"
+            ))
+        } else if r.total > job.test_size {
+            Some(format!(
+                "total = {} images, more than the job's {}",
+                r.total, job.test_size
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
+            return None;
+        }
+        Some(r)
     }
 
     fn clean(&self, job: &CleanJob) -> Option<CleanResult> {

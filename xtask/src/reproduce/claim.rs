@@ -28,29 +28,74 @@ pub struct Holder {
     pub pid: u32,
     /// Start of the claim, seconds since the Unix epoch.
     pub since_unix_s: u64,
+    /// The holding process's start time, in clock ticks since boot
+    /// (`/proc/<pid>/stat`, field 22): with the pid, it names the process
+    /// even after the pid is reused. Absent in claims written before
+    /// 2026-12-07.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ticks: Option<u64>,
 }
+
+/// Linux's clock ticks per second as `/proc` reports them (`USER_HZ`, 100
+/// on every architecture Linux supports for user space).
+const USER_HZ: u64 = 100;
 
 impl Holder {
     fn me() -> Self {
         Self {
             host: host_name(),
             pid: std::process::id(),
-            since_unix_s: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            since_unix_s: now_unix_s(),
+            start_ticks: process_start_ticks(std::process::id()),
         }
     }
 
-    /// Whether the claim no longer protects a running computation.
+    /// Whether the claim no longer protects a running computation. On this
+    /// host: its process is gone, or the pid now belongs to another
+    /// process (a start time other than the recorded one; for a claim
+    /// without one, a process started after the claim was made). For
+    /// another host's claim: older than `stale_after`.
     fn is_stale(&self, stale_after: Duration) -> bool {
         if self.host == host_name() {
-            return !Path::new(&format!("/proc/{}", self.pid)).exists();
+            let Some(started) = process_start_ticks(self.pid) else {
+                return true;
+            };
+            return match self.start_ticks {
+                Some(recorded) => recorded != started,
+                None => boot_unix_s().is_some_and(|boot| {
+                    boot + started / USER_HZ > self.since_unix_s.saturating_add(2)
+                }),
+            };
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        now.saturating_sub(self.since_unix_s) > stale_after.as_secs()
+        now_unix_s().saturating_sub(self.since_unix_s) > stale_after.as_secs()
     }
+}
+
+fn now_unix_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The start time of process `pid` in clock ticks since boot (field 22 of
+/// `/proc/<pid>/stat`), `None` when there is no such process.
+fn process_start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces:
+    // the fields after the last ')' are plain numbers; field 22 is the
+    // 20th of them (fields 3…).
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// The boot time, seconds since the Unix epoch (`btime` of `/proc/stat`).
+fn boot_unix_s() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// This machine's host name (`/proc/sys/kernel/hostname`, `$HOSTNAME`).
@@ -62,12 +107,27 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown-host".into())
 }
 
-/// How long another host's claim is trusted (`SGBN_CLAIM_STALE_S`).
-pub fn stale_after() -> Duration {
-    std::env::var("SGBN_CLAIM_STALE_S")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(24 * 3600), Duration::from_secs)
+/// The environment variable that sets how long another host's claim is
+/// trusted, in seconds.
+pub const STALE_ENV: &str = "SGBN_CLAIM_STALE_S";
+
+/// How long another host's claim is trusted (`SGBN_CLAIM_STALE_S`, default
+/// 24 h); a value that is not a whole number of seconds ≥ 1 is refused,
+/// naming it, rather than replaced by the default.
+pub fn stale_after() -> anyhow::Result<Duration> {
+    match std::env::var(STALE_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(Duration::from_secs(24 * 3600)),
+        Err(std::env::VarError::NotUnicode(v)) => {
+            anyhow::bail!("{STALE_ENV}={v:?} is not a number of seconds")
+        }
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if s >= 1 => Ok(Duration::from_secs(s)),
+            _ => anyhow::bail!(
+                "{STALE_ENV}={v:?} must be a whole number of seconds ≥ 1 (how long another \
+                 host's claim on a unit is trusted; default 86400)"
+            ),
+        },
+    }
 }
 
 /// A claim this process holds; the file is removed when it is dropped.
@@ -99,7 +159,7 @@ fn claim_path(dir: &Path, name: &str) -> PathBuf {
 
 /// Claims unit `name` in the claims folder `dir`, taking over a stale claim.
 pub fn try_claim(dir: &Path, name: &str, stale_after: Duration) -> anyhow::Result<Claimed> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::output::create_own_dir(dir)?;
     let path = claim_path(dir, name);
     // Two rounds: the second after taking over a stale claim.
     for _ in 0..2 {
@@ -119,7 +179,7 @@ pub fn try_claim(dir: &Path, name: &str, stale_after: Duration) -> anyhow::Resul
                 return Err(e).with_context(|| format!("creating the claim {}", path.display()));
             }
         }
-        let text = match std::fs::read_to_string(&path) {
+        let text = match sgbn_models::read_regular_text(&path) {
             Ok(t) => t,
             // Released between our attempt and the read: try again.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -135,6 +195,7 @@ pub fn try_claim(dir: &Path, name: &str, stale_after: Duration) -> anyhow::Resul
                     host: "?".into(),
                     pid: 0,
                     since_unix_s: 0,
+                    start_ticks: None,
                 }));
             }
             stale => {
@@ -144,7 +205,7 @@ pub fn try_claim(dir: &Path, name: &str, stale_after: Duration) -> anyhow::Resul
         }
     }
     // Someone else took the stale claim over first.
-    match std::fs::read_to_string(&path)
+    match sgbn_models::read_regular_text(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
     {
@@ -187,15 +248,17 @@ mod tests {
     #[test]
     fn a_unit_is_claimed_once_and_freed_when_the_claim_drops() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let first = try_claim(tmp.path(), "train cnn run 0", stale_after()).expect("claim");
+        let first =
+            try_claim(tmp.path(), "train cnn run 0", stale_after().expect("env")).expect("claim");
         assert!(matches!(first, Claimed::Mine(_)));
-        match try_claim(tmp.path(), "train cnn run 0", stale_after()).expect("claim") {
+        match try_claim(tmp.path(), "train cnn run 0", stale_after().expect("env")).expect("claim")
+        {
             Claimed::Busy(h) => assert_eq!(h.pid, std::process::id()),
             Claimed::Mine(_) => panic!("claimed twice"),
         }
         drop(first);
         assert!(matches!(
-            try_claim(tmp.path(), "train cnn run 0", stale_after()).expect("claim"),
+            try_claim(tmp.path(), "train cnn run 0", stale_after().expect("env")).expect("claim"),
             Claimed::Mine(_)
         ));
     }
@@ -211,13 +274,14 @@ mod tests {
         };
         std::fs::write(&path, serde_json::to_string(&dead).expect("json")).expect("write");
         assert!(matches!(
-            try_claim(tmp.path(), "u", stale_after()).expect("claim"),
+            try_claim(tmp.path(), "u", stale_after().expect("env")).expect("claim"),
             Claimed::Mine(_)
         ));
         let other = |since_unix_s| Holder {
             host: "elsewhere".into(),
             pid: 1,
             since_unix_s,
+            start_ticks: None,
         };
         let now = Holder::me().since_unix_s;
         std::fs::write(&path, serde_json::to_string(&other(now)).expect("json")).expect("write");
@@ -234,5 +298,40 @@ mod tests {
             try_claim(tmp.path(), "u", Duration::from_secs(3600)).expect("claim"),
             Claimed::Mine(_)
         ));
+    }
+
+    #[test]
+    fn a_claim_whose_pid_now_names_another_process_is_stale() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = claim_path(tmp.path(), "u");
+        let me = Holder::me();
+        assert!(me.start_ticks.is_some(), "Linux: /proc/self/stat");
+        // This process, recorded with another start time: the pid was reused.
+        let reused = Holder {
+            start_ticks: me.start_ticks.map(|t| t + 1),
+            ..me.clone()
+        };
+        assert!(reused.is_stale(Duration::from_secs(3600)));
+        assert!(!me.is_stale(Duration::from_secs(3600)));
+        // pid 1, claimed 30 days ago by a claim without a start time: pid 1
+        // started at boot, after the claim, so it is not the claim's process.
+        let old = Holder {
+            pid: 1,
+            since_unix_s: now_unix_s() - 30 * 24 * 3600,
+            start_ticks: None,
+            ..me.clone()
+        };
+        std::fs::write(&path, serde_json::to_string(&old).expect("json")).expect("write");
+        assert!(matches!(
+            try_claim(tmp.path(), "u", Duration::from_secs(3600)).expect("claim"),
+            Claimed::Mine(_)
+        ));
+        // A claim without a start time made after this process started is
+        // still this process's.
+        let legacy = Holder {
+            start_ticks: None,
+            ..Holder::me()
+        };
+        assert!(!legacy.is_stale(Duration::from_secs(3600)));
     }
 }

@@ -39,7 +39,7 @@ pub struct Selection {
     /// set, and every experiment with `--profile full`; see `--list`).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Override the profile's number of runs.
+    /// Override the profile's number of runs (1 to 1000).
     #[arg(long)]
     runs: Option<usize>,
     /// MNIST directory (default: $SGBN_DATA_DIR, then the vendored copy).
@@ -49,6 +49,10 @@ pub struct Selection {
     #[arg(long)]
     out: Option<PathBuf>,
 }
+
+/// The most runs `--runs` accepts: far above the thesis's 30, far below a
+/// plan that would exhaust memory before printing.
+const MAX_RUNS: usize = 1000;
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Debug, clap::Args)]
@@ -304,7 +308,11 @@ impl Datasets {
 fn setup(sel: &Selection, experiments: &[&'static dyn Experiment]) -> anyhow::Result<Setup> {
     let mut profile = Profile::named(&sel.profile)?;
     if let Some(r) = sel.runs {
-        anyhow::ensure!(r > 0, "--runs must be ≥ 1");
+        anyhow::ensure!(
+            (1..=MAX_RUNS).contains(&r),
+            "--runs must be in 1..={MAX_RUNS} (got {r}): the thesis uses at most 30 runs of a \
+             setting, and every run multiplies the plan"
+        );
         profile.runs = r;
         profile.adaptive_runs = profile.adaptive_runs.min(r);
         profile.ch3_runs = r;
@@ -418,7 +426,7 @@ fn run_units(
         })
     };
     let claims = cache.root().join("claims");
-    let stale = claim::stale_after();
+    let stale = claim::stale_after()?;
     let mut pending: Vec<&Unit<'_>> = units.iter().copied().filter(|u| !u.done).collect();
     let mut last_wait_log = None::<Instant>;
     while !pending.is_empty() {

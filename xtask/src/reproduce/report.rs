@@ -78,7 +78,7 @@ pub fn stems(only: &[String]) -> (String, String) {
 /// Writes the report; returns the path of REPORT.md.
 pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
     let figures = ctx.out.join("figures");
-    std::fs::create_dir_all(&figures)?;
+    crate::output::create_own_dir(&figures)?;
     let sums: Vec<String> = ctx.data.iter().map(|(_, s)| s.clone()).collect();
     let report = assemble(
         ctx.experiments,
@@ -92,7 +92,7 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
     )?;
     let (md_stem, json_stem) = stems(ctx.only);
     let json_path = ctx.out.join(format!("{json_stem}.json"));
-    if let Some(old) = std::fs::read_to_string(&json_path)
+    if let Some(old) = sgbn_models::read_regular_text(&json_path)
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
     {
@@ -235,7 +235,7 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
     let mut trained = 0;
     if let Ok(entries) = std::fs::read_dir(ctx.cache.root().join("models")) {
         for e in entries.flatten() {
-            if let Ok(t) = std::fs::read_to_string(e.path().join("done.json"))
+            if let Ok(t) = sgbn_models::read_regular_text(&e.path().join("done.json"))
                 && let Ok(t) = serde_json::from_str::<TrainedModel>(&t)
             {
                 train_s += t.seconds;
@@ -248,7 +248,7 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
         let mut n = 0;
         if let Ok(entries) = std::fs::read_dir(ctx.cache.root().join(dir)) {
             for e in entries.flatten() {
-                if let Ok(t) = std::fs::read_to_string(e.path())
+                if let Ok(t) = sgbn_models::read_regular_text(&e.path())
                     && let Ok(v) = serde_json::from_str::<serde_json::Value>(&t)
                 {
                     s += v["seconds"].as_f64().unwrap_or(0.0);
