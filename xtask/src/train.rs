@@ -125,12 +125,12 @@ impl TrainObserver for Progress {
             self.bar.set_prefix(format!("epoch {epoch}"));
         }
         self.bar.inc(1);
-        if batch % 10 == 0 {
+        if batch.is_multiple_of(10) {
             self.bar.set_message(format!("loss {loss:.4}"));
         }
         // Without a terminal the bar is hidden: log every tenth of an epoch.
         let tenth = batches.div_ceil(10).max(1);
-        if self.bar.is_hidden() && (batch + 1) % tenth == 0 {
+        if self.bar.is_hidden() && (batch + 1).is_multiple_of(tenth) {
             tracing::info!(
                 epoch,
                 batch = batch + 1,

@@ -47,7 +47,7 @@ pub fn read_cifar10_batch(path: &Path) -> Result<Dataset> {
 /// `path` names it in errors. Records of 3,073 bytes: a label in 0..10,
 /// then 1,024 red, green and blue pixels each.
 pub fn parse_cifar10_batch(path: &Path, bytes: &[u8]) -> Result<Dataset> {
-    if bytes.is_empty() || bytes.len() % CIFAR10_RECORD_BYTES != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(CIFAR10_RECORD_BYTES) {
         return Err(DataError::Truncated {
             path: path.to_path_buf(),
             expected: bytes.len().div_ceil(CIFAR10_RECORD_BYTES).max(1) * CIFAR10_RECORD_BYTES,

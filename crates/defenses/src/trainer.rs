@@ -557,7 +557,7 @@ impl StepLossCheck {
 
     /// Whether the rule checks after training step `step` (0-based).
     fn due(&self, step: u64) -> bool {
-        step >= self.after && step % self.every == 0
+        step >= self.after && step.is_multiple_of(self.every)
     }
 
     /// The validation images of the check after `step`: the script draws

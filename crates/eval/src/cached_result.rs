@@ -64,13 +64,13 @@ const ORDERED_DISTORTIONS: [&str; 3] = ["mean_l1", "mean_linf", "max_linf"];
 /// counts, times and distortions are not negative, ℓ∞ distances at most 1.
 /// The error names the first field that fails and its value.
 pub fn check_cached_result(value: &Value, expected_key: &str) -> Result<(), String> {
-    if let Some(stored) = value.get(CACHE_KEY_FIELD) {
-        if stored.as_str() != Some(expected_key) {
-            return Err(format!(
-                "stored under key {stored}, but its file name is for key {expected_key:?} \
+    if let Some(stored) = value.get(CACHE_KEY_FIELD)
+        && stored.as_str() != Some(expected_key)
+    {
+        return Err(format!(
+            "stored under key {stored}, but its file name is for key {expected_key:?} \
                  (copied or renamed from another entry)"
-            ));
-        }
+        ));
     }
     check_value(value, "", "")
 }

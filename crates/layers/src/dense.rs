@@ -85,7 +85,7 @@ pub fn stores_column_panels(out_dim: usize, dtype: DType, device: &candle_core::
     device.is_cpu()
         && matches!(dtype, DType::F32 | DType::F64)
         && out_dim >= MIN_FAST_OUTPUTS
-        && out_dim % PANEL_WIDTH == 0
+        && out_dim.is_multiple_of(PANEL_WIDTH)
 }
 
 /// Builds a [`Dense`] layer with parameters `weight` and `bias` `(out,)`

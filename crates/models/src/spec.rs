@@ -750,12 +750,12 @@ impl ModelSpec {
                     m.keep
                 ));
             }
-            if let Some(g) = &c.gate {
-                if !(0.0..1.0).contains(&g.dropout) || g.hidden.contains(&0) {
-                    return bad(format!(
-                        "conv {i}: gate dropout in [0, 1), hidden widths > 0"
-                    ));
-                }
+            if let Some(g) = &c.gate
+                && (!(0.0..1.0).contains(&g.dropout) || g.hidden.contains(&0))
+            {
+                return bad(format!(
+                    "conv {i}: gate dropout in [0, 1), hidden widths > 0"
+                ));
             }
             h = (h.saturating_add(2 * c.padding) - c.kernel) / c.stride + 1;
             w = (w.saturating_add(2 * c.padding) - c.kernel) / c.stride + 1;

@@ -248,7 +248,7 @@ impl SampleKernel for ConvForward {
             g.out_height() * g.out_width(),
         );
         let per_x = g.in_channels * g.height * g.width;
-        if per_x == 0 || x.len() % per_x != 0 || w.len() != o * p {
+        if per_x == 0 || !x.len().is_multiple_of(per_x) || w.len() != o * p {
             bail!(
                 "masked conv: input {} / weight {} do not fit the geometry",
                 x.len(),

@@ -390,7 +390,7 @@ pub(crate) fn panel_forward<T: Element>(
     inputs: usize,
     outputs: usize,
 ) -> Vec<T> {
-    assert!(outputs % PANEL_WIDTH == 0);
+    assert!(outputs.is_multiple_of(PANEL_WIDTH));
     assert_eq!(x.len(), batch * inputs, "input length");
     assert_eq!(panels.len(), inputs * outputs, "weight length");
     if let Some(b) = bias {
@@ -464,7 +464,7 @@ pub(crate) fn panel_weight_grad<T: Element>(
     inputs: usize,
     outputs: usize,
 ) -> Vec<T> {
-    assert!(outputs % PANEL_WIDTH == 0);
+    assert!(outputs.is_multiple_of(PANEL_WIDTH));
     assert_eq!(x.len(), batch * inputs, "input length");
     assert_eq!(dy.len(), batch * outputs, "output gradient length");
     if batch == 0 {
@@ -531,7 +531,7 @@ pub(crate) fn panel_input_grad<T: Element>(
     inputs: usize,
     outputs: usize,
 ) -> Vec<T> {
-    assert!(outputs % PANEL_WIDTH == 0);
+    assert!(outputs.is_multiple_of(PANEL_WIDTH));
     assert_eq!(dy.len(), batch * outputs, "output gradient length");
     assert_eq!(panels.len(), inputs * outputs, "weight length");
     if outputs == 0 || batch == 0 {
@@ -635,7 +635,7 @@ mod tests {
     /// # Panics
     /// If `out` is not a multiple of 16 or the length disagrees (callers check).
     fn pack_panels<T: Copy>(w: &[T], inputs: usize, outputs: usize) -> Vec<T> {
-        assert!(outputs % PANEL_WIDTH == 0 && w.len() == inputs * outputs);
+        assert!(outputs.is_multiple_of(PANEL_WIDTH) && w.len() == inputs * outputs);
         let mut p = Vec::with_capacity(w.len());
         for panel in 0..outputs / PANEL_WIDTH {
             for r in 0..inputs {
@@ -651,7 +651,7 @@ mod tests {
     /// # Panics
     /// If `out` is not a multiple of 16 or the length disagrees (callers check).
     fn unpack_panels<T: Copy>(p: &[T], inputs: usize, outputs: usize) -> Vec<T> {
-        assert!(outputs % PANEL_WIDTH == 0 && p.len() == inputs * outputs);
+        assert!(outputs.is_multiple_of(PANEL_WIDTH) && p.len() == inputs * outputs);
         let panels = outputs / PANEL_WIDTH;
         let mut w = Vec::with_capacity(p.len());
         for r in 0..inputs {
