@@ -1,10 +1,14 @@
-//! Load the vendored MNIST (every file's SHA-256 verified), hold out a
+//! Load MNIST (the vendored copy or `$SGBN_DATA_DIR`; every file's SHA-256 verified), hold out a
 //! seeded validation split, and draw the seeded mini-batches of one epoch.
 //!
 //! `cargo run --release -p sgbn-data --example mnist`
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+    // `$SGBN_DATA_DIR`, else the copy vendored in the repository (a package
+    // does not ship it).
+    let dir = sgbn_data::available_mnist_dir()
+        .ok_or("no MNIST: set SGBN_DATA_DIR to a folder holding the four MNIST files")?;
+    let mnist = sgbn_data::load_mnist(&dir)?;
     for file in &mnist.files {
         println!("verified {} (sha256 {})", file.path.display(), file.sha256);
     }

@@ -26,8 +26,13 @@
 //! ## Quick start
 //!
 //! ```
-//! // The MNIST copy in this repository, its SHA-256 digests checked on load.
-//! let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+//! // `$SGBN_DATA_DIR`, else the MNIST copy vendored in the repository (a
+//! // package does not ship it); its SHA-256 digests are checked on load.
+//! let Some(dir) = sgbn_data::available_mnist_dir() else {
+//!     eprintln!("no MNIST here: set SGBN_DATA_DIR to a folder holding it");
+//!     return Ok(());
+//! };
+//! let mnist = sgbn_data::load_mnist(&dir)?;
 //! assert_eq!((mnist.train.len(), mnist.test.len()), (60_000, 10_000));
 //! let first = mnist.train.first(100)?; // the first 100 training images
 //! assert_eq!(first.images().dims(), [100, 1, 28, 28]);
@@ -71,7 +76,10 @@ pub use cifar10_source::{
     CIFAR10_JPEG_ENV, CIFAR10_JPEG_ORDER, Cifar10Data, Cifar10Kind, load_cifar10_for,
     load_cifar10_from, shared_cifar10_jpeg_archive,
 };
-pub use data_dir::{DATA_DIR_ENV, resolve_mnist_dir, resolve_mnist_dir_from, vendored_mnist_dir};
+pub use data_dir::{
+    DATA_DIR_ENV, available_mnist_dir, available_mnist_dir_from, resolve_mnist_dir,
+    resolve_mnist_dir_from, source_repository, vendored_mnist_dir,
+};
 pub use dataset::Dataset;
 pub use error::{DataError, Result};
 pub use idx::{IDX_UBYTE, IdxArray, parse_idx_u8};

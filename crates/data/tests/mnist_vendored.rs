@@ -1,13 +1,30 @@
 //! The vendored MNIST loads whole, verified against its checksums.
 
 use candle_core::DType;
+use std::path::{Path, PathBuf};
+
 use sgbn_data::{
-    Checksums, MNIST_FILES, load_mnist, load_mnist_with, resolve_mnist_dir_from, vendored_mnist_dir,
+    Checksums, MNIST_FILES, available_mnist_dir_from, load_mnist, load_mnist_with,
+    resolve_mnist_dir_from, source_repository, vendored_mnist_dir,
 };
+
+/// The vendored copy when these tests run in the sgbn repository; `None`
+/// (and a message) when they run from the crate's package, which does not
+/// ship it.
+fn vendored() -> Option<PathBuf> {
+    if source_repository().is_some() {
+        Some(vendored_mnist_dir())
+    } else {
+        eprintln!(
+            "skipped: this test reads the sgbn repository's data/mnist, which the package does not ship"
+        );
+        None
+    }
+}
 
 #[test]
 fn vendored_mnist_loads_and_verifies() {
-    let dir = vendored_mnist_dir();
+    let Some(dir) = vendored() else { return };
     let mnist = load_mnist(&dir).expect("vendored MNIST loads");
     assert_eq!(mnist.train.images().dims(), [60_000, 1, 28, 28]);
     assert_eq!(mnist.test.images().dims(), [10_000, 1, 28, 28]);
@@ -44,7 +61,8 @@ fn vendored_mnist_loads_and_verifies() {
 
 #[test]
 fn vendored_mnist_verifies_with_canonical_digests_too() {
-    let mnist = load_mnist_with(&vendored_mnist_dir(), &Checksums::Canonical).expect("loads");
+    let Some(dir) = vendored() else { return };
+    let mnist = load_mnist_with(&dir, &Checksums::Canonical).expect("loads");
     assert_eq!(mnist.train.len() + mnist.test.len(), 70_000);
 }
 
@@ -66,4 +84,37 @@ fn data_dir_precedence_flag_then_env_then_vendored() {
         vendored_mnist_dir()
     );
     assert_eq!(resolve_mnist_dir_from(None, None), vendored_mnist_dir());
+}
+
+#[test]
+fn the_repository_is_recognised_where_it_is_and_only_there() {
+    // `.ci/run` is in the repository and in no package: an independent sign
+    // of where this test was compiled.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let in_repository = root.join(".ci/run").is_file();
+    assert_eq!(source_repository().is_some(), in_repository);
+    if let Some(found) = source_repository() {
+        assert_eq!(
+            found.canonicalize().expect("root"),
+            root.canonicalize().expect("root")
+        );
+    }
+}
+
+#[test]
+fn available_mnist_is_the_env_folder_else_the_vendored_copy_in_the_repository_only() {
+    assert_eq!(available_mnist_dir_from(None, false), None);
+    assert_eq!(available_mnist_dir_from(Some("".into()), false), None);
+    assert_eq!(
+        available_mnist_dir_from(Some("/elsewhere".into()), false),
+        Some(PathBuf::from("/elsewhere"))
+    );
+    assert_eq!(
+        available_mnist_dir_from(Some("/elsewhere".into()), true),
+        Some(PathBuf::from("/elsewhere"))
+    );
+    assert_eq!(
+        available_mnist_dir_from(None, true),
+        Some(vendored_mnist_dir())
+    );
 }

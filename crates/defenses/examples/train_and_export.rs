@@ -12,7 +12,11 @@ use sgbn_estimators::seeded_rng;
 use sgbn_models::{ConvNet, ForwardContext, ModelSpec, accuracy, save_checkpoint, save_pytorch};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+    // `$SGBN_DATA_DIR`, else the copy vendored in the repository (a package
+    // does not ship it).
+    let dir = sgbn_data::available_mnist_dir()
+        .ok_or("no MNIST: set SGBN_DATA_DIR to a folder holding the four MNIST files")?;
+    let mnist = sgbn_data::load_mnist(&dir)?;
     let spec = ModelSpec::named("sgbn-dt")?;
     let model = ConvNet::new(&spec, 0, &Device::Cpu)?;
     // The model's own recipe (its slope schedule, Adam 1e-3, batch 50).

@@ -20,7 +20,12 @@
 //! use sgbn_defenses::{Quiet, TrainConfig, train};
 //! use sgbn_models::{ConvNet, ModelSpec};
 //!
-//! let mnist = sgbn_data::load_mnist(&sgbn_data::vendored_mnist_dir())?;
+//! // `$SGBN_DATA_DIR`, else the copy vendored in the repository.
+//! let Some(dir) = sgbn_data::available_mnist_dir() else {
+//!     eprintln!("no MNIST here: set SGBN_DATA_DIR to a folder holding it");
+//!     return Ok(());
+//! };
+//! let mnist = sgbn_data::load_mnist(&dir)?;
 //! let model = ConvNet::new(&ModelSpec::named("cnn")?, 0, &Device::Cpu)?;
 //! // The thesis's recipe (Adam 1e-3, batch 50), one epoch on 200 images, no early stopping.
 //! let config = TrainConfig { epochs: 1, early_stopping: None, ..TrainConfig::default() };

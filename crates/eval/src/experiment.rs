@@ -118,6 +118,9 @@ pub struct ReportContext<'a> {
     pub results: &'a dyn Results,
     /// The folder of the thesis's numbers (`data/thesis/`).
     pub thesis_dir: &'a Path,
+    /// What the committed thesis-budget measurements say, printed beside a
+    /// smaller profile's sections (`None`: nothing is printed).
+    pub thesis_budget: Option<&'a crate::ThesisBudgetNotes>,
 }
 
 impl std::fmt::Debug for ReportContext<'_> {

@@ -76,6 +76,7 @@ mod plan;
 mod profile;
 mod report;
 mod shards;
+mod thesis_budget_notes;
 mod toy_job;
 mod tsne_job;
 
@@ -110,6 +111,7 @@ pub use report::{
     assemble, eps_columns, eps_eq, fmt_summary, summary, verdict,
 };
 pub use shards::{Shard, assign_shards};
+pub use thesis_budget_notes::ThesisBudgetNotes;
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};
 

@@ -266,6 +266,18 @@ pub fn assemble(
         "Our numbers are accuracies in %, mean ± sample std over the runs that finished (n in parentheses); the thesis's are mean ± std of 10 runs. \"Within 2σ\" means |ours − thesis| ≤ 2·√(σ_thesis² + σ_ours²). Regenerate with `cargo xtask report --profile {}`.\n",
         ctx.profile.name
     );
+    // A smaller profile's report says what it cannot show, and what the
+    // committed thesis-budget measurements found (never as its own cells).
+    // Chapter 3 is left out: its networks train at the thesis's budget in
+    // every profile but `smoke` (the profile's `ch3_*` sizes).
+    let quoted = |id: &str| !crate::experiments::in_group("ch3", id);
+    let notes = ctx
+        .thesis_budget
+        .filter(|_| !matches!(ctx.profile.name, "thesis-budget" | "full"))
+        .filter(|_| experiments.iter().any(|e| quoted(e.id())));
+    if let Some(n) = notes {
+        write_budget_preamble(md, ctx.profile, n);
+    }
     for exp in experiments {
         let missing: Vec<&str> = exp
             .models()
@@ -287,6 +299,9 @@ pub fn assemble(
                 missing.join(", ")
             );
         }
+        if let Some(n) = notes.filter(|_| quoted(exp.id())) {
+            let _ = writeln!(md, "At the thesis's budget: {}\n", n.section(exp.id()));
+        }
         let section = exp.report(ctx)?;
         md.push_str(&section.markdown);
         out.figures.extend(section.figures);
@@ -296,6 +311,38 @@ pub fn assemble(
         );
     }
     Ok(out)
+}
+
+/// The opening of a smaller profile's report: what its budget can and
+/// cannot show, and the thesis-budget headline from the committed notes.
+fn write_budget_preamble(md: &mut String, p: &crate::Profile, n: &crate::ThesisBudgetNotes) {
+    let images = p.train_size.map_or("all 60,000".into(), |k| format!("{k}"));
+    let _ = writeln!(
+        md,
+        "## What the `{}` budget can and cannot show\n\n\
+         This run trains each chapter-4 model on {images} images for at most {} epoch(s) and \
+         tests on the first {} test images; the thesis trained up to 25 epochs on 55,000 images, \
+         with the authors' code, and tested on all 10,000. At this budget most models are not \
+         yet the thesis's (less accurate, less confident), so a cell here that differs from the \
+         thesis is weak evidence either way: it checks that every experiment runs end to end and \
+         how each model behaves early in training. What the thesis's budget shows is below, \
+         quoted from `data/reference/thesis-budget.json` (measured {}, commit `{}`; {}); it is \
+         not part of this run's numbers or of its `report.json`.\n",
+        p.name,
+        p.epochs,
+        p.fgsm_test,
+        n.measured,
+        n.commit,
+        n.sources.join(", "),
+    );
+    for line in &n.headline {
+        let _ = writeln!(md, "- {line}");
+    }
+    let _ = writeln!(
+        md,
+        "\nEach chapter-4 section below opens with one line on what the thesis-budget run found \
+         for it (chapter 3 trains at the thesis's budget already).\n"
+    );
 }
 
 #[cfg(test)]

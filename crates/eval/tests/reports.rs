@@ -92,6 +92,7 @@ fn context<'a>(
         cifar: Some(&CIFAR),
         results,
         thesis_dir,
+        thesis_budget: None,
     }
 }
 
@@ -350,4 +351,66 @@ fn table_4_8_judges_with_shuffled_gate_masks_as_its_own_target() {
         md.contains("| sgbn | sgbn-shuffled | 89.9 (1) | 89.9 ± 1.6 | +0.0 | yes |"),
         "{md}"
     );
+}
+
+#[test]
+fn a_smaller_profile_quotes_the_thesis_budget_notes_and_the_thesis_budget_does_not() {
+    let data = data();
+    let store = Fake {
+        accuracy: |_: &EvalJob| Some(0.5),
+        transfers: false,
+    };
+    let dir = thesis_dir();
+    let results = store.store();
+    let notes: sgbn_eval::ThesisBudgetNotes = serde_json::from_str(
+        r#"{"measured": "2026-11-30", "commit": "19c3429", "sources": ["docs/x.md"],
+            "headline": ["SGBN reproduces, and it is masking"],
+            "sections": {"table4.11": "4 of 4 cells"}, "not_yet": "queued"}"#,
+    )
+    .expect("notes");
+    let exps = [
+        experiments::find("table4.11").expect("id"),
+        experiments::find("fig4.3").expect("id"),
+    ];
+    let report_of = |name: &str| {
+        let profile = Profile::named(name).expect("profile");
+        let mut ctx = context(&profile, &data, &results, &dir);
+        ctx.thesis_budget = Some(&notes);
+        assemble(&exps, &ctx).expect("report")
+    };
+    let quick = report_of("quick");
+    let md = &quick.markdown;
+    assert!(
+        md.contains("## What the `quick` budget can and cannot show")
+            && md.contains("for at most 2 epoch(s)")
+            && md.contains("measured 2026-11-30, commit `19c3429`; docs/x.md")
+            && md.contains("- SGBN reproduces, and it is masking"),
+        "{md}"
+    );
+    // Each section its own line, after its heading and before its table.
+    let table = md.find("## `table4.11`").expect("table4.11");
+    let fig = md.find("## `fig4.3`").expect("fig4.3");
+    let line = md
+        .find("At the thesis's budget: 4 of 4 cells")
+        .expect("line");
+    assert!(table < line && line < fig, "{md}");
+    assert!(md[fig..].contains("At the thesis's budget: queued"), "{md}");
+    // The quotation is not part of the run's numbers.
+    let plain = {
+        let profile = Profile::named("quick").expect("profile");
+        assemble(&exps, &context(&profile, &data, &results, &dir)).expect("report")
+    };
+    assert_eq!(quick.json, plain.json);
+    assert!(!plain.markdown.contains("At the thesis's budget"));
+    // Chapter 3 trains at the thesis's budget already: nothing quoted.
+    let profile = Profile::named("quick").expect("profile");
+    let mut ctx = context(&profile, &data, &results, &dir);
+    ctx.thesis_budget = Some(&notes);
+    let ch3 = assemble(&[experiments::find("fig3.2").expect("id")], &ctx).expect("report");
+    assert!(!ch3.markdown.contains("At the thesis's budget:"));
+    assert!(!ch3.markdown.contains("can and cannot show"));
+    // The thesis-budget report is the measurement: it quotes nothing.
+    let budget = report_of("thesis-budget");
+    assert!(!budget.markdown.contains("At the thesis's budget:"));
+    assert!(!budget.markdown.contains("can and cannot show"));
 }

@@ -7,7 +7,7 @@
 //! `cargo run --release -p sgbn-metrics --example attack_own_model`
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Optimizer, VarBuilder, VarMap};
+use candle_nn::Optimizer;
 use sgbn_attacks::{
     Attack, GradientAttack, SquareAttack, SquareAttackConfig, attack_dataset, victim_fn,
 };
@@ -66,13 +66,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .broadcast_add(&shift.broadcast_mul(&sign)?)?
         .clamp(0f32, 1f32)?;
 
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    // Parameters initialized from a seed (candle cannot seed its CPU
+    // generator, so a plain `VarMap` would give other weights every run).
+    let varmap = sgbn_layers::SeededVarMap::new(0);
+    let vb = varmap.var_builder(DType::F32, &device);
     let net = Net {
         hidden: candle_nn::linear(64, 32, vb.pp("hidden"))?,
         out: candle_nn::linear(32, 2, vb.pp("out"))?,
     };
-    let mut opt = candle_nn::AdamW::new_lr(varmap.all_vars(), 1e-2)?;
+    let vars = varmap.vars().into_iter().map(|(_, v)| v).collect();
+    let mut opt = candle_nn::AdamW::new_lr(vars, 1e-2)?;
     for _ in 0..100 {
         let loss = candle_nn::loss::cross_entropy(&net.logits(&x, &mut rng)?, &y)?;
         opt.backward_step(&loss)?;

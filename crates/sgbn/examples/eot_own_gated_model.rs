@@ -8,7 +8,7 @@
 //! `cargo run --release -p sgbn --example eot_own_gated_model`
 
 use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::{Optimizer, VarBuilder, VarMap};
+use candle_nn::{Optimizer, VarBuilder};
 use sgbn::layers::ConvGeometry;
 use sgbn::prelude::*;
 
@@ -79,9 +79,12 @@ fn toy_data(rng: &mut SeededRng) -> candle_core::Result<(Tensor, Tensor)> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = seeded_rng(0);
     let (x, y) = toy_data(&mut rng)?;
-    let varmap = VarMap::new();
-    let net = GatedNet::new(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
-    let mut opt = candle_nn::AdamW::new_lr(varmap.all_vars(), 1e-2)?;
+    // Parameters initialized from a seed (candle cannot seed its CPU
+    // generator, so a plain `VarMap` would give other weights every run).
+    let varmap = SeededVarMap::new(0);
+    let net = GatedNet::new(varmap.var_builder(DType::F32, &Device::Cpu))?;
+    let vars = varmap.vars().into_iter().map(|(_, v)| v).collect();
+    let mut opt = candle_nn::AdamW::new_lr(vars, 1e-2)?;
     for _ in 0..60 {
         let loss = candle_nn::loss::cross_entropy(&net.logits(&x, true, &mut rng)?, &y)?;
         opt.backward_step(&loss)?;

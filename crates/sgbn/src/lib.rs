@@ -57,7 +57,8 @@ pub use sgbn_models as models;
 pub mod prelude {
     pub use sgbn_estimators::{SeedableRng, SeededRng, seeded_rng};
     pub use sgbn_layers::{
-        GateConfig, GateModule, MaskedConv2d, MaskedConv2dConfig, dense, gate_module, masked_conv2d,
+        GateConfig, GateModule, MaskedConv2d, MaskedConv2dConfig, SeededVarMap, dense, gate_module,
+        masked_conv2d,
     };
 
     #[cfg(feature = "attacks")]

@@ -316,6 +316,7 @@ fn setup(sel: &Selection, experiments: &[&'static dyn Experiment]) -> anyhow::Re
         profile.runs = r;
         profile.adaptive_runs = profile.adaptive_runs.min(r);
         profile.ch3_runs = r;
+        profile.baseline_runs = r;
     }
     let dir = resolve_mnist_dir(sel.data_dir.as_deref());
     let mnist =

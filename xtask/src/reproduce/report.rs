@@ -7,7 +7,13 @@
 use std::{fmt::Write, path::Path};
 
 use candle_core::Device;
-use sgbn_eval::{Experiment, Profile, RESULTS_VERSION, ReportContext, TrainedModel, assemble};
+use sgbn_eval::{
+    Experiment, Profile, RESULTS_VERSION, ReportContext, ThesisBudgetNotes, TrainedModel, assemble,
+};
+
+/// The committed notes of the thesis-budget measurements, from the
+/// repository root (docs/reproduction.md, "Report").
+pub const THESIS_BUDGET_NOTES: &str = "data/reference/thesis-budget.json";
 use sgbn_models::write_atomic;
 
 use super::{cache::Cache, png, svg};
@@ -80,6 +86,15 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
     let figures = ctx.out.join("figures");
     crate::output::create_own_dir(&figures)?;
     let sums: Vec<String> = ctx.data.iter().map(|(_, s)| s.clone()).collect();
+    // What the committed thesis-budget measurements found, quoted in a
+    // smaller profile's report; a damaged file is an error naming it.
+    let notes_path = ctx.root.join(THESIS_BUDGET_NOTES);
+    let notes = if notes_path.exists() {
+        Some(ThesisBudgetNotes::read(&notes_path)?)
+    } else {
+        tracing::warn!(path = %notes_path.display(), "no thesis-budget notes: the report does not quote them");
+        None
+    };
     let report = assemble(
         ctx.experiments,
         &ReportContext {
@@ -88,6 +103,7 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
             cifar: ctx.cifar,
             results: ctx.cache,
             thesis_dir: &ctx.root.join("data/thesis"),
+            thesis_budget: notes.as_ref(),
         },
     )?;
     let (md_stem, json_stem) = stems(ctx.only);
@@ -275,6 +291,22 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_committed_thesis_budget_notes_read_and_name_every_experiment_they_quote() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let notes = ThesisBudgetNotes::read(&root.join(THESIS_BUDGET_NOTES)).expect("notes");
+        for id in notes.sections.keys() {
+            assert!(
+                sgbn_eval::experiments::find(id).is_ok(),
+                "{THESIS_BUDGET_NOTES} quotes {id}, which is no experiment"
+            );
+        }
+        for source in &notes.sources {
+            let file = source.split(' ').next().expect("path");
+            assert!(root.join(file).is_file(), "{source} is not a file");
+        }
+    }
 
     #[test]
     fn a_selection_writes_its_own_report_files() {

@@ -1,5 +1,5 @@
 //! `fig4.15`: FGSM (ε = 0.3) examples crafted on SGBN with stochastic and
-//! with deterministic gates, judged by the other models (Fig. 4.15, §4.6.2;
+//! with deterministic gates, judged by the other models (Fig. 4.15, §4.6.1;
 //! a figure only).
 
 use super::transfer_matrix::TransferMatrix;
@@ -10,7 +10,7 @@ pub static FIG4_15: TransferMatrix = TransferMatrix {
     info: ExperimentInfo {
         id: "fig4.15",
         title: "FGSM (ε = 0.3) examples of SGBN ST and DT on the other models",
-        reference: "Fig. 4.15, §4.6.2 (a figure only)",
+        reference: "Fig. 4.15, §4.6.1 (a figure only)",
         models: &["sgbn", "sgbn-dt", "cnn", "cnn-bin", "sap"],
         default_set: true,
     },

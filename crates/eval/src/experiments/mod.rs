@@ -18,6 +18,7 @@
 //! Groups: `ch3` names every chapter-3 and Appendix-A experiment.
 
 pub mod adaptive;
+pub mod baselines;
 pub mod binarized_curve;
 pub mod binarized_table;
 pub mod ch3_curve;
@@ -162,6 +163,7 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &adaptive::ADAPTIVE,
         &adaptive::ADAPTIVE_CIFAR10,
         &protocol::PROTOCOL,
+        &baselines::BASELINES,
     ]
 }
 
