@@ -30,6 +30,11 @@ fn plan(ids: &[&str], profile: &Profile, data: &[String]) -> Plan {
     .expect("plan")
 }
 
+/// The cache keys of some jobs.
+fn keys<T: serde::Serialize>(jobs: &[T]) -> HashSet<String> {
+    jobs.iter().map(|j| key_hash(j).expect("hash")).collect()
+}
+
 /// The rule a training job stops by: `None` (every epoch), ours, or the
 /// authors' step-loss check.
 fn rule(job: &TrainJob) -> Option<EarlyStoppingRule> {
@@ -47,13 +52,8 @@ fn three_rules_ten_runs_and_run_0_of_ours_is_the_protocol_studys_unit() {
         "4 models × 3 rules × 10 runs"
     );
     assert_eq!(baselines.evals.len(), 4 * 3 * 10 * 4, "clean and 3 budgets");
-    let keys: HashSet<String> = baselines
-        .trains
-        .iter()
-        .map(|t| key_hash(t).expect("hash"))
-        .collect();
     assert_eq!(
-        keys.len(),
+        keys(&baselines.trains).len(),
         baselines.trains.len(),
         "every setting its own run"
     );
@@ -84,29 +84,17 @@ fn three_rules_ten_runs_and_run_0_of_ours_is_the_protocol_studys_unit() {
     // clean and thesis-protocol FGSM evaluations are the study's too: the
     // campaign's cached units serve both.
     let protocol = plan(&["protocol"], &profile, &data);
-    let protocol_trains: HashSet<String> = protocol
-        .trains
-        .iter()
-        .map(|t| key_hash(t).expect("hash"))
-        .collect();
-    let shared = baselines
-        .trains
-        .iter()
-        .filter(|t| protocol_trains.contains(&key_hash(*t).expect("hash")))
-        .count();
-    assert_eq!(shared, 4, "run 0 of each model under our rule");
-    let protocol_evals: HashSet<String> = protocol
-        .evals
-        .iter()
-        .map(|e| key_hash(e).expect("hash"))
-        .collect();
-    let shared_evals = baselines
-        .evals
-        .iter()
-        .filter(|e| protocol_evals.contains(&key_hash(*e).expect("hash")))
-        .count();
     assert_eq!(
-        shared_evals,
+        keys(&baselines.trains)
+            .intersection(&keys(&protocol.trains))
+            .count(),
+        4,
+        "run 0 of each model under our rule"
+    );
+    assert_eq!(
+        keys(&baselines.evals)
+            .intersection(&keys(&protocol.evals))
+            .count(),
         4 * 4,
         "clean and FGSM ε 0.1–0.3 of those runs"
     );

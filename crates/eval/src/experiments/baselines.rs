@@ -29,9 +29,10 @@ use std::fmt::Write;
 use sgbn_defenses::EarlyStopping;
 
 use super::fgsm_curve::{TABLE_4_11, ThesisTable};
+use super::protocol::{fgsm, thesis_row};
 use crate::{
-    AttackSpec, Cell, EvalJob, Experiment, ExperimentInfo, GradientOptions, Jobs, PlanContext,
-    ReportContext, Result, Section, TrainJob, available, fmt_summary, summary,
+    Cell, EvalJob, Experiment, ExperimentInfo, GradientOptions, Jobs, PlanContext, ReportContext,
+    Result, Section, TrainJob, fmt_summary, summary,
 };
 
 /// The experiment.
@@ -111,25 +112,10 @@ fn eval_job(ctx: &PlanContext<'_>, job: &TrainJob, eps: f64) -> EvalJob {
     };
     EvalJob::new(
         job,
-        AttackSpec::Fgsm {
-            eps,
-            eot: 1,
-            options,
-        },
+        fgsm(eps, options),
         ctx.profile.protocol_test,
         ctx.profile.repeats,
     )
-}
-
-/// The thesis-text row a model compares with (`cnn-authors` → `cnn`).
-fn thesis_row(model: &str) -> &str {
-    model.strip_suffix("-authors").unwrap_or(model)
-}
-
-impl Baselines {
-    fn models(&self) -> impl Iterator<Item = &'static str> {
-        MODELS.iter().copied().filter(|m| available(m))
-    }
 }
 
 impl Experiment for Baselines {
@@ -142,7 +128,7 @@ impl Experiment for Baselines {
         // Run 0 of every setting first, so that a partial campaign already
         // compares the rules.
         for run in 0..ctx.profile.baseline_runs {
-            for m in self.models() {
+            for m in INFO.built_models() {
                 for rule in Rule::ALL {
                     let job = rule.train_job(ctx, m, run)?;
                     for eps in EPS {
@@ -183,7 +169,7 @@ impl Experiment for Baselines {
             "| model | training | epochs | stopped early | final training loss | ε = 0 | ε = 0.1 | ε = 0.2 | ε = 0.3 | cells within 2σ |\n|---|---|---|---|---|---|---|---|---|---|"
         );
         let mut best = Vec::new();
-        for m in self.models() {
+        for m in INFO.built_models() {
             let row = thesis_row(m);
             let mut json = serde_json::Map::new();
             let mut within_by_rule = Vec::new();

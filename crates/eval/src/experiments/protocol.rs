@@ -153,7 +153,7 @@ impl Variant {
 }
 
 /// The thesis-text model a name compares with (`sgbn-authors` → `sgbn`).
-fn thesis_row(model: &str) -> &str {
+pub(super) fn thesis_row(model: &str) -> &str {
     model.strip_suffix("-authors").unwrap_or(model)
 }
 
@@ -170,7 +170,8 @@ fn partner(model: &str) -> Option<&'static str> {
     })
 }
 
-fn fgsm(eps: f64, options: GradientOptions) -> AttackSpec {
+/// FGSM at `eps` with these options, one draw per gradient.
+pub(super) fn fgsm(eps: f64, options: GradientOptions) -> AttackSpec {
     AttackSpec::Fgsm {
         eps,
         eot: 1,
