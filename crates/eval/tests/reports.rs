@@ -418,21 +418,13 @@ fn a_smaller_profile_quotes_the_thesis_budget_notes_and_the_thesis_budget_does_n
 #[test]
 fn fig_4_4_compares_the_bim_numbers_of_the_text_and_counts_them_in_its_verdict() {
     let profile = Profile::named("smoke").expect("smoke");
-    let data = data();
     // BIM and ILL leave 77.7 % everywhere; the text: SGBN 77.7 ± 5.5 at
     // ε 0.1 (BIM); its ε 0.06 numbers are off smoke's grid (0.05, 0.1).
     let store = Fake {
         accuracy: |_: &EvalJob| Some(0.777),
         transfers: false,
     };
-    let dir = thesis_dir();
-    let results = store.store();
-    let ctx = context(&profile, &data, &results, &dir);
-    let md = experiments::find("fig4.4")
-        .expect("fig4.4")
-        .report(&ctx)
-        .expect("section")
-        .markdown;
+    let md = common::section("fig4.4", &profile, &store.store()).markdown;
     assert!(
         md.contains("| sgbn | 0.1 | 77.7 (1) | 77.7 ± 5.5 | +0.0 | yes |"),
         "{md}"
