@@ -433,3 +433,30 @@ fn fig_4_4_compares_the_bim_numbers_of_the_text_and_counts_them_in_its_verdict()
     assert_eq!(md.matches("| sgbn | 0.1 | 77.7").count(), 1, "{md}");
     assert!(md.contains("1 of 1"), "{md}");
 }
+
+#[test]
+fn fig_4_15_prints_the_two_cells_its_text_states_beside_ours_without_a_verdict() {
+    let profile = Profile::named("smoke").expect("smoke");
+    // Every transfer leaves 50 %; the text: SGBN (ST) → CNN 62.8 %, SGBN
+    // (DT) → CNN 54.1 %, no std.
+    let store = Fake {
+        accuracy: |_: &EvalJob| None,
+        transfers: true,
+    };
+    let md = common::section("fig4.15", &profile, &store.store()).markdown;
+    assert!(
+        md.contains("| sgbn | cnn | 50.0 (1) | 62.8 | -12.8 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| sgbn-dt | cnn | 50.0 (1) | 54.1 | -4.1 |"),
+        "{md}"
+    );
+    assert!(md.contains("no std given, so no 2σ verdict"), "{md}");
+    // Only fig4.15's: fig4.6 states none of these.
+    let fig4_6 = common::section("fig4.6", &profile, &store.store()).markdown;
+    assert!(
+        !fig4_6.contains("Beside the numbers the text states"),
+        "{fig4_6}"
+    );
+}
