@@ -275,7 +275,12 @@ pub fn assemble(
         .thesis_budget
         .filter(|_| !matches!(ctx.profile.name, "thesis-budget" | "full"))
         .filter(|_| experiments.iter().any(|e| quoted(e.id())));
-    if let Some(n) = notes {
+    // The preamble describes the MNIST sizes: only where an MNIST chapter-4
+    // experiment is selected (CIFAR-10 sections still get their line).
+    let mnist = experiments
+        .iter()
+        .any(|e| quoted(e.id()) && !e.info().on_cifar10());
+    if let Some(n) = notes.filter(|_| mnist) {
         write_budget_preamble(md, ctx.profile, n);
     }
     for exp in experiments {
@@ -320,7 +325,7 @@ fn write_budget_preamble(md: &mut String, p: &crate::Profile, n: &crate::ThesisB
     let _ = writeln!(
         md,
         "## What the `{}` budget can and cannot show\n\n\
-         This run trains each chapter-4 model on {images} images for at most {} epoch(s) and \
+         This run trains each chapter-4 MNIST model on {images} images for at most {} epoch(s) and \
          tests on the first {} test images; the thesis trained up to 25 epochs on 55,000 images, \
          with the authors' code, and tested on all 10,000. At this budget most models are not \
          yet the thesis's (less accurate, less confident), so a cell here that differs from the \

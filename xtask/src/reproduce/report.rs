@@ -10,13 +10,13 @@ use candle_core::Device;
 use sgbn_eval::{
     Experiment, Profile, RESULTS_VERSION, ReportContext, ThesisBudgetNotes, TrainedModel, assemble,
 };
+use sgbn_models::write_atomic;
+
+use super::{cache::Cache, png, svg};
 
 /// The committed notes of the thesis-budget measurements, from the
 /// repository root (docs/reproduction.md, "Report").
 pub const THESIS_BUDGET_NOTES: &str = "data/reference/thesis-budget.json";
-use sgbn_models::write_atomic;
-
-use super::{cache::Cache, png, svg};
 
 /// What to do when the new report would hold fewer results than the one
 /// it replaces.
