@@ -5,14 +5,12 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
 use sgbn_attacks::{ApgdLoss, EvalClassifier, LabelSource, SQUARE_CONFIRM_DRAWS, SuiteVersion};
 use sgbn_defenses::trained_slope;
-use sgbn_estimators::SeededRng;
 use sgbn_eval::{
     AttackCost, AttackSpec, CleanConfig, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, EvalConfig,
     GradientOptions, THESIS_ITERATIVE_STEPS, clean_check, default_iterative_step, default_pgd_step,
-    evaluate_model,
+    evaluate_model, stage_rng,
 };
 use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
 use sgbn_models::{Bpda, Checkpoint, Classifier, write_atomic};
@@ -322,17 +320,6 @@ fn check_options(args: &AttackArgs) -> anyhow::Result<()> {
         not_for("--targets", "apgd-t");
     }
     Ok(())
-}
-
-/// A generator for one labelled stage, independent of the order of stages.
-fn stage_rng(seed: u64, label: &str) -> SeededRng {
-    let mut rng = SeededRng::seed_from_u64(seed);
-    // FNV-1a of the label picks the stream.
-    let h = label.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    });
-    rng.set_stream(h);
-    rng
 }
 
 pub fn run(args: &AttackArgs) -> anyhow::Result<()> {

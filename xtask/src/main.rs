@@ -10,6 +10,8 @@
 //! - `cargo xtask attack --checkpoint FILE --attack fgsm,bim,square --eps 0.1,0.2,0.3 …`:
 //!   attack a checkpoint; a table on the terminal, JSON under `results/`.
 //!
+//! - `cargo xtask audit --checkpoint FILE | --pytorch FILE [--eps 0.3 …]`: the
+//!   gradient-masking audit (docs/audit.md): `AUDIT.md`, `audit.json`, a figure;
 //! - `cargo xtask export --checkpoint FILE --out DIR` / `cargo xtask import
 //!   --file FILE --out DIR`: checkpoints to and from PyTorch (docs/interop.md);
 //! - `cargo xtask bench [--out DIR]`: criterion benchmarks with FLOP rates.
@@ -19,6 +21,7 @@
 //! - `cargo xtask report [--profile P]`: the report again, from the cache.
 
 mod attack;
+mod audit;
 mod bench;
 mod bench_pytorch;
 mod data;
@@ -59,6 +62,9 @@ enum Command {
     /// Read a PyTorch-layout file (from `export` or `sgbn_torch.save`) into an
     /// sgbn checkpoint.
     Import(interop::ImportArgs),
+    /// Audit a classifier for gradient masking: every attack, the checklist
+    /// of Athalye et al. (2018) and Carlini et al. (2019), one verdict.
+    Audit(audit::AuditArgs),
     /// Run the benchmarks: ms per step, GFLOP/s, ratio to the matmul rate.
     Bench(bench::BenchArgs),
     /// Run the thesis's experiments (cached, resumable) and write the report.
@@ -113,6 +119,7 @@ fn run() -> anyhow::Result<()> {
         Command::Data(args) => data::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Attack(args) => attack::run(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Export(args) => interop::export(&args),
         Command::Import(args) => interop::import(&args),
         Command::Bench(args) => bench::run(&args),

@@ -63,6 +63,7 @@ mod loss;
 mod square;
 mod suite;
 mod transfer;
+mod transfer_attack;
 mod victim;
 
 pub use apgd::{APGD_MOMENTUM, Apgd, ApgdConfig, ApgdLoss};
@@ -82,4 +83,5 @@ pub use suite::{
     SuiteVersion,
 };
 pub use transfer::{TransferMatrix, transfer_matrix};
+pub use transfer_attack::TransferAttack;
 pub use victim::{EvalClassifier, Victim, VictimFn, victim_fn};

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{EvalClassifier, Victim, attack_dataset_with_progress, predict_dataset};
+use sgbn_attacks::{
+    Attack, EvalClassifier, TransferAttack, Victim, attack_dataset_with_progress, predict_dataset,
+};
 use sgbn_estimators::SeededRng;
 use sgbn_metrics::{Distortion, Histogram, RepeatedAccuracy, true_class_confidence};
 use sgbn_models::Classifier;
@@ -202,9 +204,54 @@ pub fn evaluate_model(
     run(&victim, attack, config, images, labels, rng, progress)
 }
 
+/// [`evaluate`] of `attack` crafted on `surrogate` and judged on `victim`
+/// (black-box transfer): the same judging and repeated passes, so the
+/// result combines with white-box ones in [`worst_case`]. `attack` must not
+/// use BPDA (the surrogate is any victim).
+#[allow(clippy::too_many_arguments)] // evaluate's arguments and the surrogate
+pub fn evaluate_transfer(
+    victim: &dyn Victim,
+    surrogate: &dyn Victim,
+    attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EvalResult> {
+    if attack.bpda().any() {
+        return Err(EvalError::InvalidConfig(
+            "a transfer attack is crafted on any surrogate: BPDA does not apply".into(),
+        ));
+    }
+    let crafted = TransferAttack::new(attack.build(config.attack_seed)?, surrogate);
+    run_built(&crafted, victim, config, images, labels, rng, progress)
+}
+
 fn run(
     victim: &dyn Victim,
     attack: &AttackSpec,
+    config: &EvalConfig,
+    images: &Tensor,
+    labels: &Tensor,
+    rng: &mut SeededRng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<EvalResult> {
+    let built = attack.build(config.attack_seed)?;
+    run_built(
+        built.as_ref(),
+        victim,
+        config,
+        images,
+        labels,
+        rng,
+        progress,
+    )
+}
+
+fn run_built(
+    built: &dyn Attack,
+    victim: &dyn Victim,
     config: &EvalConfig,
     images: &Tensor,
     labels: &Tensor,
@@ -217,9 +264,8 @@ fn run(
         ));
     }
     let start = Instant::now();
-    let built = attack.build(config.attack_seed)?;
     let out = attack_dataset_with_progress(
-        built.as_ref(),
+        built,
         victim,
         images,
         labels,

@@ -9,6 +9,11 @@
 //!   and the input gradients, the evidence of the
 //!   [`SanityFlags`](sgbn_metrics::SanityFlags). `cargo xtask attack` and
 //!   every experiment call these, and nothing else evaluates.
+//! - [`audit`]: a gradient-masking audit of any classifier (a model of
+//!   `sgbn-models` or any [`Victim`](sgbn_attacks::Victim)): every attack
+//!   that applies, the checklist of Athalye et al. (2018) and Carlini et al.
+//!   (2019) as verdicts, the per-image worst case and a one-line verdict
+//!   (`examples/audit_own_model.rs`; `cargo xtask audit` on files).
 //! - [`Experiment`]: one thesis figure or table (or a study beyond the
 //!   thesis) as the jobs it needs under a [`Profile`] and the report
 //!   [`Section`] it writes from their results; one file per experiment in
@@ -60,6 +65,7 @@
 
 mod accuracy_job;
 mod attack_spec;
+pub mod audit;
 mod cached_result;
 mod clean_check;
 mod error;
@@ -76,6 +82,7 @@ mod plan;
 mod profile;
 mod report;
 mod shards;
+mod stage_rng;
 mod thesis_budget_notes;
 mod toy_job;
 mod tsne_job;
@@ -85,11 +92,15 @@ pub use attack_spec::{
     AttackSpec, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP,
     THESIS_ITERATIVE_STEPS, default_iterative_step, default_pgd_step,
 };
+pub use audit::{
+    AuditBudget, AuditCache, AuditData, AuditHooks, AuditIdentity, AuditReport, AuditTarget, audit,
+    audit_with,
+};
 pub use cached_result::{CACHE_KEY_FIELD, check_cached_result};
 pub use clean_check::{CleanCheck, CleanConfig, clean_check};
 pub use error::{EvalError, Result};
 pub use evaluate::{
-    AttackCost, EvalConfig, EvalResult, WorstCase, evaluate, evaluate_model,
+    AttackCost, EvalConfig, EvalResult, WorstCase, evaluate, evaluate_model, evaluate_transfer,
     evaluate_with_progress, worst_case,
 };
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
@@ -111,6 +122,7 @@ pub use report::{
     assemble, eps_columns, eps_eq, fmt_summary, summary, verdict,
 };
 pub use shards::{Shard, assign_shards};
+pub use stage_rng::stage_rng;
 pub use thesis_budget_notes::ThesisBudgetNotes;
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};

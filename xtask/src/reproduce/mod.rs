@@ -6,9 +6,10 @@
 
 mod cache;
 mod claim;
-mod png;
+pub(crate) mod png;
+pub(crate) mod png_plot;
 mod report;
-mod svg;
+pub(crate) mod svg;
 
 use std::{path::PathBuf, time::Instant};
 

@@ -7,8 +7,9 @@ use std::fmt::Write;
 use sgbn_eval::{BarPanel, Figure, ScatterPanel, Series};
 
 /// The colours of the series, by [`Series::color`] index.
-pub const PALETTE: [&str; 8] = [
+pub const PALETTE: [&str; 10] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#7f7f7f",
 ];
 
 fn esc(s: &str) -> String {

@@ -1,0 +1,423 @@
+//! `cargo xtask audit`: the gradient-masking audit of `sgbn_eval::audit`
+//! on a checkpoint or a PyTorch-layout file, resumable from its cache, with
+//! `audit.json`, `AUDIT.md` and the accuracy-against-ε figure.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use sgbn_data::{Dataset, load_cifar10_for, load_mnist, resolve_mnist_dir, sha256_hex};
+use sgbn_defenses::trained_slope;
+use sgbn_eval::audit::{AuditLine, AuditProgress, MarkdownOptions};
+use sgbn_eval::{
+    AttackSpec, AuditBudget, AuditCache, AuditData, AuditHooks, AuditIdentity, AuditTarget,
+    EvalError, audit_with, key_hash,
+};
+use sgbn_models::{Checkpoint, Classifier, ConvNet, load_pytorch, read_regular_file, write_atomic};
+
+/// Which data the model is audited on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditDataSet {
+    /// The vendored MNIST (`--data-dir`).
+    Mnist,
+    /// CIFAR-10 (the binary release where found, else the vendored lossy JPEG stand-in).
+    Cifar10,
+}
+
+/// Arguments of `cargo xtask audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A checkpoint of any sgbn model (`cargo xtask train`, `reproduce`'s cache).
+    #[arg(long, conflicts_with = "pytorch", required_unless_present = "pytorch")]
+    checkpoint: Option<PathBuf>,
+    /// A PyTorch-layout file (`cargo xtask export`, `sgbn_torch.save`; docs/interop.md).
+    #[arg(long)]
+    pytorch: Option<PathBuf>,
+    /// The data set.
+    #[arg(long, value_enum, default_value = "mnist")]
+    data: AuditDataSet,
+    /// Folder of the data (default: the vendored data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// ℓ∞ budget ε of the checklist's attacks.
+    #[arg(long, default_value_t = 0.3)]
+    eps: f64,
+    /// Attack the first N test images.
+    #[arg(long, default_value_t = 500)]
+    test_size: usize,
+    /// Passes over the adversarial images of a random model.
+    #[arg(long, default_value_t = 10)]
+    passes: usize,
+    /// Draws of a random model's randomness per gradient (EOT).
+    #[arg(long, default_value_t = 10)]
+    eot: usize,
+    /// PGD iterations.
+    #[arg(long, default_value_t = sgbn_eval::DEFAULT_PGD_STEPS)]
+    pgd_steps: usize,
+    /// APGD iterations.
+    #[arg(long, default_value_t = sgbn_eval::DEFAULT_APGD_STEPS)]
+    apgd_steps: usize,
+    /// Square attack queries per image.
+    #[arg(long, default_value_t = 1000)]
+    queries: usize,
+    /// Further ε of the sweep, comma-separated, each in (0, 1] (1: the unbounded check).
+    #[arg(long, value_delimiter = ',', default_value = "0.1,0.2,0.5,1")]
+    sweep: Vec<f64>,
+    /// Epochs of the surrogate CNN of the transfer line (0: no transfer line).
+    #[arg(long, default_value_t = 2)]
+    surrogate_epochs: usize,
+    /// Training images of the surrogate (default: all).
+    #[arg(long)]
+    surrogate_train_size: Option<usize>,
+    /// Images per attack batch.
+    #[arg(long, default_value_t = 100)]
+    batch_size: usize,
+    /// Seed of every generator.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output folder (default `results/audit/<model>`); its `cache/` lets a
+    /// stopped audit resume.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl AuditArgs {
+    fn budget(&self) -> AuditBudget {
+        AuditBudget {
+            eps: self.eps,
+            images: self.test_size,
+            passes: self.passes,
+            eot: self.eot,
+            pgd_steps: self.pgd_steps,
+            apgd_steps: self.apgd_steps,
+            square_queries: self.queries,
+            sweep: self.sweep.clone(),
+            surrogate_epochs: self.surrogate_epochs,
+            surrogate_train_size: self.surrogate_train_size,
+            batch_size: self.batch_size,
+            seed: self.seed,
+        }
+    }
+
+    /// The model's file, as given.
+    fn file(&self) -> (&'static str, &Path) {
+        match (&self.checkpoint, &self.pytorch) {
+            (Some(c), _) => ("--checkpoint", c),
+            (None, Some(p)) => ("--pytorch", p),
+            (None, None) => unreachable!("clap requires one of them"),
+        }
+    }
+}
+
+/// One file per cached line under `<out>/cache/audit/`, written atomically.
+struct FileCache {
+    dir: PathBuf,
+}
+
+impl FileCache {
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+}
+
+impl AuditCache for FileCache {
+    fn get(&mut self, key: &str) -> sgbn_eval::Result<Option<String>> {
+        let path = self.path(key);
+        match std::fs::symlink_metadata(&path) {
+            Err(_) => Ok(None),
+            Ok(m) if !m.file_type().is_file() => Err(EvalError::InvalidConfig(format!(
+                "{} is not a regular file: the audit cache only writes files there",
+                path.display()
+            ))),
+            Ok(_) => {
+                let bytes = read_regular_file(&path).map_err(|e| {
+                    EvalError::InvalidConfig(format!("reading {}: {e}", path.display()))
+                })?;
+                String::from_utf8(bytes).map(Some).map_err(|_| {
+                    EvalError::InvalidConfig(format!(
+                        "{} is not UTF-8 text; delete it to recompute the line",
+                        path.display()
+                    ))
+                })
+            }
+        }
+    }
+
+    fn put(&mut self, key: &str, json: &str) -> sgbn_eval::Result<()> {
+        write_atomic(&self.path(key), json.as_bytes())?;
+        Ok(())
+    }
+}
+
+/// The command of `cargo xtask attack` that gives the same number as `line`
+/// (the same attack, images, passes, batch and generator), where there is one.
+fn attack_command(
+    line: &AuditLine,
+    file: (&str, &Path),
+    args: &AuditArgs,
+    passes: usize,
+) -> Option<String> {
+    let mut c = format!(
+        "cargo xtask attack {} {} --test-size {} --repeats {passes} --batch-size {} --seed {}",
+        file.0,
+        file.1.display(),
+        args.test_size,
+        args.batch_size,
+        args.seed
+    );
+    if args.data != AuditDataSet::Mnist || file.0 != "--checkpoint" {
+        return None; // `attack` reads sgbn checkpoints and MNIST only
+    }
+    if let Some(dir) = &args.data_dir {
+        c.push_str(&format!(" --data-dir {}", dir.display()));
+    }
+    let eot = |c: &mut String, eot: usize| {
+        if eot != 1 {
+            c.push_str(&format!(" --eot {eot}"));
+        }
+    };
+    match &line.spec {
+        _ if line.role == sgbn_eval::audit::AuditRole::Transfer => return None,
+        AttackSpec::Fgsm { eps, eot: e, .. } => {
+            c.push_str(&format!(" --attack fgsm --eps {eps}"));
+            eot(&mut c, *e);
+        }
+        AttackSpec::Pgd {
+            eps,
+            step,
+            steps,
+            eot: e,
+            options,
+        } => {
+            c.push_str(&format!(
+                " --attack pgd --eps {eps} --steps {steps} --step-size {step}"
+            ));
+            eot(&mut c, *e);
+            if options.fixed_masks {
+                c.push_str(" --fixed-masks");
+            }
+            let b = options.bpda;
+            let mut parts = Vec::new();
+            if b.dense_unit {
+                parts.push("dense-unit");
+            }
+            if b.gate.sampling {
+                parts.push("gate-sampling");
+            }
+            if b.gate.activation {
+                parts.push("gate-activation");
+            }
+            if !parts.is_empty() {
+                c.push_str(&format!(" --bpda {}", parts.join(",")));
+            }
+        }
+        AttackSpec::Apgd {
+            eps,
+            loss,
+            steps,
+            eot: e,
+            ..
+        } => {
+            let name = match loss {
+                sgbn_attacks::ApgdLoss::Ce => "apgd-ce",
+                sgbn_attacks::ApgdLoss::Dlr => "apgd-dlr",
+                sgbn_attacks::ApgdLoss::TargetedDlr => return None,
+            };
+            c.push_str(&format!(" --attack {name} --eps {eps} --steps {steps}"));
+            eot(&mut c, *e);
+        }
+        AttackSpec::Square { eps, queries, .. } => {
+            c.push_str(&format!(" --attack square --eps {eps} --queries {queries}"));
+        }
+        _ => return None,
+    }
+    Some(c)
+}
+
+fn load_data(args: &AuditArgs) -> anyhow::Result<(Dataset, Dataset, Vec<String>)> {
+    Ok(match args.data {
+        AuditDataSet::Mnist => {
+            let dir = resolve_mnist_dir(args.data_dir.as_deref());
+            let m = load_mnist(&dir)
+                .with_context(|| format!("loading MNIST from {}", dir.display()))?;
+            let sums = m.files.iter().map(|f| f.sha256.clone()).collect();
+            (m.train, m.test, sums)
+        }
+        AuditDataSet::Cifar10 => {
+            let c = load_cifar10_for(args.data_dir.as_deref()).context("loading CIFAR-10")?;
+            println!("CIFAR-10: {} from {}", c.kind.label(), c.source.display());
+            (c.data.train, c.data.test, c.sha256.clone())
+        }
+    })
+}
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let budget = args.budget();
+    budget.validate()?;
+    let (flag, file) = args.file();
+    let device = crate::compute_device()?;
+    let bytes =
+        read_regular_file(file).with_context(|| format!("reading {flag} {}", file.display()))?;
+    let model_sha = sha256_hex(&bytes);
+    drop(bytes);
+    let (model, slope): (ConvNet, f64) = if args.checkpoint.is_some() {
+        let ck = Checkpoint::read(file, &device)
+            .with_context(|| format!("{flag} {}", file.display()))?;
+        crate::train::check_eval_memory(
+            &ck.spec,
+            args.batch_size,
+            &format!("{flag} {}", file.display()),
+        )?;
+        let slope = trained_slope(&ck)?.unwrap_or(1.0);
+        (ck.build_frozen(&device)?, slope)
+    } else {
+        let imported =
+            load_pytorch(file, &device).with_context(|| format!("{flag} {}", file.display()))?;
+        crate::train::check_eval_memory(
+            imported.model.spec(),
+            args.batch_size,
+            &format!("{flag} {}", file.display()),
+        )?;
+        (imported.model, imported.slope)
+    };
+    let spec = model.spec().clone();
+    let (train, test, data_sums) = load_data(args)?;
+    let image = test.images().dims()[1..].to_vec();
+    anyhow::ensure!(
+        image == spec.input,
+        "{flag} {}: the model takes {:?} images, --data {:?} gives {image:?}",
+        file.display(),
+        spec.input,
+        args.data
+    );
+    anyhow::ensure!(
+        spec.classes == test.num_classes(),
+        "{flag} {}: the model has {} outputs, --data {:?} has {} classes",
+        file.display(),
+        spec.classes,
+        args.data,
+        test.num_classes()
+    );
+    let (train, test) = (train.to_device(&device)?, test.to_device(&device)?);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join("audit")
+            .join(crate::output::safe_file_name(&spec.name, "-_."))
+    });
+    let created = crate::output::prepare_out_dir(&out)?;
+    let result = audit_into(
+        args,
+        &budget,
+        (flag, file),
+        &model,
+        slope,
+        (&train, &test),
+        &out,
+        AuditIdentity {
+            model: model_sha,
+            data: data_sums.join(","),
+        },
+        start,
+    );
+    if result.is_err() {
+        crate::output::remove_created(&created);
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)] // the checked inputs of `run`
+fn audit_into(
+    args: &AuditArgs,
+    budget: &AuditBudget,
+    file: (&str, &Path),
+    model: &ConvNet,
+    slope: f64,
+    (train, test): (&Dataset, &Dataset),
+    out: &Path,
+    identity: AuditIdentity,
+    start: Instant,
+) -> anyhow::Result<()> {
+    let cache_dir = out.join("cache");
+    crate::output::create_own_dir(&cache_dir)?;
+    let audit_dir = cache_dir.join("audit");
+    crate::output::create_own_dir(&audit_dir)?;
+    let surrogate_key = key_hash(&(
+        sgbn_eval::RESULTS_VERSION,
+        &identity.data,
+        sgbn_eval::audit::surrogate_config(budget),
+        budget.surrogate_train_size,
+    ))?;
+    let mut cache = FileCache {
+        dir: audit_dir.clone(),
+    };
+    let bar = ProgressBar::new(1000).with_style(
+        ProgressStyle::with_template(
+            "[{elapsed_precise}] {bar:30} {percent:>3}% (by forward passes) eta {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut last_stage = String::new();
+    let mut progress = |p: &AuditProgress| {
+        bar.set_position((1000.0 * p.done / p.total.max(1.0)) as u64);
+        if p.stage != last_stage {
+            bar.set_message(p.stage.clone());
+            if bar.is_hidden() || p.cached {
+                tracing::info!(stage = %p.stage, cached = p.cached, done_pct = (100.0 * p.done / p.total.max(1.0)) as u32, "audit");
+            }
+            last_stage.clone_from(&p.stage);
+        }
+    };
+    let report = audit_with(
+        AuditTarget::Model { model, slope },
+        AuditData {
+            test,
+            train: (args.surrogate_epochs > 0).then_some(train),
+        },
+        budget,
+        AuditHooks {
+            cache: Some((&mut cache, identity)),
+            progress: Some(&mut progress),
+            surrogate_checkpoint: Some(
+                audit_dir.join(format!("surrogate-{surrogate_key}.safetensors")),
+            ),
+        },
+    )?;
+    bar.finish_and_clear();
+    let figure = report.figure();
+    let svg =
+        crate::reproduce::svg::render(&figure).context("the audit's figure is a line plot")?;
+    write_atomic(&out.join("audit.svg"), svg.as_bytes())?;
+    let mut figures = vec!["audit.svg".to_string()];
+    if let Some(png) = crate::reproduce::png_plot::render_plot(&figure)? {
+        write_atomic(&out.join("audit.png"), &png)?;
+        figures.push("audit.png".into());
+    }
+    let passes = report.passes;
+    let line_command = |l: &AuditLine| attack_command(l, file, args, passes);
+    let md = report.markdown(&MarkdownOptions {
+        title: format!("{} ({} {})", model.spec().name, file.0, file.1.display()),
+        audit_command: Some(
+            std::env::args()
+                .skip(1)
+                .fold("cargo xtask".to_string(), |a, s| a + " " + &s),
+        ),
+        line_command: Some(&line_command),
+        figures,
+    });
+    write_atomic(&out.join("AUDIT.md"), md.as_bytes())?;
+    write_atomic(
+        &out.join("audit.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    println!("{}", report.verdict);
+    println!(
+        "{} ({:.0} s) → {}",
+        out.join("AUDIT.md").display(),
+        start.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
