@@ -429,13 +429,19 @@ fn run_units(
     };
     let claims = cache.root().join("claims");
     let stale = claim::stale_after()?;
+    // Units whose trainings are done come before trainings, and the scan
+    // starts again after each finished unit: a model's evaluations (minutes)
+    // run as soon as it is trained, before the next training (hours), so
+    // the first cells of a table arrive early. The order changes no result.
     let mut pending: Vec<&Unit<'_>> = units.iter().copied().filter(|u| !u.done).collect();
+    pending.sort_by_key(|u| u.kind == "train");
     let mut last_wait_log = None::<Instant>;
     while !pending.is_empty() {
         let mut progressed = false;
         let mut busy = Vec::new();
         let mut still = Vec::new();
-        for u in pending {
+        let mut queue = pending.into_iter();
+        while let Some(u) = queue.next() {
             if !ready(u) {
                 still.push(u);
                 continue;
@@ -465,10 +471,12 @@ fn run_units(
                     drop(held);
                     bar.inc(u.cost.ceil() as u64);
                     progressed = true;
+                    still.extend(queue.by_ref());
                 }
             }
         }
         pending = still;
+        pending.sort_by_key(|u| u.kind == "train");
         if !progressed && !pending.is_empty() {
             if last_wait_log.is_none_or(|t| t.elapsed().as_secs() >= 60) {
                 tracing::info!(
@@ -826,4 +834,52 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<()> {
     })?;
     println!("report: {}", path.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::{Unit, run_units};
+
+    #[test]
+    fn ready_evaluations_run_before_trainings_and_each_unit_once() -> anyhow::Result<()> {
+        let tmp = tempfile::tempdir()?;
+        let cache = super::Cache::open(tmp.path(), candle_core::Device::Cpu)?;
+        let ran = RefCell::new(Vec::new());
+        let done = RefCell::new(std::collections::HashSet::new());
+        let kinds = ["train", "eval", "train", "eval", "clean"];
+        let units: Vec<Unit<'_>> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| {
+                let (ran, done) = (&ran, &done);
+                Unit::new(
+                    kind,
+                    format!("{kind} {i}"),
+                    &i,
+                    1.0,
+                    Vec::new(),
+                    move || done.borrow().contains(&i),
+                    move || {
+                        ran.borrow_mut().push(format!("{kind} {i}"));
+                        done.borrow_mut().insert(i);
+                        Ok(())
+                    },
+                )
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let refs: Vec<&Unit<'_>> = units.iter().collect();
+        run_units(
+            &refs,
+            &cache,
+            &sgbn_eval::Plan::default(),
+            &indicatif::ProgressBar::hidden(),
+        )?;
+        assert_eq!(
+            *ran.borrow(),
+            ["eval 1", "eval 3", "clean 4", "train 0", "train 2"]
+        );
+        Ok(())
+    }
 }
