@@ -62,7 +62,12 @@ fn an_audit_writes_its_report_its_lines_reproduce_and_it_resumes() {
         .expect("pgd line");
     let row = md
         .lines()
-        .find(|r| r.starts_with(&format!("| {} |", pgd["name"].as_str().expect("name"))))
+        .find(|r| {
+            r.starts_with(&format!(
+                "| `pgd` | {} |",
+                pgd["name"].as_str().expect("name")
+            ))
+        })
         .expect("pgd row");
     let command = row.rsplit('`').nth(1).expect("a command in the row");
     let attack_out = tmp.path().join("attack");

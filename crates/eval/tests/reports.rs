@@ -460,3 +460,110 @@ fn fig_4_15_prints_the_two_cells_its_text_states_beside_ours_without_a_verdict()
         "{fig4_6}"
     );
 }
+
+#[test]
+fn fig_4_6_prints_the_ranges_and_averages_its_text_states_beside_ours() {
+    let profile = Profile::named("smoke").expect("smoke");
+    // Source i's examples leave (40 + 10 i) % on every target, except on
+    // the CNN, which they leave at (10 + 5 i) %.
+    let order = ["sgbn", "sap", "bnn-pgd", "cnn-bin", "cnn"];
+    let store = common::Store {
+        transfer: answer(|job: &TransferJob| {
+            let i = order.iter().position(|m| *m == job.source.model)? as f64;
+            Some(TransferResult {
+                accuracy: job
+                    .targets
+                    .iter()
+                    .map(|t| {
+                        let a = if t.model == "cnn" {
+                            10.0 + 5.0 * i
+                        } else {
+                            40.0 + 10.0 * i
+                        };
+                        (t.model.clone(), a / 100.0)
+                    })
+                    .collect(),
+                seconds: 0.0,
+            })
+        }),
+        ..common::Store::default()
+    };
+    let md = common::section("fig4.6", &profile, &store).markdown;
+    // On SGBN: 40 … 80 over the sources; on the CNN: 10 … 30.
+    assert!(
+        md.contains("| range on target sgbn over the sources | 40.0–80.0 | 63.9–93.1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| range on target cnn over the sources | 10.0–30.0 | 15.3–77.8 |"),
+        "{md}"
+    );
+    // SGBN's examples: (4 · 40 + 10) / 5 = 34; the CNN's: (4 · 80 + 30) / 5 = 70.
+    assert!(
+        md.contains("| average over the targets of source sgbn | 34.0 | 77.0 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| average over the targets of source cnn | 70.0 | 54.0 |"),
+        "{md}"
+    );
+    // fig4.15 states none of these.
+    let fig4_15 = common::section("fig4.15", &profile, &store).markdown;
+    assert!(
+        !fig4_15.contains("ranges and averages the text states"),
+        "{fig4_15}"
+    );
+}
+
+#[test]
+fn table_4_11_more_records_the_thesis_s_two_stds_for_sap_add_params() {
+    let profile = Profile::named("smoke").expect("smoke");
+    let store = Fake {
+        accuracy: |_: &EvalJob| Some(0.5),
+        transfers: false,
+    };
+    let md = common::section("table4.11-more", &profile, &store.store()).markdown;
+    assert!(
+        md.contains("The thesis's SAP (add params) row: the thesis disagrees with itself"),
+        "{md}"
+    );
+    assert!(
+        md.contains("63.7 ± 11.9 %") && md.contains("63.7 ± 6.8 %"),
+        "{md}"
+    );
+    // Only where the row is shown.
+    let t = common::section("table4.11", &profile, &store.store()).markdown;
+    assert!(!t.contains("disagrees with itself"), "{t}");
+}
+
+#[test]
+fn fig_4_22_sets_the_text_s_crossover_claim_beside_our_curves() {
+    let profile = Profile::named("smoke").expect("smoke");
+    // 1W-SGBN 60 %, SGBN 50 % at every ε: the claim "1W above 2W beyond ε
+    // 0.23" holds at 0.3, "2W above 1W below 0.23" fails at 0.1.
+    let store = Fake {
+        accuracy: |job: &EvalJob| {
+            Some(if job.model.model == "1w-sgbn" {
+                0.6
+            } else {
+                0.5
+            })
+        },
+        transfers: false,
+    };
+    let md = common::section("fig4.22", &profile, &store.store()).markdown;
+    assert!(
+        md.contains("| 1w-sgbn > sgbn | 0.3 | 60.0 ± 0.0 vs 50.0 ± 0.0 | yes | yes |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| sgbn > 1w-sgbn | 0.1 | 50.0 ± 0.0 vs 60.0 ± 0.0 | no | yes |"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("| 1w-sgbn > sgbn | 0.1 |"),
+        "outside the claim's range: {md}"
+    );
+    let other = common::section("fig4.3", &profile, &store.store()).markdown;
+    assert!(!other.contains("The text's claim"), "{other}");
+}

@@ -171,8 +171,8 @@ impl AuditReport {
                 w.images,
                 if self.passes > 1 {
                     format!(
-                        ", each by a majority of its {} passes; mean over passes of the worst \
-                         attack {} %",
+                        ", each by a majority of its {} passes; per image the smallest share of \
+                         right passes over the lines, averaged: {} %",
                         self.passes,
                         pct(w.mean_over_passes)
                     )
@@ -301,7 +301,13 @@ impl AuditReport {
                     .repeated
                     .as_ref()
                     .map_or("–".to_string(), |r| pct(r.summary.std));
-                let _ = write!(md, "| {} | {} | {std} |", l.name, pct(l.result.headline()));
+                let _ = write!(
+                    md,
+                    "| `{}` | {} | {} | {std} |",
+                    l.role.id(),
+                    l.name,
+                    pct(l.result.headline())
+                );
                 if let Some(f) = options.line_command {
                     let _ = write!(md, " {} |", f(l).map_or("–".into(), |c| format!("`{c}`")));
                 }
@@ -325,9 +331,13 @@ impl AuditReport {
                  number.\n",
             );
         }
+        let lines_s: f64 =
+            self.lines.iter().map(|l| l.result.seconds).sum::<f64>() + self.clean.seconds;
         let _ = writeln!(
             md,
-            "\nWall time: {:.0} s; results version `{}`.",
+            "\nWall time of this run: {:.0} s (the surrogate and the lines taken from the cache \
+             cost it nothing); the clean check's and the lines' own measured times sum to \
+             {lines_s:.0} s. Results version `{}`.",
             self.seconds, self.version
         );
         md
@@ -351,7 +361,8 @@ impl AuditReport {
         });
         let _ = write!(
             md,
-            "| {} | {} | {std} | {majority} | {linf} | {passes} | {:.0} |",
+            "| `{}` | {} | {} | {std} | {majority} | {linf} | {passes} | {:.0} |",
+            l.role.id(),
             l.name,
             pct(r.headline()),
             r.seconds

@@ -2,7 +2,7 @@
 //! of `fig4.3`, `fig4.13`, `table4.11` and `table4.11-more` (each of those
 //! files only says which models and which ε grid).
 
-use std::fmt::Write;
+use std::{collections::BTreeMap, fmt::Write};
 
 use serde::Deserialize;
 
@@ -32,6 +32,29 @@ pub struct StatedFgsm {
     pub source: String,
     /// The numbers.
     pub points: Vec<ThesisPoint>,
+    /// Claims that one model's curve lies above another's over a range of ε.
+    #[serde(default)]
+    pub orderings: Vec<StatedOrdering>,
+}
+
+/// The text's claim that `higher` is more accurate than `lower` at every ε
+/// above `above_eps` and below `below_eps` (ε > 0), without numbers.
+#[derive(Debug, Deserialize)]
+pub struct StatedOrdering {
+    /// The experiment whose figure the text describes.
+    pub experiment: String,
+    /// The model claimed more accurate.
+    pub higher: String,
+    /// The model claimed less accurate.
+    pub lower: String,
+    /// The claim holds above this ε (exclusive).
+    #[serde(default)]
+    pub above_eps: Option<f64>,
+    /// The claim holds below this ε (exclusive).
+    #[serde(default)]
+    pub below_eps: Option<f64>,
+    /// The sentence it comes from.
+    pub source: String,
 }
 
 impl StatedFgsm {
@@ -55,6 +78,10 @@ pub struct ThesisRow {
     pub mean: Vec<f64>,
     /// Std (%) per ε.
     pub std: Vec<f64>,
+    /// Where the thesis disagrees with itself on this row (the table's
+    /// numbers are kept; the note is printed beside them).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Table 4.11 (MNIST rows), as `data/thesis/table4_11.json` holds it.
@@ -175,6 +202,7 @@ impl Experiment for FgsmCurve {
         let mut ours_03: Vec<(String, f64)> = Vec::new();
         let mut thesis_03: Vec<(String, f64)> = Vec::new();
         let mut cmp = String::new();
+        let mut curves: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
         for (k, m) in models.iter().enumerate() {
             let _ = write!(md, "| {m} |");
             let mut pts = Vec::new();
@@ -219,6 +247,7 @@ impl Experiment for FgsmCurve {
                 }
             }
             let _ = writeln!(md);
+            curves.insert(m.to_string(), pts.clone());
             series.push(Series {
                 label: m.to_string(),
                 points: pts,
@@ -250,6 +279,16 @@ impl Experiment for FgsmCurve {
                 "\nBeside the thesis ({}):\n\n| model | ε | ours | thesis | difference | within 2σ |\n|---|---|---|---|---|---|\n{cmp}",
                 table.source
             );
+        }
+        ordering_claims(md, &stated, &self.info.id, &curves);
+        for row in table
+            .rows
+            .iter()
+            .filter(|r| models.contains(&r.model.as_str()) && !stand_in)
+        {
+            if let Some(note) = &row.note {
+                let _ = writeln!(md, "\nThe thesis's {} row: {note}", row.label);
+            }
         }
         if self.grid == Grid::Table {
             let absent: Vec<&str> = table
@@ -287,5 +326,55 @@ impl Experiment for FgsmCurve {
             },
         ));
         Ok(s)
+    }
+}
+
+/// The text's orderings of `id`'s curves beside ours (`curves`: model →
+/// `(ε, mean, std)` over runs): at each of our ε inside a claim's range,
+/// whether our means are in the claimed order and whether the gap exceeds
+/// the runs' stds (a claim without numbers: no 2σ verdict).
+fn ordering_claims(
+    md: &mut String,
+    stated: &StatedFgsm,
+    id: &str,
+    curves: &BTreeMap<String, Vec<(f64, f64, f64)>>,
+) {
+    let mut lines = String::new();
+    let mut source = None;
+    for c in stated.orderings.iter().filter(|c| c.experiment == id) {
+        source.get_or_insert(c.source.as_str());
+        let (Some(hi), Some(lo)) = (curves.get(&c.higher), curves.get(&c.lower)) else {
+            continue;
+        };
+        for &(e, h, hs) in hi {
+            let inside = e > 0.0
+                && c.above_eps.is_none_or(|a| e > a + 1e-9)
+                && c.below_eps.is_none_or(|b| e < b - 1e-9);
+            let Some(&(_, l, ls)) = lo.iter().find(|p| eps_eq(p.0, e)) else {
+                continue;
+            };
+            if !inside {
+                continue;
+            }
+            let _ = writeln!(
+                lines,
+                "| {} > {} | {e} | {h:.1} ± {hs:.1} vs {l:.1} ± {ls:.1} | {} | {} |",
+                c.higher,
+                c.lower,
+                if h > l { "yes" } else { "no" },
+                if (h - l).abs() > hs.max(ls) {
+                    "yes"
+                } else {
+                    "no"
+                }
+            );
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nThe text's claim ({}): ours at each ε of the claim's range (a claim without numbers: no 2σ verdict):\n\n| claim | ε | ours (higher vs lower) | in that order | gap above the runs' std |\n|---|---|---|---|---|\n{lines}",
+            source.unwrap_or("")
+        );
     }
 }

@@ -58,6 +58,36 @@ pub struct StatedTransferPoint {
     pub source: String,
 }
 
+/// The range of the accuracies on one target over every source, stated in
+/// the text.
+#[derive(Debug, Deserialize)]
+pub struct StatedTransferRange {
+    /// The experiment whose figure the text describes.
+    pub experiment: String,
+    /// The model that judges the examples.
+    pub target: String,
+    /// Lowest accuracy (%).
+    pub min: f64,
+    /// Highest accuracy (%).
+    pub max: f64,
+    /// The sentence it comes from.
+    pub source: String,
+}
+
+/// The average over every target of one source's accuracies, stated in the
+/// text.
+#[derive(Debug, Deserialize)]
+pub struct StatedSourceAverage {
+    /// The experiment whose figure the text describes.
+    pub experiment: String,
+    /// The model the examples are crafted on.
+    pub from: String,
+    /// Average accuracy (%).
+    pub accuracy: f64,
+    /// The sentence it comes from.
+    pub source: String,
+}
+
 /// The transfer accuracies stated in the text.
 #[derive(Debug, Deserialize)]
 pub struct StatedTransfer {
@@ -65,6 +95,12 @@ pub struct StatedTransfer {
     pub source: String,
     /// The numbers.
     pub points: Vec<StatedTransferPoint>,
+    /// Ranges over the sources, by target.
+    #[serde(default)]
+    pub ranges: Vec<StatedTransferRange>,
+    /// Averages over the targets, by source.
+    #[serde(default)]
+    pub source_averages: Vec<StatedSourceAverage>,
 }
 
 /// FGSM (ε = 0.3) examples of each source on each target.
@@ -254,6 +290,7 @@ impl Experiment for TransferMatrix {
                 stated.source
             );
         }
+        stated_summaries(md, &stated, &self.info.id, &acc, &srcs, &tgts);
         let name = format!("{}.svg", self.info.id);
         let _ = writeln!(
             md,
@@ -273,5 +310,69 @@ impl Experiment for TransferMatrix {
             },
         ));
         Ok(s)
+    }
+}
+
+/// The ranges by target and averages by source that the text states for
+/// `id`, beside ours from the run means `acc` (no std given: no verdict).
+fn stated_summaries(
+    md: &mut String,
+    stated: &StatedTransfer,
+    id: &str,
+    acc: &BTreeMap<(String, String), Vec<f64>>,
+    srcs: &[&str],
+    tgts: &[&str],
+) {
+    let mean = |src: &str, t: &str| {
+        acc.get(&(src.to_string(), t.to_string()))
+            .and_then(|v| summary(v))
+            .map(|s| s.mean)
+    };
+    let mut lines = String::new();
+    for r in stated.ranges.iter().filter(|r| r.experiment == id) {
+        let ours: Option<Vec<f64>> = srcs.iter().map(|s| mean(s, &r.target)).collect();
+        let ours = ours.filter(|v| !v.is_empty()).map_or("–".to_string(), |v| {
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(*x), b.max(*x))
+                });
+            format!("{lo:.1}–{hi:.1}")
+        });
+        let _ = writeln!(
+            lines,
+            "| range on target {} over the sources | {ours} | {:.1}–{:.1} |",
+            r.target, r.min, r.max
+        );
+    }
+    for a in stated.source_averages.iter().filter(|a| a.experiment == id) {
+        let ours: Option<Vec<f64>> = tgts.iter().map(|t| mean(&a.from, t)).collect();
+        let ours = ours.filter(|v| !v.is_empty()).map_or("–".to_string(), |v| {
+            format!("{:.1}", v.iter().sum::<f64>() / v.len() as f64)
+        });
+        let _ = writeln!(
+            lines,
+            "| average over the targets of source {} | {ours} | {:.1} |",
+            a.from, a.accuracy
+        );
+    }
+    if !lines.is_empty() {
+        let source = stated
+            .ranges
+            .iter()
+            .find(|r| r.experiment == id)
+            .map(|r| r.source.as_str())
+            .or_else(|| {
+                stated
+                    .source_averages
+                    .iter()
+                    .find(|a| a.experiment == id)
+                    .map(|a| a.source.as_str())
+            })
+            .unwrap_or("");
+        let _ = writeln!(
+            md,
+            "\nBeside the ranges and averages the text states ({source}; over the run means, no std given, so no 2σ verdict):\n\n| summary | ours | thesis |\n|---|---|---|\n{lines}"
+        );
     }
 }
