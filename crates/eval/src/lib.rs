@@ -9,7 +9,7 @@
 //!   and the input gradients, the evidence of the
 //!   [`SanityFlags`](sgbn_metrics::SanityFlags). `cargo xtask attack` and
 //!   every experiment call these, and nothing else evaluates.
-//! - [`audit`]: a gradient-masking audit of any classifier (a model of
+//! - [`audit()`]: a gradient-masking audit of any classifier (a model of
 //!   `sgbn-models` or any [`Victim`](sgbn_attacks::Victim)): every attack
 //!   that applies, the checklist of Athalye et al. (2018) and Carlini et al.
 //!   (2019) as verdicts, the per-image worst case and a one-line verdict

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, EvalError, Result};
 
-/// The budget of an [`audit`](crate::audit).
+/// The budget of an [`audit`](crate::audit()).
 ///
 /// `Default` is the MNIST setting of the field (ε 0.3, PGD 40 steps,
 /// APGD 100, Square 1,000 queries, EOT 10 and 10 passes on a stochastic

@@ -4,7 +4,7 @@
 //! from a surrogate CNN, an ε sweep up to 1, the gradient and saturation
 //! evidence, and the checklist of Athalye et al. (2018, §3) and Carlini et
 //! al. (2019, §5) as verdicts. It ends with the robust accuracy we stand
-//! behind: the per-image worst case over every attack ([`worst_case`]).
+//! behind: the per-image worst case over every attack ([`worst_case`](crate::worst_case)).
 //!
 //! Every number comes from [`evaluate`](crate::evaluate) (or its model and
 //! transfer forms), each line drawing from [`stage_rng`] under the budget's
