@@ -1,5 +1,6 @@
-"""torchattacks' APGD on an exported sgbn model, for the cross-check against
-``cargo xtask attack`` (docs/attacks.md, "Cross-check against torchattacks").
+"""torchattacks' APGD (and FGSM, PGD, Square) on an exported sgbn model, for the
+cross-checks against ``cargo xtask attack`` (docs/attacks.md, "Cross-check
+against torchattacks") and ``cargo xtask audit`` (python/check_audit.sh).
 
     python3 python/check_apgd.py EXPORT_DIR --labels data/mnist/t10k-labels-idx1-ubyte.gz \
         --eps 0.1 --attacks apgd-ce,apgd-dlr,apgd-t --eot 1 --repeats 1 --out theirs.json
@@ -39,8 +40,17 @@ def per_image(model, x, y, passes):
     return (right / passes).tolist()
 
 
-def build(name, model, eps, eot, steps):
+def build(name, model, eps, eot, steps, queries=1000):
     import torchattacks
+
+    if name == "fgsm":
+        return torchattacks.FGSM(model, eps=eps)
+    if name == "pgd":  # sgbn's PGD: a random start, step 2.5·ε/steps
+        return torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / steps, steps=steps, random_start=True)
+    if name == "pgd-eot":  # the same with the gradient averaged over `eot` draws
+        return torchattacks.EOTPGD(model, eps=eps, alpha=2.5 * eps / steps, steps=steps, eot_iter=eot, random_start=True)
+    if name == "square":
+        return torchattacks.Square(model, eps=eps, n_queries=queries, n_restarts=1, p_init=0.8, seed=0)
 
     ce = lambda: torchattacks.APGD(model, eps=eps, steps=steps, n_restarts=1, loss="ce", eot_iter=eot, seed=0)
     dlr = lambda: torchattacks.APGD(model, eps=eps, steps=steps, n_restarts=1, loss="dlr", eot_iter=eot, seed=0)
@@ -68,6 +78,7 @@ def main():
     p.add_argument("--eot", type=int, default=1)
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--queries", type=int, default=1000, help="Square's queries per image")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     torch.manual_seed(0)
@@ -78,7 +89,7 @@ def main():
     before = state_of(model)
     rows = {"clean": accuracy(model, x, y, args.repeats), "images": int(x.shape[0])}
     for name in args.attacks.split(","):
-        x_adv = build(name, model, args.eps, args.eot, args.steps)(x, y)
+        x_adv = build(name, model, args.eps, args.eot, args.steps, args.queries)(x, y)
         check_unchanged(model, before, name)
         moved = (x_adv - x).abs().max().item()
         if moved > args.eps + 1e-5 or x_adv.min() < 0 or x_adv.max() > 1:
