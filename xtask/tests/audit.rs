@@ -92,6 +92,24 @@ fn an_audit_writes_its_report_its_lines_reproduce_and_it_resumes() {
             .expect("json");
     assert_eq!(again["lines"], report["lines"]);
     assert_eq!(again["verdict"], report["verdict"]);
+
+    // A damaged cache entry is named, never silently recomputed, and the
+    // earlier results stay.
+    let entry = std::fs::read_dir(out.join("cache").join("audit"))
+        .expect("cache")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a cached line");
+    let before = std::fs::read(out.join("audit.json")).expect("json");
+    std::fs::write(&entry, b"{ not json").expect("damage");
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("is damaged"), "{}", text(&o));
+    assert!(
+        std::fs::read(out.join("audit.json")).expect("json") == before,
+        "the earlier audit.json was touched"
+    );
 }
 
 #[test]
