@@ -280,7 +280,7 @@ impl Experiment for FgsmCurve {
                 table.source
             );
         }
-        ordering_claims(md, &stated, &self.info.id, &curves);
+        ordering_claims(md, &stated, self.info.id, &curves);
         for row in table
             .rows
             .iter()

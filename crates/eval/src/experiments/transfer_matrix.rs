@@ -290,7 +290,7 @@ impl Experiment for TransferMatrix {
                 stated.source
             );
         }
-        stated_summaries(md, &stated, &self.info.id, &acc, &srcs, &tgts);
+        stated_summaries(md, &stated, self.info.id, &acc, &srcs, &tgts);
         let name = format!("{}.svg", self.info.id);
         let _ = writeln!(
             md,
