@@ -26,6 +26,16 @@ pub enum AuditDataSet {
     Cifar10,
 }
 
+impl AuditDataSet {
+    /// The images' `[C, H, W]`, known before anything is loaded.
+    fn image_shape(self) -> [usize; 3] {
+        match self {
+            Self::Mnist => [1, 28, 28],
+            Self::Cifar10 => [3, 32, 32],
+        }
+    }
+}
+
 /// Arguments of `cargo xtask audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -284,6 +294,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         (imported.model, imported.slope)
     };
     let spec = model.spec().clone();
+    // The sizes are checked before the data is loaded (a mismatch costs nothing).
+    anyhow::ensure!(
+        args.data.image_shape() == spec.input,
+        "{flag} {}: the model takes {:?} images, --data {:?} gives {:?}",
+        file.display(),
+        spec.input,
+        args.data,
+        args.data.image_shape()
+    );
     let (train, test, data_sums) = load_data(args)?;
     let image = test.images().dims()[1..].to_vec();
     anyhow::ensure!(
