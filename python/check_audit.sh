@@ -70,4 +70,25 @@ cargo xtask audit --pytorch "$work/sgbn-dt/export/model.safetensors" --eps $eps 
 python3 python/check_apgd.py "$work/sgbn-dt/export" --labels $labels --eps $eps --steps 10 --eot 2 \
     --repeats 10 --queries 100 --attacks fgsm,pgd-eot,apgd-ce,square --out "$work/sgbn-dt/theirs.json" >/dev/null
 compare "$work/sgbn-dt/audit/audit.json" "$work/sgbn-dt/theirs.json" $eps fgsm pgd-eot --info apgd-ce square
+# ONNX (cargo xtask audit --onnx, docs/onnx.md): a CNN and a stochastic model
+# (input noise, random gates) built and exported by PyTorch, the same lines.
+if python3 -c "import onnx" 2>/dev/null; then
+    python3 python/check_onnx.py export "$work/onnx" >/dev/null 2>&1
+    cargo xtask audit --onnx "$work/onnx/cnn/model.onnx" --eps $eps --test-size $n \
+        --pgd-steps 20 --apgd-steps 20 --queries 300 --sweep 1 --surrogate-epochs 0 \
+        --out "$work/onnx/cnn/audit" >/dev/null 2>&1
+    python3 python/check_onnx.py attack "$work/onnx/cnn" --test-images $n --eps $eps --steps 20 --queries 300 \
+        --attacks fgsm,pgd,apgd-ce,apgd-dlr,square --out "$work/onnx/cnn/theirs.json" >/dev/null
+    echo "  onnx cnn:"
+    compare "$work/onnx/cnn/audit/audit.json" "$work/onnx/cnn/theirs.json" $eps fgsm pgd apgd-ce apgd-dlr square
+    cargo xtask audit --onnx "$work/onnx/stochastic/model.onnx" --eps $eps --test-size $n --passes 10 \
+        --eot 2 --pgd-steps 10 --apgd-steps 10 --queries 100 --sweep 1 --surrogate-epochs 0 \
+        --out "$work/onnx/stochastic/audit" >/dev/null 2>&1
+    python3 python/check_onnx.py attack "$work/onnx/stochastic" --test-images $n --eps $eps --steps 10 --eot 2 \
+        --repeats 10 --queries 100 --attacks fgsm,pgd-eot,apgd-ce,square --out "$work/onnx/stochastic/theirs.json" >/dev/null
+    echo "  onnx stochastic:"
+    compare "$work/onnx/stochastic/audit/audit.json" "$work/onnx/stochastic/theirs.json" $eps fgsm pgd-eot --info apgd-ce square
+else
+    echo "NOTICE: the onnx package is not installed: the ONNX part is skipped (pip install onnx)"
+fi
 echo "check_audit: the audit's lines agree with torchattacks' on the same files"

@@ -1,6 +1,7 @@
 //! `cargo xtask audit`: the gradient-masking audit of `sgbn_eval::audit`
-//! on a checkpoint or a PyTorch-layout file, resumable from its cache, with
-//! `audit.json`, `AUDIT.md` and the accuracy-against-ε figure.
+//! on a checkpoint, a PyTorch-layout file or an ONNX file (`sgbn-onnx`,
+//! feature `onnx`), resumable from its cache, with `audit.json`, `AUDIT.md`
+//! and the accuracy-against-ε figure.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,13 +39,18 @@ impl AuditDataSet {
 
 /// Arguments of `cargo xtask audit`.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("model").required(true).multiple(false))]
 pub struct AuditArgs {
     /// A checkpoint of any sgbn model (`cargo xtask train`, `reproduce`'s cache).
-    #[arg(long, conflicts_with = "pytorch", required_unless_present = "pytorch")]
+    #[arg(long, group = "model")]
     checkpoint: Option<PathBuf>,
     /// A PyTorch-layout file (`cargo xtask export`, `sgbn_torch.save`; docs/interop.md).
-    #[arg(long)]
+    #[arg(long, group = "model")]
     pytorch: Option<PathBuf>,
+    /// An ONNX classifier (`torch.onnx.export` with a dynamic batch axis;
+    /// the operators supported: docs/onnx.md).
+    #[arg(long, group = "model")]
+    onnx: Option<PathBuf>,
     /// The data set.
     #[arg(long, value_enum, default_value = "mnist")]
     data: AuditDataSet,
@@ -113,10 +119,11 @@ impl AuditArgs {
 
     /// The model's file, as given.
     fn file(&self) -> (&'static str, &Path) {
-        match (&self.checkpoint, &self.pytorch) {
-            (Some(c), _) => ("--checkpoint", c),
-            (None, Some(p)) => ("--pytorch", p),
-            (None, None) => unreachable!("clap requires one of them"),
+        match (&self.checkpoint, &self.pytorch, &self.onnx) {
+            (Some(c), _, _) => ("--checkpoint", c),
+            (None, Some(p), _) => ("--pytorch", p),
+            (None, None, Some(o)) => ("--onnx", o),
+            (None, None, None) => unreachable!("clap requires one of them"),
         }
     }
 }
@@ -246,6 +253,85 @@ fn attack_command(
     Some(c)
 }
 
+/// The model under audit, as read from its file.
+enum LoadedModel {
+    /// A model of sgbn-models (`--checkpoint`, `--pytorch`) at its trained slope.
+    Sgbn { model: Box<ConvNet>, slope: f64 },
+    /// An ONNX graph (`--onnx`).
+    #[cfg(feature = "onnx")]
+    Onnx {
+        model: sgbn_onnx::OnnxModel,
+        name: String,
+    },
+}
+
+impl LoadedModel {
+    /// Name, image shape `[C, H, W]` and number of classes.
+    fn shape(&self) -> (String, [usize; 3], usize) {
+        match self {
+            Self::Sgbn { model, .. } => {
+                let spec = model.spec();
+                (spec.name.clone(), spec.input, spec.classes)
+            }
+            #[cfg(feature = "onnx")]
+            Self::Onnx { model, name } => {
+                use sgbn_attacks::Victim;
+                (name.clone(), model.image_shape(), model.num_classes())
+            }
+        }
+    }
+
+    fn target(&self) -> AuditTarget<'_> {
+        match self {
+            Self::Sgbn { model, slope } => AuditTarget::Model {
+                model: model.as_ref(),
+                slope: *slope,
+            },
+            #[cfg(feature = "onnx")]
+            Self::Onnx { model, .. } => AuditTarget::Victim(model),
+        }
+    }
+}
+
+/// Reads and checks the model file (before any data is loaded).
+fn load_model(
+    args: &AuditArgs,
+    flag: &str,
+    file: &Path,
+    device: &candle_core::Device,
+) -> anyhow::Result<LoadedModel> {
+    let what = || format!("{flag} {}", file.display());
+    if args.onnx.is_some() {
+        #[cfg(feature = "onnx")]
+        {
+            let model = sgbn_onnx::OnnxModel::read(file, device).with_context(what)?;
+            let name = file
+                .file_stem()
+                .map_or_else(|| "onnx".into(), |s| s.to_string_lossy().into_owned());
+            return Ok(LoadedModel::Onnx { model, name });
+        }
+        #[cfg(not(feature = "onnx"))]
+        anyhow::bail!(
+            "{}: this xtask was built without the `onnx` feature",
+            what()
+        );
+    }
+    let (model, slope) = if args.checkpoint.is_some() {
+        let ck = Checkpoint::read(file, device).with_context(what)?;
+        crate::train::check_eval_memory(&ck.spec, args.batch_size, &what())?;
+        let slope = trained_slope(&ck)?.unwrap_or(1.0);
+        (ck.build_frozen(device)?, slope)
+    } else {
+        let imported = load_pytorch(file, device).with_context(what)?;
+        crate::train::check_eval_memory(imported.model.spec(), args.batch_size, &what())?;
+        (imported.model, imported.slope)
+    };
+    Ok(LoadedModel::Sgbn {
+        model: Box::new(model),
+        slope,
+    })
+}
+
 fn load_data(args: &AuditArgs) -> anyhow::Result<(Dataset, Dataset, Vec<String>)> {
     Ok(match args.data {
         AuditDataSet::Mnist => {
@@ -273,50 +359,31 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         read_regular_file(file).with_context(|| format!("reading {flag} {}", file.display()))?;
     let model_sha = sha256_hex(&bytes);
     drop(bytes);
-    let (model, slope): (ConvNet, f64) = if args.checkpoint.is_some() {
-        let ck = Checkpoint::read(file, &device)
-            .with_context(|| format!("{flag} {}", file.display()))?;
-        crate::train::check_eval_memory(
-            &ck.spec,
-            args.batch_size,
-            &format!("{flag} {}", file.display()),
-        )?;
-        let slope = trained_slope(&ck)?.unwrap_or(1.0);
-        (ck.build_frozen(&device)?, slope)
-    } else {
-        let imported =
-            load_pytorch(file, &device).with_context(|| format!("{flag} {}", file.display()))?;
-        crate::train::check_eval_memory(
-            imported.model.spec(),
-            args.batch_size,
-            &format!("{flag} {}", file.display()),
-        )?;
-        (imported.model, imported.slope)
-    };
-    let spec = model.spec().clone();
+    let loaded = load_model(args, flag, file, &device)?;
+    let (name, input, classes) = loaded.shape();
     // The sizes are checked before the data is loaded (a mismatch costs nothing).
     anyhow::ensure!(
-        args.data.image_shape() == spec.input,
+        args.data.image_shape() == input,
         "{flag} {}: the model takes {:?} images, --data {:?} gives {:?}",
         file.display(),
-        spec.input,
+        input,
         args.data,
         args.data.image_shape()
     );
     let (train, test, data_sums) = load_data(args)?;
     let image = test.images().dims()[1..].to_vec();
     anyhow::ensure!(
-        image == spec.input,
+        image == input,
         "{flag} {}: the model takes {:?} images, --data {:?} gives {image:?}",
         file.display(),
-        spec.input,
+        input,
         args.data
     );
     anyhow::ensure!(
-        spec.classes == test.num_classes(),
+        classes == test.num_classes(),
         "{flag} {}: the model has {} outputs, --data {:?} has {} classes",
         file.display(),
-        spec.classes,
+        classes,
         args.data,
         test.num_classes()
     );
@@ -324,15 +391,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("results")
             .join("audit")
-            .join(crate::output::safe_file_name(&spec.name, "-_."))
+            .join(crate::output::safe_file_name(&name, "-_."))
     });
     let created = crate::output::prepare_out_dir(&out)?;
     let result = audit_into(
         args,
         &budget,
         (flag, file),
-        &model,
-        slope,
+        &loaded,
         (&train, &test),
         &out,
         AuditIdentity {
@@ -352,8 +418,7 @@ fn audit_into(
     args: &AuditArgs,
     budget: &AuditBudget,
     file: (&str, &Path),
-    model: &ConvNet,
-    slope: f64,
+    model: &LoadedModel,
     (train, test): (&Dataset, &Dataset),
     out: &Path,
     identity: AuditIdentity,
@@ -390,7 +455,7 @@ fn audit_into(
         }
     };
     let report = audit_with(
-        AuditTarget::Model { model, slope },
+        model.target(),
         AuditData {
             test,
             train: (args.surrogate_epochs > 0).then_some(train),
@@ -417,7 +482,7 @@ fn audit_into(
     let passes = report.passes;
     let line_command = |l: &AuditLine| attack_command(l, file, args, passes);
     let md = report.markdown(&MarkdownOptions {
-        title: format!("{} ({} {})", model.spec().name, file.0, file.1.display()),
+        title: format!("{} ({} {})", model.shape().0, file.0, file.1.display()),
         audit_command: Some(
             std::env::args()
                 .skip(1)

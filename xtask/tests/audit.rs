@@ -150,3 +150,33 @@ fn a_file_that_is_not_a_model_or_data_that_does_not_fit_is_refused_first() {
     assert!(text(&o).contains("ε 2 must lie in (0, 1]"), "{}", text(&o));
     assert!(!out.exists());
 }
+
+/// An ONNX file is read and checked before any data is loaded: a graph for
+/// 12×12 images is refused against MNIST, and a file that is not ONNX is
+/// named (the audit of real exports against torchattacks: python/check_audit.sh).
+#[test]
+fn an_onnx_file_that_does_not_fit_is_refused_first() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("out");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/onnx/tests/data/cnn.onnx"
+    );
+    let o = run(&["audit", "--onnx", fixture, "--out", s(&out)]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("the model takes [1, 12, 12] images"),
+        "{}",
+        text(&o)
+    );
+    let junk = tmp.path().join("junk.onnx");
+    std::fs::write(&junk, b"\xff\xff not onnx").expect("write");
+    let o = run(&["audit", "--onnx", s(&junk), "--out", s(&out)]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("junk.onnx") && text(&o).contains("not an ONNX model"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists());
+}

@@ -247,13 +247,13 @@ impl AuditReport {
         }
         let _ = writeln!(md, "\n## Attacks at ε = {}\n", b.eps);
         let with_commands = options.line_command.is_some();
-        md.push_str("| attack | accuracy % | ± std over passes | majority % | mean ℓ∞ | forward passes / image | seconds |");
+        md.push_str("| line | attack | accuracy % | ± std over passes | majority % | mean ℓ∞ | forward passes / image | seconds |");
         md.push_str(if with_commands {
             " reproduce |\n"
         } else {
             "\n"
         });
-        md.push_str("|---|---|---|---|---|---|---|");
+        md.push_str("|---|---|---|---|---|---|---|---|");
         md.push_str(if with_commands { "---|\n" } else { "\n" });
         for l in self.at_eps() {
             self.line_row(&mut md, l, options);
@@ -289,11 +289,11 @@ impl AuditReport {
             .filter(|l| !crate::eps_eq(l.spec.eps(), b.eps))
             .collect();
         if !sweep.is_empty() {
-            md.push_str("| attack | accuracy % | ± std over passes |");
+            md.push_str("| line | attack | accuracy % | ± std over passes |");
             md.push_str(if with_commands {
-                " reproduce |\n|---|---|---|---|\n"
+                " reproduce |\n|---|---|---|---|---|\n"
             } else {
-                "\n|---|---|---|\n"
+                "\n|---|---|---|---|\n"
             });
             for l in sweep {
                 let std = l
