@@ -69,6 +69,23 @@ def build(name, model, eps, eot, steps, queries=1000):
     raise SystemExit(f"unknown attack {name!r}")
 
 
+def run_attacks(model, x, y, args):
+    """Each of ``args.attacks`` on ``(x, y)``: per image, the share of
+    ``args.repeats`` passes right on its adversarial image; the weights
+    checked unchanged and every image checked inside the ε-ball and [0, 1]."""
+    before = state_of(model)
+    rows = {"images": int(x.shape[0])}
+    for name in args.attacks.split(","):
+        x_adv = build(name, model, args.eps, args.eot, args.steps, args.queries)(x, y)
+        check_unchanged(model, before, name)
+        moved = (x_adv - x).abs().max().item()
+        if moved > args.eps + 1e-5 or x_adv.min() < 0 or x_adv.max() > 1:
+            raise SystemExit(f"{name} left the ε-ball or [0, 1] (moved {moved})")
+        rows[name] = per_image(model, x_adv, y, args.repeats)
+        print(f"torchattacks {name}: {100 * sum(rows[name]) / len(rows[name]):.1f} %")
+    return rows
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("export_dir")
@@ -86,16 +103,7 @@ def main():
     ref, _ = safetensors_io.read(os.path.join(args.export_dir, "reference.safetensors"))
     x = ref["images"]
     y = idx_labels(args.labels, x.shape[0])
-    before = state_of(model)
-    rows = {"clean": accuracy(model, x, y, args.repeats), "images": int(x.shape[0])}
-    for name in args.attacks.split(","):
-        x_adv = build(name, model, args.eps, args.eot, args.steps, args.queries)(x, y)
-        check_unchanged(model, before, name)
-        moved = (x_adv - x).abs().max().item()
-        if moved > args.eps + 1e-5 or x_adv.min() < 0 or x_adv.max() > 1:
-            raise SystemExit(f"{name} left the ε-ball or [0, 1] (moved {moved})")
-        rows[name] = per_image(model, x_adv, y, args.repeats)
-        print(f"torchattacks {name}: {100 * sum(rows[name]) / len(rows[name]):.1f} %")
+    rows = {"clean": accuracy(model, x, y, args.repeats), **run_attacks(model, x, y, args)}
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=1)
 

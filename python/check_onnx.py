@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
-from check_apgd import build, per_image  # noqa: E402
+from check_apgd import run_attacks  # noqa: E402
 
 MNIST = os.path.join(os.path.dirname(__file__), "..", "data", "mnist")
 
@@ -103,14 +103,7 @@ def attack(args):
     model.load_state_dict(torch.load(os.path.join(args.model_dir, "model.pt")))
     model.eval()
     x, y = idx("t10k-images-idx3-ubyte.gz", args.test_images, True), idx("t10k-labels-idx1-ubyte.gz", args.test_images, False)
-    rows = {"images": int(x.shape[0])}
-    for a in args.attacks.split(","):
-        x_adv = build(a, model, args.eps, args.eot, args.steps, args.queries)(x, y)
-        moved = (x_adv - x).abs().max().item()
-        if moved > args.eps + 1e-5 or x_adv.min() < 0 or x_adv.max() > 1:
-            raise SystemExit(f"{a} left the ε-ball or [0, 1] (moved {moved})")
-        rows[a] = per_image(model, x_adv, y, args.repeats)
-        print(f"torchattacks {name} {a}: {100 * sum(rows[a]) / len(rows[a]):.1f} %")
+    rows = run_attacks(model, x, y, args)
     with open(args.out, "w") as f:
         json.dump(rows, f, indent=1)
 
