@@ -52,6 +52,8 @@ pub use sgbn_eval as eval;
 pub use sgbn_metrics as metrics;
 #[cfg(feature = "models")]
 pub use sgbn_models as models;
+#[cfg(feature = "onnx")]
+pub use sgbn_onnx as onnx;
 
 /// What attacking a model of one's own needs, in one `use`.
 pub mod prelude {
