@@ -143,6 +143,21 @@ fn scalar(node: &Node, v: &Value) -> Result<f64> {
     }
 }
 
+/// A shape from integers, each ≥ 0, with at most `MAX_ELEMENTS` elements.
+fn shape_from(node: &Node, ints: &[i64]) -> Result<Vec<usize>> {
+    let dims = ints
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| node.error(format!("negative dimension {d}"))))
+        .collect::<Result<Vec<_>>>()?;
+    crate::value::element_count(&dims).ok_or_else(|| {
+        node.error(format!(
+            "shape {dims:?} holds more than {} values",
+            crate::value::MAX_ELEMENTS
+        ))
+    })?;
+    Ok(dims)
+}
+
 /// `a` in `[-rank, rank)` as an index.
 fn axis(node: &Node, a: i64, rank: usize) -> Result<usize> {
     let r = rank as i64;
@@ -337,13 +352,7 @@ pub(crate) fn eval(
             Err(node.error("no value, value_float(s) or value_int(s) attribute (sparse and string constants are not supported)"))
         }
         "ConstantOfShape" => {
-            let dims: Vec<usize> = ints(node, x()?)?
-                .data
-                .iter()
-                .map(|&d| {
-                    usize::try_from(d).map_err(|_| node.error(format!("negative dimension {d}")))
-                })
-                .collect::<Result<_>>()?;
+            let dims = shape_from(node, &ints(node, x()?)?.data)?;
             let fill = match node.attr("value").and_then(|a| a.t.as_ref()) {
                 None => Value::Float(Tensor::zeros(1, DType::F32, ctx.device)?),
                 Some(t) => from_proto(t, ctx.device)?,
@@ -660,7 +669,7 @@ pub(crate) fn eval(
             }
             let total: usize = dims.iter().product();
             if let Some(i) = infer {
-                let known: usize = shape.iter().product();
+                let known = crate::value::element_count(&shape).unwrap_or(0);
                 if known == 0 || !total.is_multiple_of(known) {
                     return Err(node.error(format!("cannot reshape {dims:?} to {:?}", spec.data)));
                 }
@@ -914,14 +923,11 @@ pub(crate) fn eval(
             let dims: Vec<usize> = if op.ends_with("Like") {
                 x()?.dims()
             } else {
-                node.ints("shape")
-                    .ok_or_else(|| node.error("the shape attribute is missing"))?
-                    .iter()
-                    .map(|&d| {
-                        usize::try_from(d)
-                            .map_err(|_| node.error(format!("negative dimension {d}")))
-                    })
-                    .collect::<Result<_>>()?
+                shape_from(
+                    node,
+                    node.ints("shape")
+                        .ok_or_else(|| node.error("the shape attribute is missing"))?,
+                )?
             };
             let y = if op.starts_with("RandomUniform") {
                 let (lo, hi) = (
@@ -989,7 +995,7 @@ fn windows(
 
 fn reshape(node: &Node, v: &Value, shape: &[usize]) -> Result<Value> {
     let n: usize = v.dims().iter().product();
-    if shape.iter().product::<usize>() != n {
+    if crate::value::element_count(shape) != Some(n) {
         return Err(node.error(format!("cannot reshape {:?} to {shape:?}", v.dims())));
     }
     Ok(match v {

@@ -62,6 +62,17 @@ impl Value {
     }
 }
 
+/// The most elements one value of a graph may hold (2³¹): a file that
+/// asks for more is refused rather than allowed to exhaust memory.
+pub(crate) const MAX_ELEMENTS: usize = 1 << 31;
+
+/// The number of elements of `dims`, `None` beyond [`MAX_ELEMENTS`].
+pub(crate) fn element_count(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= MAX_ELEMENTS)
+}
+
 /// Reads a constant tensor (an initializer or a `Constant`'s value).
 pub(crate) fn from_proto(t: &TensorProto, device: &Device) -> Result<Value> {
     let bad = |m: String| OnnxError::NotOnnx(format!("tensor {:?}: {m}", t.name));
@@ -76,7 +87,11 @@ pub(crate) fn from_proto(t: &TensorProto, device: &Device) -> Result<Value> {
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
         .collect::<Result<_>>()?;
-    let n: usize = dims.iter().product();
+    let n = element_count(&dims).ok_or_else(|| {
+        bad(format!(
+            "shape {dims:?} holds more than {MAX_ELEMENTS} values"
+        ))
+    })?;
     let raw = &t.raw_data;
     let check = |len: usize| {
         if len == n {

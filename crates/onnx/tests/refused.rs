@@ -236,3 +236,34 @@ fn an_output_that_is_not_batch_by_classes_is_refused() {
     ));
     assert!(e.contains("\"missing\"") && e.contains("Relu_0"), "{e}");
 }
+
+#[test]
+fn a_graph_that_asks_for_a_huge_tensor_is_refused_not_allocated() {
+    // ConstantOfShape of a 2⁴⁰-element shape, then the linear model on it.
+    let shape = TensorProto {
+        dims: vec![2],
+        data_type: data_type::INT64,
+        int64_data: vec![1 << 20, 1 << 20],
+        name: "huge_shape".into(),
+        ..Default::default()
+    };
+    let mut nodes = linear();
+    nodes.insert(0, node("ConstantOfShape", &["huge_shape"], &["huge"]));
+    nodes[1].input[0] = "huge".into();
+    let mut m = ModelProto::decode(model(image(), nodes).as_slice()).expect("decodes");
+    if let Some(g) = m.graph.as_mut() {
+        g.initializer.push(shape);
+    }
+    let e = refused(&m.encode_to_vec());
+    assert!(
+        e.contains("ConstantOfShape_0") && e.contains("more than"),
+        "{e}"
+    );
+    // An initializer whose dimensions overflow is refused by name too.
+    let mut m = ModelProto::decode(model(image(), linear()).as_slice()).expect("decodes");
+    if let Some(g) = m.graph.as_mut() {
+        g.initializer[0].dims = vec![1 << 40, 1 << 40];
+    }
+    let e = refused(&m.encode_to_vec());
+    assert!(e.contains("\"W\"") && e.contains("more than"), "{e}");
+}
