@@ -71,6 +71,9 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Regenerate `results/<profile>/REPORT.md` from the cache.
     Report(reproduce::ReportArgs),
+    /// Save a cache's finished results (never checkpoints) as gzip files that
+    /// git can carry, or restore them into a cache (docs/campaign.md).
+    Archive(reproduce::ArchiveArgs),
 }
 
 /// Stack of rayon's worker threads, where every command runs: the default
@@ -125,6 +128,7 @@ fn run() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::Reproduce(args) => reproduce::reproduce(&args),
         Command::Report(args) => reproduce::report(&args),
+        Command::Archive(args) => reproduce::archive(&args),
     })
 }
 

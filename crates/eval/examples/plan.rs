@@ -24,13 +24,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     println!(
-        "{} experiments → {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks",
+        "{} experiments → {} training runs and {} other units of work:",
         selected.len(),
         plan.trains.len(),
-        plan.evals.len(),
-        plan.transfers.len(),
-        plan.cleans.len()
+        plan.work.len()
     );
+    // Each unit says what kind of work it is (sgbn_eval::Work).
+    let mut per_kind = std::collections::BTreeMap::<&str, usize>::new();
+    for unit in &plan.work {
+        *per_kind.entry(unit.work.noun()).or_default() += 1;
+    }
+    for (noun, n) in per_kind {
+        println!("  {n:>5} {noun}");
+    }
     let mut per_model = std::collections::BTreeMap::<&str, usize>::new();
     for t in &plan.trains {
         *per_model.entry(t.model.as_str()).or_default() += 1;

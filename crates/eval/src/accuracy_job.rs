@@ -10,6 +10,7 @@ use sgbn_data::Dataset;
 use sgbn_estimators::SeededRng;
 use sgbn_models::Classifier;
 
+use crate::work::{DataSource, Work, WorkInputs, on_model, run_stem};
 use crate::{JOB_BATCH, RESULTS_VERSION, Result, TrainJob};
 
 /// Which images an [`AccuracyJob`] classifies.
@@ -107,6 +108,35 @@ impl AccuracyJob {
             accuracy: correct as f64 / n.max(1) as f64,
             total: n,
             seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+impl Work for AccuracyJob {
+    type Output = AccuracyResult;
+    const KIND: &'static str = "accuracy";
+    const FOLDER: &'static str = "accuracy";
+    const NOUN: &'static str = "clean accuracies";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!(
+            "accuracy {} run {} ({:?})",
+            self.model.model, self.model.run, self.split
+        )
+    }
+    fn cost(&self, data: &dyn DataSource) -> Result<f64> {
+        let spec = &self.model.spec;
+        Ok(self.cost(self.images(data.train_for(spec)?.len(), data.test_for(spec)?.len())))
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<AccuracyResult> {
+        let train = inputs.data.train_for(&self.model.spec)?;
+        on_model(inputs, &self.model, |m, s, test, d| {
+            self.run(m, s, train, test, d)
         })
     }
 }

@@ -9,6 +9,7 @@ use sgbn_data::Dataset;
 use sgbn_estimators::SeededRng;
 use sgbn_models::Classifier;
 
+use crate::work::{DataSource, Work, WorkInputs, on_model, run_stem};
 use crate::{AttackSpec, RESULTS_VERSION, Result, TrainJob, jobs::chosen_test_images};
 
 /// The attack's examples of some test images of one trained model.
@@ -114,5 +115,30 @@ impl ExamplesJob {
             })
             .collect();
         Ok(ExamplesResult { shape, examples })
+    }
+}
+
+impl Work for ExamplesJob {
+    type Output = ExamplesResult;
+    const KIND: &'static str = "examples";
+    const FOLDER: &'static str = "examples";
+    const NOUN: &'static str = "example sets";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!(
+            "examples {} run {}: {:?}",
+            self.model.model, self.model.run, self.attack
+        )
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<ExamplesResult> {
+        on_model(inputs, &self.model, |m, s, test, d| self.run(m, s, test, d))
     }
 }

@@ -2,15 +2,13 @@
 //! beyond the thesis) as the jobs it needs and the report section it writes
 //! from their results.
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use serde::de::DeserializeOwned;
 
 use crate::{
-    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalError, EvalJob, EvalResult,
-    ExamplesJob, ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob,
-    MaskingResult, Profile, Result, Section, ToyJob, ToyResult, TrainJob, TrainedModel,
-    TransferJob, TransferResult, TsneJob, TsneResult,
+    EvalError, Profile, Result, Results, Section, TrainJob,
+    work::{AnyWork, Work},
 };
 
 /// The CIFAR-10 a plan uses (models of `cifar10-` sizes train and are
@@ -52,58 +50,36 @@ impl PlanContext<'_> {
     }
 }
 
-/// The jobs of one experiment, in the order they should run.
+/// The jobs of one experiment, in the order they should run: its training
+/// runs and its other units of work, of any [`Work`] kind.
 #[derive(Debug, Default, Clone)]
 pub struct Jobs {
     /// Training runs.
     pub trains: Vec<TrainJob>,
-    /// White-box evaluations.
-    pub evals: Vec<EvalJob>,
-    /// Clean checks.
-    pub cleans: Vec<CleanJob>,
-    /// Transfer sets.
-    pub transfers: Vec<TransferJob>,
-    /// Masking checks.
-    pub maskings: Vec<MaskingJob>,
-    /// Clean accuracies on a split.
-    pub accuracies: Vec<AccuracyJob>,
-    /// Adversarial examples kept as pixels.
-    pub examples: Vec<ExamplesJob>,
-    /// What the gates do on clean images.
-    pub gates: Vec<GateJob>,
-    /// Input gradients on clean images.
-    pub gradients: Vec<GradientJob>,
-    /// Toy regression runs.
-    pub toys: Vec<ToyJob>,
-    /// t-SNE embeddings.
-    pub tsnes: Vec<TsneJob>,
+    /// Every other unit of work, in order.
+    pub work: Vec<Arc<dyn AnyWork>>,
 }
 
-/// Where finished results are looked up (the on-disk cache of `cargo xtask
-/// reproduce`, or a map in tests). `None`: not computed (yet).
-pub trait Results {
-    /// A finished training run.
-    fn trained(&self, job: &TrainJob) -> Option<TrainedModel>;
-    /// A finished evaluation.
-    fn eval(&self, job: &EvalJob) -> Option<EvalResult>;
-    /// A finished clean check.
-    fn clean(&self, job: &CleanJob) -> Option<CleanResult>;
-    /// A finished transfer set.
-    fn transfer(&self, job: &TransferJob) -> Option<TransferResult>;
-    /// A finished masking check.
-    fn masking(&self, job: &MaskingJob) -> Option<MaskingResult>;
-    /// A finished clean accuracy.
-    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult>;
-    /// Finished adversarial examples.
-    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult>;
-    /// A finished gate measurement.
-    fn gates(&self, job: &GateJob) -> Option<GateResult>;
-    /// A finished input-gradient measurement.
-    fn gradients(&self, job: &GradientJob) -> Option<GradientResult>;
-    /// A finished toy run.
-    fn toy(&self, job: &ToyJob) -> Option<ToyResult>;
-    /// A finished t-SNE embedding.
-    fn tsne(&self, job: &TsneJob) -> Option<TsneResult>;
+impl Jobs {
+    /// Adds one unit of work.
+    pub fn add<W: Work>(&mut self, job: W) {
+        self.work.push(Arc::new(job));
+    }
+
+    /// Adds units of work.
+    pub fn extend<W: Work>(&mut self, jobs: impl IntoIterator<Item = W>) {
+        for job in jobs {
+            self.add(job);
+        }
+    }
+
+    /// Its units of kind `W`, in order.
+    pub fn of<W: Work>(&self) -> Vec<&W> {
+        self.work
+            .iter()
+            .filter_map(|w| w.as_any().downcast_ref())
+            .collect()
+    }
 }
 
 /// What a report section needs.

@@ -11,6 +11,7 @@ use sgbn_estimators::SeededRng;
 use sgbn_metrics::{GateStats, Histogram, RunSummary};
 use sgbn_models::{Classifier, ForwardContext};
 
+use crate::work::{DataSource, Work, WorkInputs, on_model, run_stem};
 use crate::{EvalError, JOB_BATCH, RESULTS_VERSION, Result, TrainJob, jobs::chosen_test_images};
 
 /// The gates of one trained model on the first test images.
@@ -169,5 +170,27 @@ impl GateJob {
             }
         }
         Ok(GateResult { gates, examples })
+    }
+}
+
+impl Work for GateJob {
+    type Output = GateResult;
+    const KIND: &'static str = "gates";
+    const FOLDER: &'static str = "gates";
+    const NOUN: &'static str = "gate measurements";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!("gates {} run {}", self.model.model, self.model.run)
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<GateResult> {
+        on_model(inputs, &self.model, |m, s, test, d| self.run(m, s, test, d))
     }
 }

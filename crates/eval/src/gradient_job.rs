@@ -11,6 +11,7 @@ use sgbn_estimators::SeededRng;
 use sgbn_metrics::{GradientSampling, GradientStats, Histogram};
 use sgbn_models::Classifier;
 
+use crate::work::{DataSource, Work, WorkInputs, on_model, run_stem};
 use crate::{JOB_BATCH, RESULTS_VERSION, Result, TrainJob};
 
 /// ∇ₓ CE of one trained model over the first test images.
@@ -80,5 +81,30 @@ impl GradientJob {
         )?;
         let histogram = stats.histogram(-self.range, self.range, self.bins)?;
         Ok(GradientResult { stats, histogram })
+    }
+}
+
+impl Work for GradientJob {
+    type Output = GradientResult;
+    const KIND: &'static str = "gradients";
+    const FOLDER: &'static str = "gradients";
+    const NOUN: &'static str = "gradient measurements";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!(
+            "input gradients {} run {}",
+            self.model.model, self.model.run
+        )
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<GradientResult> {
+        on_model(inputs, &self.model, |m, s, test, d| self.run(m, s, test, d))
     }
 }

@@ -19,6 +19,7 @@ use sgbn_models::{Checkpoint, Classifier, ConvNet, ModelSpec};
 use crate::{
     AttackSpec, CleanConfig, EvalConfig, EvalResult, MaskingPoint, Profile, RESULTS_VERSION,
     Result, clean_check, evaluate_model, key_hash, masking_check,
+    work::{DataSource, Work, WorkInputs, on_model, run_stem},
 };
 
 /// Images per batch in every job's attacks and passes.
@@ -604,5 +605,124 @@ impl MaskingJob {
             points,
             seconds: start.elapsed().as_secs_f64(),
         })
+    }
+}
+
+impl Work for EvalJob {
+    type Output = EvalResult;
+    const KIND: &'static str = "eval";
+    const FOLDER: &'static str = "evals";
+    const NOUN: &'static str = "white-box evaluations";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!(
+            "{} run {}: {:?}",
+            self.model.model, self.model.run, self.attack
+        )
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<EvalResult> {
+        on_model(inputs, &self.model, |m, s, test, d| self.run(m, s, test, d))
+    }
+    /// No image moved further than its ε, and no more images counted than
+    /// the job asks for.
+    fn check(&self, r: &EvalResult) -> std::result::Result<(), String> {
+        let eps = self.attack.eps();
+        let max_linf = r.cost.map_or(0.0, |c| c.max_linf);
+        if max_linf > eps + 1e-6 {
+            return Err(format!(
+                "cost.max_linf = {max_linf} is above the attack's ε = {eps}"
+            ));
+        }
+        if r.total > self.test_size {
+            return Err(format!(
+                "total = {} images, more than the job's {}",
+                r.total, self.test_size
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Work for CleanJob {
+    type Output = CleanResult;
+    const KIND: &'static str = "clean";
+    const FOLDER: &'static str = "clean";
+    const NOUN: &'static str = "clean checks";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!("clean passes {} run {}", self.model.model, self.model.run)
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<CleanResult> {
+        on_model(inputs, &self.model, |m, s, test, d| {
+            self.run(&EvalClassifier::new(m, s), test, d)
+        })
+    }
+}
+
+impl Work for TransferJob {
+    type Output = TransferResult;
+    const KIND: &'static str = "transfer";
+    const FOLDER: &'static str = "transfer";
+    const NOUN: &'static str = "transfer sets";
+    fn stem(&self) -> String {
+        run_stem(&self.source)
+    }
+    fn label(&self) -> String {
+        format!(
+            "transfer from {} run {}",
+            self.source.model, self.source.run
+        )
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        std::iter::once(&self.source).chain(&self.targets).collect()
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<TransferResult> {
+        let mut load = |j: &TrainJob| inputs.models.load(j);
+        self.run(
+            &mut load,
+            inputs.data.test_for(&self.source.spec)?,
+            inputs.device,
+        )
+    }
+}
+
+impl Work for MaskingJob {
+    type Output = MaskingResult;
+    const KIND: &'static str = "masking";
+    const FOLDER: &'static str = "masking";
+    const NOUN: &'static str = "masking checks";
+    fn stem(&self) -> String {
+        run_stem(&self.model)
+    }
+    fn label(&self) -> String {
+        format!("masking check {} run {}", self.model.model, self.model.run)
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        vec![&self.model]
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<MaskingResult> {
+        on_model(inputs, &self.model, |m, s, test, d| self.run(m, s, test, d))
     }
 }

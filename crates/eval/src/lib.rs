@@ -86,6 +86,7 @@ mod stage_rng;
 mod thesis_budget_notes;
 mod toy_job;
 mod tsne_job;
+mod work;
 
 pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
 pub use attack_spec::{
@@ -104,9 +105,7 @@ pub use evaluate::{
     evaluate_with_progress, worst_case,
 };
 pub use examples_job::{Example, ExamplesJob, ExamplesResult};
-pub use experiment::{
-    CifarInputs, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext, Results,
-};
+pub use experiment::{CifarInputs, Experiment, ExperimentInfo, Jobs, PlanContext, ReportContext};
 pub use gate_job::{GateExample, GateJob, GateResult, GateSummary};
 pub use gradient_job::{GradientJob, GradientResult};
 pub use jobs::{
@@ -126,6 +125,7 @@ pub use stage_rng::stage_rng;
 pub use thesis_budget_notes::ThesisBudgetNotes;
 pub use toy_job::{TOY_BINS, TOY_CURVE_EVERY, TOY_LR, ToyJob, ToyResult};
 pub use tsne_job::{AGREEMENT_NEIGHBOURS, TsneJob, TsneResult, knn_agreement};
+pub use work::{AnyWork, DataSource, ModelSource, Planned, Results, Work, WorkInputs, run_stem};
 
 /// Whether sgbn can build the named model (experiments skip, and the report
 /// names, the models it cannot).

@@ -12,7 +12,8 @@ use sgbn_estimators::SeededRng;
 use sgbn_metrics::Histogram;
 use sgbn_models::{ToyNet, ToySpec};
 
-use crate::{RESULTS_VERSION, Result};
+use crate::work::{DataSource, Work, WorkInputs};
+use crate::{RESULTS_VERSION, Result, TrainJob};
 
 /// The thesis's toy settings: Adam at 1e-3, full-batch (§4.6.5).
 pub const TOY_LR: f64 = 1e-3;
@@ -153,5 +154,27 @@ impl ToyJob {
             gate,
             sigma,
         })
+    }
+}
+
+impl Work for ToyJob {
+    type Output = ToyResult;
+    const KIND: &'static str = "toy";
+    const FOLDER: &'static str = "toy";
+    const NOUN: &'static str = "toy runs";
+    fn stem(&self) -> String {
+        format!("{}-run{}", self.model, self.run)
+    }
+    fn label(&self) -> String {
+        format!("toy {} run {}", self.model, self.run)
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        Vec::new()
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<ToyResult> {
+        self.run(inputs.device)
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sgbn_data::Dataset;
 use sgbn_estimators::SeededRng;
 
+use crate::work::{DataSource, Work, WorkInputs, run_stem};
 use crate::{AttackSpec, EvalError, ModelLoader, RESULTS_VERSION, Result, TrainJob};
 
 /// Neighbours of the agreement measure ([`knn_agreement`]).
@@ -187,5 +188,36 @@ impl TsneJob {
         Err(EvalError::InvalidConfig(
             "t-SNE needs the `tsne` feature of sgbn-eval (on in `cargo xtask`)".into(),
         ))
+    }
+}
+
+impl Work for TsneJob {
+    type Output = TsneResult;
+    const KIND: &'static str = "tsne";
+    const FOLDER: &'static str = "tsne";
+    const NOUN: &'static str = "t-SNE embeddings";
+    fn stem(&self) -> String {
+        self.source.as_ref().map_or("clean".into(), run_stem)
+    }
+    fn label(&self) -> String {
+        format!(
+            "t-SNE of {}",
+            self.source
+                .as_ref()
+                .map_or("clean images".into(), |s| format!(
+                    "{} run {} examples",
+                    s.model, s.run
+                ))
+        )
+    }
+    fn cost(&self, _data: &dyn DataSource) -> Result<f64> {
+        Ok(self.cost())
+    }
+    fn needs(&self) -> Vec<&TrainJob> {
+        self.source.iter().collect()
+    }
+    fn compute(&self, inputs: &WorkInputs<'_>) -> Result<TsneResult> {
+        let mut load = |j: &TrainJob| inputs.models.load(j);
+        self.run(&mut load, inputs.data.mnist_test(), inputs.device)
     }
 }

@@ -51,7 +51,11 @@ fn three_rules_ten_runs_and_run_0_of_ours_is_the_protocol_studys_unit() {
         4 * 3 * 10,
         "4 models × 3 rules × 10 runs"
     );
-    assert_eq!(baselines.evals.len(), 4 * 3 * 10 * 4, "clean and 3 budgets");
+    assert_eq!(
+        baselines.of::<EvalJob>().len(),
+        4 * 3 * 10 * 4,
+        "clean and 3 budgets"
+    );
     assert_eq!(
         keys(&baselines.trains).len(),
         baselines.trains.len(),
@@ -92,8 +96,8 @@ fn three_rules_ten_runs_and_run_0_of_ours_is_the_protocol_studys_unit() {
         "run 0 of each model under our rule"
     );
     assert_eq!(
-        keys(&baselines.evals)
-            .intersection(&keys(&protocol.evals))
+        keys(&baselines.of::<EvalJob>())
+            .intersection(&keys(&protocol.of::<EvalJob>()))
             .count(),
         4 * 4,
         "clean and FGSM ε 0.1–0.3 of those runs"

@@ -162,10 +162,10 @@ fn chapter_3_networks_carry_the_thesis_recipe_and_are_planned_once() {
     // binarized networks, each trained once; the images of Figs. 3.12 and
     // 3.13 for 2 networks each.
     assert_eq!(plan.trains.len(), 16 + 9);
-    assert_eq!(plan.examples.len(), 4);
+    assert_eq!(plan.of::<sgbn_eval::ExamplesJob>().len(), 4);
     // The histograms' evaluations at ε 0.25 are the curves' (same key).
     let at = |eps: f64| {
-        plan.evals
+        plan.of::<sgbn_eval::EvalJob>()
             .iter()
             .filter(|e| {
                 e.model.model == "ch3-cnn"
@@ -175,7 +175,7 @@ fn chapter_3_networks_carry_the_thesis_recipe_and_are_planned_once() {
     };
     assert_eq!((at(0.25), at(0.13)), (1, 1));
     // Train and test accuracy of every network.
-    assert_eq!(plan.accuracies.len(), 2 * 25);
+    assert_eq!(plan.of::<sgbn_eval::AccuracyJob>().len(), 2 * 25);
 }
 
 #[test]

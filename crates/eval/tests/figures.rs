@@ -173,7 +173,10 @@ fn the_distortion_figure_costs_nothing_beyond_fig4_3() {
     };
     let alone = pick(&["fig4.3"]);
     let both = pick(&["fig4.3", "fig4.11"]);
-    assert_eq!(alone.evals.len(), both.evals.len());
+    assert_eq!(
+        alone.of::<sgbn_eval::EvalJob>().len(),
+        both.of::<sgbn_eval::EvalJob>().len()
+    );
     assert_eq!(alone.trains.len(), both.trains.len());
 }
 
@@ -299,7 +302,7 @@ fn the_gate_figures_read_one_shared_measurement() {
         },
     )
     .expect("plan");
-    assert_eq!(plan.gates.len(), smoke.runs);
+    assert_eq!(plan.of::<sgbn_eval::GateJob>().len(), smoke.runs);
 }
 
 #[test]

@@ -49,14 +49,14 @@ fn a_model_is_trained_once_for_every_experiment_that_uses_it() {
     // FGSM at ε 0, 0.1, 0.3 (smoke grid) and 0.2 (table) on the shared
     // models: every (model, ε) once.
     let mut keys = HashSet::new();
-    for e in &plan.evals {
+    for e in &plan.of::<sgbn_eval::EvalJob>() {
         assert!(
             keys.insert(key_hash(e).expect("hash")),
             "duplicate evaluation {e:?}"
         );
     }
     let sgbn_evals = plan
-        .evals
+        .of::<sgbn_eval::EvalJob>()
         .iter()
         .filter(|e| e.model.model == "sgbn")
         .count();
@@ -69,14 +69,14 @@ fn the_adaptive_experiment_plans_three_attacks_per_eps_and_a_clean_check() {
     let plan = plan(&["adaptive"], &profile);
     let models = plan.trains.len();
     assert_eq!(models, 6);
-    assert_eq!(plan.cleans.len(), models);
+    assert_eq!(plan.of::<sgbn_eval::CleanJob>().len(), models);
     assert_eq!(
-        plan.evals.len(),
+        plan.of::<sgbn_eval::EvalJob>().len(),
         models * 3 * profile.adaptive_eps.len(),
         "FGSM, PGD and Square at each ε"
     );
     // EOT only on the stochastic models.
-    for e in &plan.evals {
+    for e in &plan.of::<sgbn_eval::EvalJob>() {
         if let sgbn_eval::AttackSpec::Pgd { eot, .. } = e.attack {
             let want = if e.model.spec.is_stochastic() {
                 profile.eot
@@ -162,10 +162,14 @@ fn the_protocol_study_plans_each_variant_where_it_applies() {
     let profile = Profile::named("smoke").expect("smoke");
     let plan = plan(&["protocol"], &profile);
     assert_eq!(plan.trains.len(), 8, "4 models × 2 configurations");
-    assert_eq!(plan.maskings.len(), 8);
-    assert_eq!(plan.transfers.len(), 8, "each from its partner");
+    assert_eq!(plan.of::<sgbn_eval::MaskingJob>().len(), 8);
+    assert_eq!(
+        plan.of::<sgbn_eval::TransferJob>().len(),
+        8,
+        "each from its partner"
+    );
     let fgsm_of = |model: &str| {
-        plan.evals
+        plan.of::<sgbn_eval::EvalJob>()
             .iter()
             .filter(|e| e.model.model == model)
             .filter(|e| matches!(e.attack, sgbn_eval::AttackSpec::Fgsm { eps, .. } if eps > 0.0))
@@ -187,7 +191,7 @@ fn the_protocol_study_plans_each_variant_where_it_applies() {
     }
     // PGD-EOT with EOT on every stochastic model.
     let pgd = plan
-        .evals
+        .of::<sgbn_eval::EvalJob>()
         .iter()
         .filter(|e| matches!(e.attack, sgbn_eval::AttackSpec::Pgd { .. }))
         .count();
@@ -265,7 +269,7 @@ fn the_thesis_budget_campaign_keys_do_not_move() {
     assert_eq!(train("cnn-bin-authors"), "5718f9a5b6f83e81");
     assert_eq!(train("cnn"), "ab7455f1b377af16");
     let evals: HashSet<String> = plan
-        .evals
+        .of::<sgbn_eval::EvalJob>()
         .iter()
         .map(|e| key_hash(e).expect("hash"))
         .collect();
@@ -283,12 +287,12 @@ fn the_thesis_budget_campaign_keys_do_not_move() {
         );
     }
     let transfers: HashSet<String> = plan
-        .transfers
+        .of::<sgbn_eval::TransferJob>()
         .iter()
         .map(|t| key_hash(t).expect("hash"))
         .collect();
     let maskings: HashSet<String> = plan
-        .maskings
+        .of::<sgbn_eval::MaskingJob>()
         .iter()
         .map(|t| key_hash(t).expect("hash"))
         .collect();

@@ -235,8 +235,16 @@ fn a_transfer_matrix_reads_every_run_of_every_source() {
         },
     )
     .expect("plan");
-    assert_eq!(plan.transfers.len(), 5, "one set per source");
-    assert!(plan.transfers.iter().all(|t| t.targets.len() == 5));
+    assert_eq!(
+        plan.of::<sgbn_eval::TransferJob>().len(),
+        5,
+        "one set per source"
+    );
+    assert!(
+        plan.of::<sgbn_eval::TransferJob>()
+            .iter()
+            .all(|t| t.targets.len() == 5)
+    );
 }
 
 #[test]
@@ -324,7 +332,7 @@ fn table_4_8_judges_with_shuffled_gate_masks_as_its_own_target() {
     };
     let table = experiments::find("table4.8").expect("table4.8");
     let jobs = table.jobs(&ctx).expect("jobs");
-    let x = &jobs.transfers[0];
+    let x = &jobs.of::<sgbn_eval::TransferJob>()[0];
     assert_eq!(x.shuffled_targets.len(), 1);
     assert_eq!(x.shuffled_targets[0].model, "sgbn");
     assert!(!x.targets.iter().any(|t| t.model.contains("shuffled")));
@@ -334,7 +342,7 @@ fn table_4_8_judges_with_shuffled_gate_masks_as_its_own_target() {
         .expect("fig4.6")
         .jobs(&ctx)
         .expect("jobs");
-    let json = serde_json::to_string(&fig.transfers[0]).expect("json");
+    let json = serde_json::to_string(&fig.of::<sgbn_eval::TransferJob>()[0]).expect("json");
     assert!(!json.contains("shuffled"), "{json}");
 
     let store = Fake {

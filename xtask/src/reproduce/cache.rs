@@ -4,22 +4,21 @@
 //!
 //! - `models/<model>-run<r>-<hash>/`: the checkpoint after every epoch
 //!   (resumed exactly after a kill) and `done.json` when finished;
-//! - `evals/`, `clean/`, `transfer/`, `masking/`, `accuracy/`, `examples/`, `gates/`, `gradients/`, `toy/`, `tsne/`:
-//!   `<model>-run<r>-<hash>.json`.
+//! - `<folder>/<stem>-<hash>.json` for every other unit of work
+//!   ([`sgbn_eval::Work`]: `evals/`, `clean/`, `transfer/`, `masking/`,
+//!   `accuracy/`, `examples/`, `gates/`, `gradients/`, `toy/`, `tsne/`; the
+//!   stem is `<model>-run<r>` of the model it measures).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use candle_core::Device;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::EvalClassifier;
 use sgbn_data::Dataset;
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
-    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
-    ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob, MaskingResult,
-    Results, ToyJob, ToyResult, TrainJob, TrainedModel, TransferJob, TransferResult, TsneJob,
-    TsneResult, key_hash,
+    AnyWork, DataSource, ModelSource, Planned, Results, TrainJob, TrainedModel, WorkInputs,
+    key_hash,
 };
 use sgbn_eval::{CACHE_KEY_FIELD, check_cached_result};
 use sgbn_models::{Checkpoint, ConvNet, write_atomic};
@@ -33,7 +32,7 @@ pub struct Cache {
 
 /// The key hash a cache file answers: the last `-` part of its name (for
 /// `done.json`, of its run's folder).
-fn key_of(path: &Path) -> String {
+pub(super) fn key_of(path: &Path) -> String {
     let name = if path.file_name().is_some_and(|n| n == "done.json") {
         path.parent().and_then(Path::file_name)
     } else {
@@ -44,18 +43,25 @@ fn key_of(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The cached result at `path`, when there is one that passes
-/// [`check_cached_result`]; a damaged or implausible entry is logged with
-/// its file and the reason, and treated as missing (recomputed).
-fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+/// The JSON at `path`, when it is there (a file that is not JSON is
+/// logged and treated as missing).
+fn read_json(path: &Path) -> Option<serde_json::Value> {
     let text = sgbn_models::read_regular_text(path).ok()?;
+    serde_json::from_str(&text)
+        .map_err(|e| {
+            tracing::warn!(path = %path.display(), reason = %format!("not JSON: {e}"), "invalid cache entry: recomputing it");
+        })
+        .ok()
+}
+
+/// The training record at `path`, when there is one that passes
+/// [`check_cached_result`]; a damaged or implausible entry is logged with
+/// its file and the reason, and treated as missing (resumed).
+fn cached<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    let value = read_json(path)?;
     let invalid = |reason: String| {
         tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
         None
-    };
-    let value: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => return invalid(format!("not JSON: {e}")),
     };
     if let Err(reason) = check_cached_result(&value, &key_of(path)) {
         return invalid(reason);
@@ -85,7 +91,7 @@ impl Cache {
     /// `path` (the cache folder itself may be one, e.g. to a larger disk;
     /// the cache never makes links, so one inside it was planted and could
     /// redirect a write; docs/robustness.md).
-    fn check_no_links(&self, path: &Path) -> anyhow::Result<()> {
+    pub(super) fn check_no_links(&self, path: &Path) -> anyhow::Result<()> {
         let rel = path.strip_prefix(&self.root).with_context(|| {
             format!(
                 "{} is outside the cache {}",
@@ -122,15 +128,6 @@ impl Cache {
         }
         write_atomic(path, serde_json::to_string_pretty(&value)?.as_bytes())?;
         Ok(result)
-    }
-
-    fn file(&self, dir: &str, model: &TrainJob, key: &impl Serialize) -> anyhow::Result<PathBuf> {
-        Ok(self.root.join(dir).join(format!(
-            "{}-run{}-{}.json",
-            model.model,
-            model.run,
-            key_hash(key)?
-        )))
     }
 
     /// The folder of a training run.
@@ -196,6 +193,21 @@ impl Cache {
             )));
         }
         let path = dir.join("checkpoint.safetensors");
+        if !path.exists() {
+            // Restored from an archive (`cargo xtask archive restore`):
+            // its results are here, its weights are not.
+            return Err(sgbn_eval::EvalError::InvalidConfig(format!(
+                "{} run {} is trained but its checkpoint is not in {} (its results were \
+                 restored from an archive, which never holds weights): delete that folder and \
+                 its results (`{}-run{}-*.json` in the other folders of the cache) and run the \
+                 command again to retrain it, so that every result of the run is of one model",
+                job.model,
+                job.run,
+                dir.display(),
+                job.model,
+                job.run
+            )));
+        }
         let ck = Checkpoint::read(&path, &self.device).map_err(|e| {
             sgbn_eval::EvalError::InvalidConfig(format!(
                 "the cached model of {} run {} cannot be used ({e}); delete the folder {} \
@@ -209,130 +221,47 @@ impl Cache {
         Ok((model, trained_slope(&ck)?.unwrap_or(1.0)))
     }
 
-    /// The evaluation's result, computed and stored when missing.
-    pub fn eval(&self, job: &EvalJob, test: &Dataset) -> anyhow::Result<EvalResult> {
-        if let Some(r) = Results::eval(self, job) {
-            return Ok(r);
+    /// The stored result of `unit` when it is there and passes its checks
+    /// (an entry that fails is logged with its file and the reason, and
+    /// treated as missing: recomputed).
+    pub fn held(&self, unit: &Planned) -> Option<serde_json::Value> {
+        let path = self.root.join(unit.file());
+        let value = read_json(&path)?;
+        match unit.work.validate(&unit.key, &value) {
+            Ok(()) => Some(value),
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
+                None
+            }
         }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, test, &self.device)?;
-        self.store(&self.file("evals", &job.model, job)?, result)
     }
 
-    /// The clean check's result, computed and stored when missing.
-    pub fn clean(&self, job: &CleanJob, test: &Dataset) -> anyhow::Result<CleanResult> {
-        if let Some(r) = Results::clean(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&EvalClassifier::new(&model, slope), test, &self.device)?;
-        self.store(&self.file("clean", &job.model, job)?, result)
+    /// Whether the cache holds `unit`'s result ([`Cache::held`]).
+    pub fn holds(&self, unit: &Planned) -> bool {
+        self.held(unit).is_some()
     }
 
-    /// The transfer set's result, computed and stored when missing.
-    pub fn transfer(&self, job: &TransferJob, test: &Dataset) -> anyhow::Result<TransferResult> {
-        if let Some(r) = Results::transfer(self, job) {
-            return Ok(r);
+    /// Computes `unit` and stores its result, unless the cache holds it.
+    pub fn compute(&self, unit: &Planned, data: &dyn DataSource) -> anyhow::Result<()> {
+        if self.holds(unit) {
+            return Ok(());
         }
-        let mut load = |j: &TrainJob| self.load_model(j);
-        let result = job.run(&mut load, test, &self.device)?;
-        self.store(&self.file("transfer", &job.source, job)?, result)
+        let inputs = WorkInputs {
+            data,
+            models: self,
+            device: &self.device,
+        };
+        let result = unit
+            .work
+            .compute_json(&inputs)
+            .with_context(|| unit.work.label())?;
+        self.store(&self.root.join(unit.file()), result).map(drop)
     }
 }
 
-impl Cache {
-    /// The masking check's result, computed and stored when missing.
-    pub fn masking(&self, job: &MaskingJob, test: &Dataset) -> anyhow::Result<MaskingResult> {
-        if let Some(r) = Results::masking(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, test, &self.device)?;
-        self.store(&self.file("masking", &job.model, job)?, result)
-    }
-
-    /// The clean accuracy's result, computed and stored when missing.
-    pub fn accuracy(
-        &self,
-        job: &AccuracyJob,
-        train: &Dataset,
-        test: &Dataset,
-    ) -> anyhow::Result<AccuracyResult> {
-        if let Some(r) = Results::accuracy(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, train, test, &self.device)?;
-        self.store(&self.file("accuracy", &job.model, job)?, result)
-    }
-
-    /// The adversarial examples, computed and stored when missing.
-    pub fn examples(&self, job: &ExamplesJob, test: &Dataset) -> anyhow::Result<ExamplesResult> {
-        if let Some(r) = Results::examples(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, test, &self.device)?;
-        self.store(&self.file("examples", &job.model, job)?, result)
-    }
-
-    /// The gate measurement, computed and stored when missing.
-    pub fn gates(&self, job: &GateJob, test: &Dataset) -> anyhow::Result<GateResult> {
-        if let Some(r) = Results::gates(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, test, &self.device)?;
-        self.store(&self.file("gates", &job.model, job)?, result)
-    }
-
-    fn toy_file(&self, job: &ToyJob) -> sgbn_eval::Result<PathBuf> {
-        Ok(self.root.join("toy").join(format!(
-            "{}-run{}-{}.json",
-            job.model,
-            job.run,
-            key_hash(job)?
-        )))
-    }
-
-    fn tsne_file(&self, job: &TsneJob) -> sgbn_eval::Result<PathBuf> {
-        let name = job
-            .source
-            .as_ref()
-            .map_or("clean".into(), |s| format!("{}-run{}", s.model, s.run));
-        Ok(self
-            .root
-            .join("tsne")
-            .join(format!("{name}-{}.json", key_hash(job)?)))
-    }
-
-    /// The t-SNE embedding, computed and stored when missing.
-    pub fn tsne(&self, job: &TsneJob, test: &Dataset) -> anyhow::Result<TsneResult> {
-        if let Some(r) = Results::tsne(self, job) {
-            return Ok(r);
-        }
-        let mut load = |j: &TrainJob| self.load_model(j);
-        let result = job.run(&mut load, test, &self.device)?;
-        self.store(&self.tsne_file(job)?, result)
-    }
-
-    /// The toy run's result, computed and stored when missing.
-    pub fn toy(&self, job: &ToyJob) -> anyhow::Result<ToyResult> {
-        if let Some(r) = Results::toy(self, job) {
-            return Ok(r);
-        }
-        let result = job.run(&self.device)?;
-        self.store(&self.toy_file(job)?, result)
-    }
-
-    /// The input-gradient measurement, computed and stored when missing.
-    pub fn gradients(&self, job: &GradientJob, test: &Dataset) -> anyhow::Result<GradientResult> {
-        if let Some(r) = Results::gradients(self, job) {
-            return Ok(r);
-        }
-        let (model, slope) = self.load_model(&job.model)?;
-        let result = job.run(&model, slope, test, &self.device)?;
-        self.store(&self.file("gradients", &job.model, job)?, result)
+impl ModelSource for Cache {
+    fn load(&self, job: &TrainJob) -> sgbn_eval::Result<(ConvNet, f64)> {
+        self.load_model(job)
     }
 }
 
@@ -341,66 +270,12 @@ impl Results for Cache {
         cached(&self.model_dir(job).ok()?.join("done.json"))
     }
 
-    fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
-        let path = self.file("evals", &job.model, job).ok()?;
-        let r: EvalResult = cached(&path)?;
-        // Bounds that need the job: no image moved further than its ε, and
-        // the entry counts no more images than the job asks for.
-        let eps = job.attack.eps();
-        let max_linf = r.cost.map_or(0.0, |c| c.max_linf);
-        let reason = if max_linf > eps + 1e-6 {
-            Some(format!(
-                "cost.max_linf = {max_linf} is above the attack's ε = {eps}"
-            ))
-        } else if r.total > job.test_size {
-            Some(format!(
-                "total = {} images, more than the job's {}",
-                r.total, job.test_size
-            ))
-        } else {
-            None
-        };
-        if let Some(reason) = reason {
-            tracing::warn!(path = %path.display(), %reason, "invalid cache entry: recomputing it");
-            return None;
-        }
-        Some(r)
-    }
-
-    fn clean(&self, job: &CleanJob) -> Option<CleanResult> {
-        cached(&self.file("clean", &job.model, job).ok()?)
-    }
-
-    fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
-        cached(&self.file("transfer", &job.source, job).ok()?)
-    }
-
-    fn masking(&self, job: &MaskingJob) -> Option<MaskingResult> {
-        cached(&self.file("masking", &job.model, job).ok()?)
-    }
-
-    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
-        cached(&self.file("accuracy", &job.model, job).ok()?)
-    }
-
-    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
-        cached(&self.file("examples", &job.model, job).ok()?)
-    }
-
-    fn gates(&self, job: &GateJob) -> Option<GateResult> {
-        cached(&self.file("gates", &job.model, job).ok()?)
-    }
-
-    fn gradients(&self, job: &GradientJob) -> Option<GradientResult> {
-        cached(&self.file("gradients", &job.model, job).ok()?)
-    }
-
-    fn toy(&self, job: &ToyJob) -> Option<ToyResult> {
-        cached(&self.toy_file(job).ok()?)
-    }
-
-    fn tsne(&self, job: &TsneJob) -> Option<TsneResult> {
-        cached(&self.tsne_file(job).ok()?)
+    fn stored(&self, work: &dyn AnyWork, key: &str) -> Option<serde_json::Value> {
+        let path = self
+            .root
+            .join(work.folder())
+            .join(format!("{}-{key}.json", work.stem()));
+        read_json(&path)
     }
 }
 

@@ -4,6 +4,7 @@
 //! experiments, profiles and the evaluation protocol are `sgbn-eval`'s.
 //! See docs/reproduction.md.
 
+mod archive;
 mod cache;
 mod claim;
 pub(crate) mod png;
@@ -18,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sgbn_data::{
     Cifar10Data, Cifar10Kind, Dataset, Mnist, load_cifar10_for, load_mnist, resolve_mnist_dir,
 };
-use sgbn_eval::Results;
+use sgbn_eval::{DataSource, Results};
 
 use sgbn_eval::{
     CifarInputs, Experiment, Plan, PlanContext, Profile, available, experiments::select, is_cifar10,
@@ -27,6 +28,7 @@ use sgbn_models::ModelSpec;
 
 use self::report::FewerResults;
 
+pub use self::archive::{ArchiveArgs, archive};
 use self::cache::Cache;
 
 /// What `reproduce` and `report` share: which results, and where.
@@ -97,7 +99,7 @@ fn build_units<'a>(
 ) -> anyhow::Result<Vec<Unit<'a>>> {
     let mut units: Vec<Unit<'_>> = Vec::new();
     for t in &plan.trains {
-        units.push(Unit::new(
+        let mut unit = Unit::new(
             "train",
             format!("train {} run {}", t.model, t.run),
             t,
@@ -105,158 +107,54 @@ fn build_units<'a>(
             t.base.as_deref().into_iter().collect(),
             move || cache.is_trained(t),
             || cache.train(t, datasets.train_for(&t.spec)?).map(drop),
-        )?);
+        )?;
+        unit.model = t.model.clone();
+        unit.seconds = Results::trained(cache, t).map(|r| r.seconds);
+        units.push(unit);
     }
-    for e in &plan.evals {
-        units.push(Unit::new(
-            "eval",
-            format!("{} run {}: {:?}", e.model.model, e.model.run, e.attack),
-            e,
-            e.cost(),
-            vec![&e.model],
-            move || Results::eval(cache, e).is_some(),
-            || cache.eval(e, datasets.test_for(&e.model.spec)?).map(drop),
-        )?);
-    }
-    for t in &plan.transfers {
-        units.push(Unit::new(
-            "transfer",
-            format!("transfer from {} run {}", t.source.model, t.source.run),
-            t,
-            t.cost(),
-            std::iter::once(&t.source).chain(&t.targets).collect(),
-            move || Results::transfer(cache, t).is_some(),
-            || {
-                cache
-                    .transfer(t, datasets.test_for(&t.source.spec)?)
-                    .map(drop)
-            },
-        )?);
-    }
-    for c in &plan.cleans {
-        units.push(Unit::new(
-            "clean",
-            format!("clean passes {} run {}", c.model.model, c.model.run),
-            c,
-            c.cost(),
-            vec![&c.model],
-            move || Results::clean(cache, c).is_some(),
-            || cache.clean(c, datasets.test_for(&c.model.spec)?).map(drop),
-        )?);
-    }
-    for m in &plan.maskings {
-        units.push(Unit::new(
-            "masking",
-            format!("masking check {} run {}", m.model.model, m.model.run),
-            m,
-            m.cost(),
-            vec![&m.model],
-            move || Results::masking(cache, m).is_some(),
-            || {
-                cache
-                    .masking(m, datasets.test_for(&m.model.spec)?)
-                    .map(drop)
-            },
-        )?);
-    }
-    for a in &plan.accuracies {
-        units.push(Unit::new(
-            "accuracy",
-            format!(
-                "accuracy {} run {} ({:?})",
-                a.model.model, a.model.run, a.split
+    for p in &plan.work {
+        let held = cache.held(p);
+        let needs = p.work.needs();
+        units.push(Unit {
+            kind: p.work.kind(),
+            label: p.work.label(),
+            claim: p.claim(),
+            cost: p.work.cost(datasets)?,
+            done: held.is_some(),
+            seconds: held.and_then(|v| v["seconds"].as_f64()),
+            model: needs.first().map_or_else(
+                || {
+                    p.work
+                        .stem()
+                        .split("-run")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                },
+                |t| t.model.clone(),
             ),
-            a,
-            a.cost(a.images(
-                datasets.train_for(&a.model.spec)?.len(),
-                datasets.test_for(&a.model.spec)?.len(),
-            )),
-            vec![&a.model],
-            move || Results::accuracy(cache, a).is_some(),
-            || {
-                cache
-                    .accuracy(
-                        a,
-                        datasets.train_for(&a.model.spec)?,
-                        datasets.test_for(&a.model.spec)?,
-                    )
-                    .map(drop)
-            },
-        )?);
-    }
-    for x in &plan.examples {
-        units.push(Unit::new(
-            "examples",
-            format!(
-                "examples {} run {}: {:?}",
-                x.model.model, x.model.run, x.attack
-            ),
-            x,
-            x.cost(),
-            vec![&x.model],
-            move || Results::examples(cache, x).is_some(),
-            || {
-                cache
-                    .examples(x, datasets.test_for(&x.model.spec)?)
-                    .map(drop)
-            },
-        )?);
-    }
-    for g in &plan.gates {
-        units.push(Unit::new(
-            "gates",
-            format!("gates {} run {}", g.model.model, g.model.run),
-            g,
-            g.cost(),
-            vec![&g.model],
-            move || Results::gates(cache, g).is_some(),
-            || cache.gates(g, datasets.test_for(&g.model.spec)?).map(drop),
-        )?);
-    }
-    for g in &plan.gradients {
-        units.push(Unit::new(
-            "gradients",
-            format!("input gradients {} run {}", g.model.model, g.model.run),
-            g,
-            g.cost(),
-            vec![&g.model],
-            move || Results::gradients(cache, g).is_some(),
-            || {
-                cache
-                    .gradients(g, datasets.test_for(&g.model.spec)?)
-                    .map(drop)
-            },
-        )?);
-    }
-    for t in &plan.toys {
-        units.push(Unit::new(
-            "toy",
-            format!("toy {} run {}", t.model, t.run),
-            t,
-            t.cost(),
-            Vec::new(),
-            move || Results::toy(cache, t).is_some(),
-            || cache.toy(t).map(drop),
-        )?);
-    }
-    for t in &plan.tsnes {
-        units.push(Unit::new(
-            "tsne",
-            format!(
-                "t-SNE of {}",
-                t.source.as_ref().map_or("clean images".into(), |s| format!(
-                    "{} run {} examples",
-                    s.model, s.run
-                ))
-            ),
-            t,
-            t.cost(),
-            t.source.iter().collect(),
-            move || Results::tsne(cache, t).is_some(),
-            || cache.tsne(t, &datasets.mnist.test).map(drop),
-        )?);
+            is_done: Box::new(move || cache.holds(p)),
+            needs,
+            work: Box::new(move || cache.compute(p, datasets)),
+        });
     }
     Ok(units)
+}
+
+/// "N training runs, N white-box evaluations, …": the plan's units by
+/// kind, in the order the kinds first occur.
+fn plan_counts(plan: &Plan) -> String {
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for p in &plan.work {
+        match kinds.iter_mut().find(|(noun, _)| *noun == p.work.noun()) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((p.work.noun(), 1)),
+        }
+    }
+    std::iter::once(format!("{} training runs", plan.trains.len()))
+        .chain(kinds.iter().map(|(noun, n)| format!("{n} {noun}")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn workspace_root() -> PathBuf {
@@ -281,8 +179,17 @@ pub struct Datasets {
 }
 
 impl Datasets {
-    /// The training set of a model with `spec`.
-    pub fn train_for(&self, spec: &ModelSpec) -> anyhow::Result<&Dataset> {
+    fn cifar(&self) -> sgbn_eval::Result<&Cifar10Data> {
+        self.cifar.as_ref().ok_or_else(|| {
+            sgbn_eval::EvalError::InvalidConfig(
+                "a CIFAR-10 model in the plan, but no CIFAR-10 was loaded".into(),
+            )
+        })
+    }
+}
+
+impl sgbn_eval::DataSource for Datasets {
+    fn train_for(&self, spec: &ModelSpec) -> sgbn_eval::Result<&Dataset> {
         Ok(if is_cifar10(spec) {
             &self.cifar()?.data.train
         } else {
@@ -290,8 +197,7 @@ impl Datasets {
         })
     }
 
-    /// The test set of a model with `spec`.
-    pub fn test_for(&self, spec: &ModelSpec) -> anyhow::Result<&Dataset> {
+    fn test_for(&self, spec: &ModelSpec) -> sgbn_eval::Result<&Dataset> {
         Ok(if is_cifar10(spec) {
             &self.cifar()?.data.test
         } else {
@@ -299,10 +205,8 @@ impl Datasets {
         })
     }
 
-    fn cifar(&self) -> anyhow::Result<&Cifar10Data> {
-        self.cifar
-            .as_ref()
-            .context("a CIFAR-10 model in the plan, but no CIFAR-10 was loaded")
+    fn mnist_test(&self) -> &Dataset {
+        &self.mnist.test
     }
 }
 
@@ -369,6 +273,10 @@ struct Unit<'a> {
     cost: f64,
     /// Whether the cache held it when the run started.
     done: bool,
+    /// The model it trains or measures (the first it needs).
+    model: String,
+    /// The wall time its cached result records, seconds.
+    seconds: Option<f64>,
     /// Whether the cache holds it now (another process may have made it).
     is_done: Box<dyn Fn() -> bool + 'a>,
     /// The training runs it needs finished first.
@@ -397,6 +305,8 @@ impl<'a> Unit<'a> {
             claim: format!("{kind}-{}", sgbn_eval::key_hash(key)?),
             cost,
             done: is_done(),
+            model: String::new(),
+            seconds: None,
             is_done: Box::new(is_done),
             needs,
             work: Box::new(work),
@@ -558,8 +468,91 @@ fn units_of_shard<'u, 'a>(
     Ok(units.iter().filter(|u| wanted.contains(&u.claim)).collect())
 }
 
-/// `--plan`: `plan.json` (every unit, its needs, cost and shard) and a
-/// count per stage.
+/// Where the time goes, by `group` (stage or model): units, cached units,
+/// GFLOP, the seconds the cached results record, and the seconds left at
+/// the rate (s per GFLOP) the group's cached units of the same stage ran
+/// at (the stage's rate where the group has none; "?" where no unit of the
+/// stage is cached).
+fn time_table(title: &str, units: &[Unit<'_>], group: impl Fn(&Unit<'_>) -> String) -> String {
+    use std::collections::BTreeMap;
+    // Seconds per GFLOP of each stage, and of each stage in each group,
+    // from the cached units.
+    let mut rate: BTreeMap<(&str, String), (f64, f64)> = BTreeMap::new();
+    for u in units.iter().filter(|u| u.done) {
+        if let Some(secs) = u.seconds {
+            for key in [(u.kind, String::new()), (u.kind, group(u))] {
+                let r = rate.entry(key).or_default();
+                r.0 += secs;
+                r.1 += u.cost;
+            }
+        }
+    }
+    let rate_of = |u: &Unit<'_>| {
+        [(u.kind, group(u)), (u.kind, String::new())]
+            .iter()
+            .find_map(|k| rate.get(k).filter(|(_, gflop)| *gflop > 0.0))
+            .map(|(secs, gflop)| secs / gflop)
+    };
+    #[derive(Default)]
+    struct Row {
+        n: usize,
+        cached: usize,
+        gflop: f64,
+        measured: f64,
+        left: f64,
+        unknown: bool,
+    }
+    let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for u in units {
+        let row = rows.entry(group(u)).or_default();
+        row.n += 1;
+        row.gflop += u.cost;
+        if u.done {
+            row.cached += 1;
+            row.measured += u.seconds.unwrap_or(0.0);
+        } else {
+            match rate_of(u) {
+                Some(r) => row.left += u.cost * r,
+                None => row.unknown = true,
+            }
+        }
+    }
+    let mut out = format!(
+        "{title:<18} {:>6} {:>7} {:>12} {:>11} {:>13}\n",
+        "units", "cached", "GFLOP", "measured s", "estimated s"
+    );
+    let (mut measured, mut left, mut unknown) = (0.0, 0.0, false);
+    for (name, r) in &rows {
+        out += &format!(
+            "{name:<18} {:>6} {:>7} {:>12.0} {:>11.0} {:>12.0}{}\n",
+            r.n,
+            r.cached,
+            r.gflop,
+            r.measured,
+            r.left,
+            if r.unknown { "?" } else { " " }
+        );
+        measured += r.measured;
+        left += r.left;
+        unknown |= r.unknown;
+    }
+    out += &format!(
+        "{:<18} {:>6} {:>7} {:>12.0} {:>11.0} {:>12.0}{}\n",
+        "all",
+        units.len(),
+        units.iter().filter(|u| u.done).count(),
+        units.iter().map(|u| u.cost).sum::<f64>(),
+        measured,
+        left,
+        if unknown { "?" } else { " " }
+    );
+    out
+}
+
+/// `--plan`: `plan.json` (every unit, its needs, cost, shard and, when
+/// cached, the seconds it took) and where the time goes by stage and by
+/// model: the seconds the cached results record and an estimate of the
+/// rest at each stage's measured rate.
 fn write_plan(
     units: &[Unit<'_>],
     shards: &[usize],
@@ -577,24 +570,14 @@ fn write_plan(
                 "cost_gflop": u.cost,
                 "needs": needs_claims(u)?,
                 "cached": u.done,
+                "seconds": u.seconds,
                 "shard": args.shard.map(|_| *k),
             }))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut stages: std::collections::BTreeMap<&str, (usize, usize, f64)> = Default::default();
-    for u in units {
-        let e = stages.entry(u.kind).or_default();
-        e.0 += 1;
-        e.1 += usize::from(u.done);
-        e.2 += u.cost;
-    }
-    println!(
-        "{:<10} {:>6} {:>7} {:>14}",
-        "stage", "units", "cached", "GFLOP"
-    );
-    for (kind, (n, cached, cost)) in &stages {
-        println!("{kind:<10} {n:>6} {cached:>7} {cost:>14.0}");
-    }
+    print!("{}", time_table("stage", units, |u| u.kind.to_string()));
+    println!();
+    print!("{}", time_table("model", units, |u| u.model.clone()));
     if let Some(shard) = args.shard {
         for k in 0..shard.count {
             let (n, cost) = units
@@ -704,19 +687,8 @@ pub fn reproduce(args: &ReproduceArgs) -> anyhow::Result<()> {
         .filter(|u| !u.done)
         .fold(0.0, |total, u| total + u.cost);
     println!(
-        "plan: {} training runs, {} white-box evaluations, {} transfer sets, {} clean checks, {} masking checks, {} clean accuracies, {} example sets, {} gate measurements, {} gradient measurements, {} toy runs, {} t-SNE embeddings ({:.0} GFLOP left to compute)",
-        plan.trains.len(),
-        plan.evals.len(),
-        plan.transfers.len(),
-        plan.cleans.len(),
-        plan.maskings.len(),
-        plan.accuracies.len(),
-        plan.examples.len(),
-        plan.gates.len(),
-        plan.gradients.len(),
-        plan.toys.len(),
-        plan.tsnes.len(),
-        todo
+        "plan: {} ({todo:.0} GFLOP left to compute)",
+        plan_counts(&plan)
     );
     let bar = ProgressBar::new(todo.ceil().max(1.0) as u64).with_style(
         ProgressStyle::with_template(

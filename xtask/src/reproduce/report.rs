@@ -4,12 +4,11 @@
 //! and `figures/*.svg` / `*.png`, from the sections the experiments write
 //! ([`sgbn_eval::assemble`]), plus a manifest of where and how it ran.
 
+use sgbn_eval::Results;
 use std::{fmt::Write, path::Path};
 
 use candle_core::Device;
-use sgbn_eval::{
-    Experiment, Profile, RESULTS_VERSION, ReportContext, ThesisBudgetNotes, TrainedModel, assemble,
-};
+use sgbn_eval::{Experiment, Profile, RESULTS_VERSION, ReportContext, ThesisBudgetNotes, assemble};
 use sgbn_models::write_atomic;
 
 use super::{cache::Cache, png, svg};
@@ -246,44 +245,36 @@ fn manifest(ctx: &ReportFiles<'_>, md: &mut String) -> anyhow::Result<()> {
                 .join(", ")
         );
     }
-    // Wall time per stage, from the cached results.
+    // Wall time per stage, from the selection's cached results.
     let mut train_s = 0.0;
     let mut trained = 0;
-    if let Ok(entries) = std::fs::read_dir(ctx.cache.root().join("models")) {
-        for e in entries.flatten() {
-            if let Ok(t) = sgbn_models::read_regular_text(&e.path().join("done.json"))
-                && let Ok(t) = serde_json::from_str::<TrainedModel>(&t)
-            {
-                train_s += t.seconds;
-                trained += 1;
+    for t in ctx.plan.trains.iter().filter_map(|t| ctx.cache.trained(t)) {
+        train_s += t.seconds;
+        trained += 1;
+    }
+    let mut stages: Vec<(&str, f64, usize)> = Vec::new();
+    for p in &ctx.plan.work {
+        let Some(v) = ctx.cache.stored(p.work.as_ref(), &p.key) else {
+            continue;
+        };
+        let secs = v["seconds"].as_f64().unwrap_or(0.0);
+        match stages.iter_mut().find(|(noun, ..)| *noun == p.work.noun()) {
+            Some((_, s, n)) => {
+                *s += secs;
+                *n += 1;
             }
+            None => stages.push((p.work.noun(), secs, 1)),
         }
     }
-    let stage = |dir: &str| -> (f64, usize) {
-        let mut s = 0.0;
-        let mut n = 0;
-        if let Ok(entries) = std::fs::read_dir(ctx.cache.root().join(dir)) {
-            for e in entries.flatten() {
-                if let Ok(t) = sgbn_models::read_regular_text(&e.path())
-                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&t)
-                {
-                    s += v["seconds"].as_f64().unwrap_or(0.0);
-                    n += 1;
-                }
-            }
-        }
-        (s, n)
-    };
-    let (es, en) = stage("evals");
-    let (ts, tn) = stage("transfer");
-    let (cs, cn) = stage("clean");
-    let (ms, mn) = stage("masking");
     // A training resumed from its epoch checkpoint records the time of its
     // last process only (`TrainedModel::seconds`), so the sum is a floor.
     let _ = writeln!(
         md,
-        "- wall time (all cached results of this profile; units run in parallel processes are summed): training at least {:.0} s ({trained} models; a run resumed across processes counts its last process only), white-box evaluations {:.0} s ({en}), transfer {:.0} s ({tn}), masking checks {:.0} s ({mn}), clean passes and gradients {:.0} s ({cn})",
-        train_s, es, ts, ms, cs
+        "- wall time (this selection's cached results; units run in parallel processes are summed): training at least {train_s:.0} s ({trained} models; a run resumed across processes counts its last process only){}",
+        stages
+            .iter()
+            .map(|(noun, s, n)| format!(", {noun} {s:.0} s ({n})"))
+            .collect::<String>()
     );
     Ok(())
 }

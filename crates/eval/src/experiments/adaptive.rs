@@ -130,9 +130,8 @@ impl Experiment for Adaptive {
         for run in 0..self.runs(ctx.profile) {
             for m in self.models() {
                 let job = ctx.train_job(m, run)?;
-                jobs.evals
-                    .extend(evals(ctx, &job, test, self.info.on_cifar10()));
-                jobs.cleans.push(clean(ctx, &job, test));
+                jobs.extend(evals(ctx, &job, test, self.info.on_cifar10()));
+                jobs.add(clean(ctx, &job, test));
                 jobs.trains.push(job);
             }
         }
@@ -177,7 +176,7 @@ impl Experiment for Adaptive {
         let n = test * p.repeats.max(1);
         for m in self.models() {
             let run0 = plan.train_job(m, 0)?;
-            let clean = ctx.results.clean(&clean(&plan, &run0, test));
+            let clean = ctx.results.get(&clean(&plan, &run0, test));
             let _ = write!(
                 md,
                 "| {m} | {} |",
@@ -203,7 +202,7 @@ impl Experiment for Adaptive {
                         };
                         debug_assert!(eps_eq(spec.eps(), e));
                         let eval = EvalJob::new(&job, spec, test, p.repeats);
-                        if let Some(r) = ctx.results.eval(&eval) {
+                        if let Some(r) = ctx.results.get(&eval) {
                             vals.push(100.0 * r.headline());
                         }
                     }
@@ -223,7 +222,7 @@ impl Experiment for Adaptive {
                     let results: Option<Vec<_>> = attacks(&plan, &job, e, bpda)
                         .into_iter()
                         .flatten()
-                        .map(|spec| ctx.results.eval(&EvalJob::new(&job, spec, test, p.repeats)))
+                        .map(|spec| ctx.results.get(&EvalJob::new(&job, spec, test, p.repeats)))
                         .collect();
                     if let Some(w) = results.and_then(|r| worst_case(&r.iter().collect::<Vec<_>>()))
                     {

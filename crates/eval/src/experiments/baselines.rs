@@ -132,7 +132,7 @@ impl Experiment for Baselines {
                 for rule in Rule::ALL {
                     let job = rule.train_job(ctx, m, run)?;
                     for eps in EPS {
-                        jobs.evals.push(eval_job(ctx, &job, eps));
+                        jobs.add(eval_job(ctx, &job, eps));
                     }
                     jobs.trains.push(job);
                 }
@@ -182,7 +182,7 @@ impl Experiment for Baselines {
                         trained.push(t);
                     }
                     for (i, eps) in EPS.into_iter().enumerate() {
-                        if let Some(r) = ctx.results.eval(&eval_job(&plan, &job, eps)) {
+                        if let Some(r) = ctx.results.get(&eval_job(&plan, &job, eps)) {
                             accs[i].push(100.0 * r.headline());
                         }
                     }

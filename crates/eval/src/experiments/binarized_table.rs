@@ -32,7 +32,7 @@ impl Experiment for BinarizedTable {
             for net in self.nets {
                 jobs.trains.push(net.train_job(ctx, run)?);
                 for split in [Split::Train, Split::Test] {
-                    jobs.accuracies.push(net.accuracy(ctx, run, split)?);
+                    jobs.add(net.accuracy(ctx, run, split)?);
                 }
             }
         }

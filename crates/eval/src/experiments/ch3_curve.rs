@@ -65,13 +65,13 @@ impl Experiment for Ch3Curve {
             for net in self.nets {
                 jobs.trains.push(net.train_job(ctx, run)?);
                 for &eps in &ctx.profile.ch3_eps {
-                    jobs.evals.push(net.fgsm(ctx, run, eps)?);
+                    jobs.add(net.fgsm(ctx, run, eps)?);
                     if net.is_binarized() && eps > 0.0 {
-                        jobs.evals.push(net.fgsm_bpda(ctx, run, eps)?);
+                        jobs.add(net.fgsm_bpda(ctx, run, eps)?);
                     }
                 }
                 for split in [Split::Train, Split::Test] {
-                    jobs.accuracies.push(net.accuracy(ctx, run, split)?);
+                    jobs.add(net.accuracy(ctx, run, split)?);
                 }
             }
         }

@@ -254,7 +254,7 @@ pub fn accuracies(ctx: &ReportContext<'_>, net: &Ch3Net, split: Split) -> Result
     per_run(ctx, |run| {
         Ok(ctx
             .results
-            .accuracy(&net.accuracy(&plan, run, split)?)
+            .get(&net.accuracy(&plan, run, split)?)
             .map(|r| 100.0 * r.accuracy))
     })
 }
@@ -266,7 +266,7 @@ pub fn fgsm_bpda_accuracies(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> 
     per_run(ctx, |run| {
         Ok(ctx
             .results
-            .eval(&net.fgsm_bpda(&plan, run, eps)?)
+            .get(&net.fgsm_bpda(&plan, run, eps)?)
             .map(|r| 100.0 * r.headline()))
     })
 }
@@ -279,7 +279,7 @@ pub fn fgsm_max_linf(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> Result<
     for run in 0..ctx.profile.ch3_runs {
         if let Some(c) = ctx
             .results
-            .eval(&net.fgsm(&plan, run, eps)?)
+            .get(&net.fgsm(&plan, run, eps)?)
             .and_then(|r| r.cost)
         {
             max = Some(max.map_or(c.max_linf, |m: f64| m.max(c.max_linf)));
@@ -294,7 +294,7 @@ pub fn fgsm_accuracies(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> Resul
     per_run(ctx, |run| {
         Ok(ctx
             .results
-            .eval(&net.fgsm(&plan, run, eps)?)
+            .get(&net.fgsm(&plan, run, eps)?)
             .map(|r| 100.0 * r.headline()))
     })
 }

@@ -50,7 +50,7 @@ fn pooled(ctx: &ReportContext<'_>, net: &Ch3Net, eps: f64) -> Result<Option<Hist
     for run in 0..ctx.profile.ch3_runs {
         let Some(h) = ctx
             .results
-            .eval(&net.fgsm(&plan, run, eps)?)
+            .get(&net.fgsm(&plan, run, eps)?)
             .and_then(|r| r.confidence)
         else {
             continue;
@@ -79,7 +79,7 @@ impl Experiment for ConfidenceGrid {
             for net in self.nets {
                 jobs.trains.push(net.train_job(ctx, run)?);
                 for eps in self.eps(ctx) {
-                    jobs.evals.push(net.fgsm(ctx, run, eps)?);
+                    jobs.add(net.fgsm(ctx, run, eps)?);
                 }
             }
         }

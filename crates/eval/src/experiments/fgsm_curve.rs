@@ -163,7 +163,7 @@ impl Experiment for FgsmCurve {
             for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for eps in self.grid(ctx) {
-                    jobs.evals.push(self.eval(ctx, m, run, eps)?);
+                    jobs.add(self.eval(ctx, m, run, eps)?);
                 }
             }
         }
@@ -210,7 +210,7 @@ impl Experiment for FgsmCurve {
             for &e in &grid {
                 let mut vals = Vec::new();
                 for run in 0..self.runs(ctx.profile) {
-                    if let Some(r) = ctx.results.eval(&self.eval(&plan, m, run, e)?) {
+                    if let Some(r) = ctx.results.get(&self.eval(&plan, m, run, e)?) {
                         vals.push(100.0 * r.headline());
                     }
                 }

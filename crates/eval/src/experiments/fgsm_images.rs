@@ -102,7 +102,7 @@ impl Experiment for FgsmImages {
         let mut jobs = Jobs::default();
         for net in &NETS {
             jobs.trains.push(net.train_job(ctx, 0)?);
-            jobs.examples.push(self.job(ctx, net)?);
+            jobs.add(self.job(ctx, net)?);
         }
         Ok(jobs)
     }
@@ -119,7 +119,7 @@ impl Experiment for FgsmImages {
         let mut rows = Vec::new();
         let mut distances = Vec::new();
         for net in &NETS {
-            let Some(result) = ctx.results.examples(&self.job(&plan, net)?) else {
+            let Some(result) = ctx.results.get(&self.job(&plan, net)?) else {
                 let _ = writeln!(md, "| {} | – | – | – | – |", net.label());
                 distances.push(None);
                 continue;

@@ -45,7 +45,7 @@ impl Experiment for Fig4_11 {
             for m in INFO.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for &eps in &ctx.profile.fgsm_eps {
-                    jobs.evals.push(eval(ctx, m, run, eps)?);
+                    jobs.add(eval(ctx, m, run, eps)?);
                 }
             }
         }
@@ -71,7 +71,7 @@ impl Experiment for Fig4_11 {
                 for run in 0..ctx.profile.runs {
                     if let Some(c) = ctx
                         .results
-                        .eval(&eval(&plan, m, run, e)?)
+                        .get(&eval(&plan, m, run, e)?)
                         .and_then(|r| r.cost)
                     {
                         vals.push(100.0 * c.mean_l1);

@@ -58,7 +58,7 @@ impl Experiment for Fig4_12 {
                 }
                 jobs.trains.push(ctx.train_job(m, 0)?);
             }
-            jobs.tsnes.push(job(ctx, p)?);
+            jobs.add(job(ctx, p)?);
         }
         Ok(jobs)
     }
@@ -83,7 +83,7 @@ impl Experiment for Fig4_12 {
         let mut agreement = Vec::new();
         for p in PANELS {
             let name = p.map_or("clean".to_string(), |m| format!("crafted on {m}"));
-            let r = ctx.results.tsne(&job(&plan, p)?);
+            let r = ctx.results.get(&job(&plan, p)?);
             let _ = writeln!(
                 md,
                 "| {name} | {} |",

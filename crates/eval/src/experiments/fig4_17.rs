@@ -59,7 +59,7 @@ impl Experiment for Fig4_17 {
                     jobs.trains.push((**base).clone());
                 }
                 jobs.trains.push(t);
-                jobs.evals.push(clean(ctx, m, run)?);
+                jobs.add(clean(ctx, m, run)?);
             }
         }
         Ok(jobs)
@@ -80,7 +80,7 @@ impl Experiment for Fig4_17 {
             let mut test = Vec::new();
             let mut curves: Vec<Vec<f64>> = Vec::new();
             for run in 0..ctx.profile.runs {
-                if let Some(r) = ctx.results.eval(&clean(&plan, m, run)?) {
+                if let Some(r) = ctx.results.get(&clean(&plan, m, run)?) {
                     test.push(100.0 * r.headline());
                 }
                 if let Some(t) = ctx.results.trained(&plan.train_job(m, run)?) {

@@ -64,8 +64,8 @@ impl Experiment for Fig4_4 {
             for m in MODELS.iter().copied().filter(|m| available(m)) {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for &eps in &ctx.profile.iterative_eps {
-                    jobs.evals.push(eval(ctx, m, run, eps, false)?);
-                    jobs.evals.push(eval(ctx, m, run, eps, true)?);
+                    jobs.add(eval(ctx, m, run, eps, false)?);
+                    jobs.add(eval(ctx, m, run, eps, true)?);
                 }
             }
         }
@@ -97,7 +97,7 @@ impl Experiment for Fig4_4 {
                 for &e in &profile.iterative_eps {
                     let mut vals = Vec::new();
                     for run in 0..profile.runs {
-                        if let Some(r) = ctx.results.eval(&eval(&plan, m, run, e, least_likely)?) {
+                        if let Some(r) = ctx.results.get(&eval(&plan, m, run, e, least_likely)?) {
                             vals.push(100.0 * r.headline());
                         }
                     }

@@ -80,7 +80,7 @@ impl Experiment for GateHistogram {
         let mut jobs = Jobs::default();
         for run in 0..ctx.profile.runs {
             jobs.trains.push(ctx.train_job("sgbn", run)?);
-            jobs.gates.push(gate_job(ctx, run)?);
+            jobs.add(gate_job(ctx, run)?);
         }
         Ok(jobs)
     }
@@ -94,7 +94,7 @@ impl Experiment for GateHistogram {
         for run in 0..ctx.profile.runs {
             let Some(g) = ctx
                 .results
-                .gates(&gate_job(&plan, run)?)
+                .get(&gate_job(&plan, run)?)
                 .and_then(|r| r.gates.get(self.gate).cloned())
             else {
                 continue;

@@ -34,17 +34,18 @@ impl Experiment for GateMaps {
     }
 
     fn jobs(&self, ctx: &PlanContext<'_>) -> Result<Jobs> {
-        Ok(Jobs {
+        let mut jobs = Jobs {
             trains: vec![ctx.train_job("sgbn", 0)?],
-            gates: vec![gate_job(ctx, 0)?],
             ..Jobs::default()
-        })
+        };
+        jobs.add(gate_job(ctx, 0)?);
+        Ok(jobs)
     }
 
     fn report(&self, ctx: &ReportContext<'_>) -> Result<Section> {
         let mut s = Section::default();
         let md = &mut s.markdown;
-        let result = ctx.results.gates(&gate_job(&ctx.plan(), 0)?);
+        let result = ctx.results.get(&gate_job(&ctx.plan(), 0)?);
         let what = match self.map {
             GateMap::Masks => "the binary masks (black: weight on)",
             GateMap::Probabilities => "σ(a) before binarization (blue 0, white 0.5, red 1)",

@@ -54,7 +54,7 @@ impl Experiment for GateTransfer {
             }
             for source in SOURCES {
                 for &eps in &ctx.profile.fgsm_eps {
-                    jobs.transfers.push(job(ctx, source, run, eps)?);
+                    jobs.add(job(ctx, source, run, eps)?);
                 }
             }
         }
@@ -80,15 +80,12 @@ impl Experiment for GateTransfer {
             for &e in &grid {
                 let mut vals = Vec::new();
                 for run in 0..ctx.profile.runs {
-                    let found = ctx
-                        .results
-                        .transfer(&job(&plan, source, run, e)?)
-                        .and_then(|r| {
-                            r.accuracy
-                                .iter()
-                                .find(|(t, _)| t == self.target)
-                                .map(|(_, a)| 100.0 * a)
-                        });
+                    let found = ctx.results.get(&job(&plan, source, run, e)?).and_then(|r| {
+                        r.accuracy
+                            .iter()
+                            .find(|(t, _)| t == self.target)
+                            .map(|(_, a)| 100.0 * a)
+                    });
                     vals.extend(found);
                 }
                 match summary(&vals) {

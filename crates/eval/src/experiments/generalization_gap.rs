@@ -42,7 +42,7 @@ impl Experiment for GeneralizationGap {
             for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
                 for split in [Split::Train, Split::Test] {
-                    jobs.accuracies.push(job(ctx, m, run, split)?);
+                    jobs.add(job(ctx, m, run, split)?);
                 }
             }
         }
@@ -63,8 +63,8 @@ impl Experiment for GeneralizationGap {
         for m in self.info.built_models() {
             let (mut train, mut test, mut gap) = (Vec::new(), Vec::new(), Vec::new());
             for run in 0..ctx.profile.runs {
-                let a = ctx.results.accuracy(&job(&plan, m, run, Split::Train)?);
-                let b = ctx.results.accuracy(&job(&plan, m, run, Split::Test)?);
+                let a = ctx.results.get(&job(&plan, m, run, Split::Train)?);
+                let b = ctx.results.get(&job(&plan, m, run, Split::Test)?);
                 if let Some(a) = &a {
                     train.push(100.0 * a.accuracy);
                 }

@@ -60,7 +60,7 @@ impl Experiment for GradientHistograms {
         for run in 0..ctx.profile.runs {
             for m in self.info.built_models() {
                 jobs.trains.push(ctx.train_job(m, run)?);
-                jobs.gradients.push(job(ctx, m, run)?);
+                jobs.add(job(ctx, m, run)?);
             }
         }
         Ok(jobs)
@@ -83,7 +83,7 @@ impl Experiment for GradientHistograms {
                 (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             let mut pooled: Option<Histogram> = None;
             for run in 0..ctx.profile.runs {
-                let Some(r) = ctx.results.gradients(&job(&plan, m, run)?) else {
+                let Some(r) = ctx.results.get(&job(&plan, m, run)?) else {
                     continue;
                 };
                 means.push(r.stats.mean);

@@ -45,7 +45,7 @@ impl Experiment for PerturbationImages {
         let mut jobs = Jobs::default();
         for m in self.info.models.iter().filter(|m| available(m)) {
             jobs.trains.push(ctx.train_job(m, 0)?);
-            jobs.examples.push(job(ctx, m)?);
+            jobs.add(job(ctx, m)?);
         }
         Ok(jobs)
     }
@@ -61,7 +61,7 @@ impl Experiment for PerturbationImages {
         let mut rows = Vec::new();
         let mut changed_by_model = Vec::new();
         for m in self.info.models.iter().filter(|m| available(m)) {
-            let Some(result) = ctx.results.examples(&job(&plan, m)?) else {
+            let Some(result) = ctx.results.get(&job(&plan, m)?) else {
                 let _ = writeln!(md, "| {m} | – | – | – | – |");
                 continue;
             };

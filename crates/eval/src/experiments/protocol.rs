@@ -320,7 +320,7 @@ const APGD_LOSSES: [(&str, &str, ApgdLoss); 2] = [
 /// Accuracies (%) of one evaluation over the runs that finished.
 fn values(ctx: &ReportContext<'_>, jobs: &[EvalJob]) -> Vec<f64> {
     jobs.iter()
-        .filter_map(|j| ctx.results.eval(j))
+        .filter_map(|j| ctx.results.get(j))
         .map(|r| 100.0 * r.headline())
         .collect()
 }
@@ -335,19 +335,19 @@ impl Experiment for Protocol {
         for run in 0..ctx.profile.adaptive_runs {
             for m in self.models() {
                 let job = ctx.train_job(m, run)?;
-                jobs.evals.push(self.clean_job(ctx, &job));
+                jobs.add(self.clean_job(ctx, &job));
                 for eps in EPS {
                     for v in Variant::ALL {
-                        jobs.evals.extend(self.fgsm_job(ctx, &job, eps, v));
+                        jobs.extend(self.fgsm_job(ctx, &job, eps, v));
                     }
                 }
-                jobs.evals.push(self.pgd_job(ctx, &job));
-                jobs.evals.push(self.square_job(ctx, &job));
+                jobs.add(self.pgd_job(ctx, &job));
+                jobs.add(self.square_job(ctx, &job));
                 for (_, _, loss) in APGD_LOSSES {
-                    jobs.evals.push(self.apgd_job(ctx, &job, loss));
+                    jobs.add(self.apgd_job(ctx, &job, loss));
                 }
-                jobs.transfers.extend(self.transfer_job(ctx, m, run)?);
-                jobs.maskings.push(self.masking_job(ctx, &job));
+                jobs.extend(self.transfer_job(ctx, m, run)?);
+                jobs.add(self.masking_job(ctx, &job));
                 jobs.trains.push(job);
             }
         }
@@ -481,7 +481,7 @@ impl Experiment for Protocol {
             let mut transfer = Vec::new();
             for run in 0..runs {
                 if let Some(t) = self.transfer_job(&plan, m, run)?
-                    && let Some(r) = ctx.results.transfer(&t)
+                    && let Some(r) = ctx.results.get(&t)
                 {
                     transfer.extend(r.accuracy.iter().map(|(_, a)| 100.0 * a));
                 }
@@ -502,7 +502,7 @@ impl Experiment for Protocol {
                 let results: Option<Vec<_>> = self
                     .strong_jobs(&plan, &plan.train_job(m, run)?)
                     .iter()
-                    .map(|j| ctx.results.eval(j))
+                    .map(|j| ctx.results.get(j))
                     .collect();
                 if let Some(w) = results.and_then(|r| worst_case(&r.iter().collect::<Vec<_>>())) {
                     worst.push(w);
@@ -584,7 +584,7 @@ impl Experiment for Protocol {
         let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.1} %", 100.0 * v));
         for m in self.models() {
             let job = self.masking_job(&plan, &plan.train_job(m, 0)?);
-            if let Some(r) = ctx.results.masking(&job) {
+            if let Some(r) = ctx.results.get(&job) {
                 for pt in &r.points {
                     let flags = sgbn_metrics::SanityFlags::check(&pt.evidence()).model_labels();
                     let _ = writeln!(

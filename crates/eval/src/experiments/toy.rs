@@ -39,7 +39,7 @@ pub fn all_jobs(ctx: &PlanContext<'_>) -> Vec<ToyJob> {
 pub fn finished(ctx: &ReportContext<'_>, model: &str) -> Vec<ToyResult> {
     let plan = ctx.plan();
     (0..ctx.profile.toy_runs)
-        .filter_map(|run| ctx.results.toy(&toy_job(&plan, model, run)))
+        .filter_map(|run| ctx.results.get(&toy_job(&plan, model, run)))
         .collect()
 }
 
@@ -53,8 +53,7 @@ pub fn best(ctx: &ReportContext<'_>, model: &str) -> Option<ToyResult> {
 
 /// The jobs of an experiment that uses every toy network.
 pub fn jobs(ctx: &PlanContext<'_>) -> Result<crate::Jobs> {
-    Ok(crate::Jobs {
-        toys: all_jobs(ctx),
-        ..crate::Jobs::default()
-    })
+    let mut jobs = crate::Jobs::default();
+    jobs.extend(all_jobs(ctx));
+    Ok(jobs)
 }

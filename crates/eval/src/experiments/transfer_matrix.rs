@@ -165,7 +165,7 @@ impl Experiment for TransferMatrix {
             for m in self.info.models.iter().filter(|m| available(m)) {
                 jobs.trains.push(ctx.train_job(m, run)?);
             }
-            jobs.transfers.extend(self.transfers(ctx, run)?);
+            jobs.extend(self.transfers(ctx, run)?);
         }
         Ok(jobs)
     }
@@ -189,7 +189,7 @@ impl Experiment for TransferMatrix {
         let mut acc: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
         for run in 0..ctx.profile.runs {
             for job in self.transfers(&plan, run)? {
-                if let Some(r) = ctx.results.transfer(&job) {
+                if let Some(r) = ctx.results.get(&job) {
                     for (t, a) in r.accuracy {
                         acc.entry((job.source.model.clone(), t))
                             .or_default()

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use sgbn_eval::{
-    AccuracyJob, AccuracyResult, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
+    AccuracyJob, AccuracyResult, AnyWork, CleanJob, CleanResult, EvalJob, EvalResult, ExamplesJob,
     ExamplesResult, GateJob, GateResult, GradientJob, GradientResult, MaskingJob, MaskingResult,
     Profile, ReportContext, Results, Section, ToyJob, ToyResult, TrainJob, TrainedModel,
     TransferJob, TransferResult, TsneJob, TsneResult, experiments,
@@ -41,39 +41,31 @@ fn ask<J, R>(a: &Answer<'_, J, R>, job: &J) -> Option<R> {
     a.as_ref().and_then(|f| f(job))
 }
 
+/// `f`'s answer for `work` when it is a `J`, serialized as a cache stores it.
+fn ask_as<J: 'static, R: serde::Serialize>(
+    a: &Answer<'_, J, R>,
+    work: &dyn AnyWork,
+) -> Option<Option<serde_json::Value>> {
+    let job = work.as_any().downcast_ref::<J>()?;
+    Some(ask(a, job).and_then(|r| serde_json::to_value(r).ok()))
+}
+
 impl Results for Store<'_> {
     fn trained(&self, job: &TrainJob) -> Option<TrainedModel> {
         ask(&self.trained, job)
     }
-    fn eval(&self, job: &EvalJob) -> Option<EvalResult> {
-        ask(&self.eval, job)
-    }
-    fn clean(&self, job: &CleanJob) -> Option<CleanResult> {
-        ask(&self.clean, job)
-    }
-    fn transfer(&self, job: &TransferJob) -> Option<TransferResult> {
-        ask(&self.transfer, job)
-    }
-    fn masking(&self, job: &MaskingJob) -> Option<MaskingResult> {
-        ask(&self.masking, job)
-    }
-    fn accuracy(&self, job: &AccuracyJob) -> Option<AccuracyResult> {
-        ask(&self.accuracy, job)
-    }
-    fn examples(&self, job: &ExamplesJob) -> Option<ExamplesResult> {
-        ask(&self.examples, job)
-    }
-    fn gates(&self, job: &GateJob) -> Option<GateResult> {
-        ask(&self.gates, job)
-    }
-    fn gradients(&self, job: &GradientJob) -> Option<GradientResult> {
-        ask(&self.gradients, job)
-    }
-    fn toy(&self, job: &ToyJob) -> Option<ToyResult> {
-        ask(&self.toy, job)
-    }
-    fn tsne(&self, job: &TsneJob) -> Option<TsneResult> {
-        ask(&self.tsne, job)
+    fn stored(&self, work: &dyn AnyWork, _key: &str) -> Option<serde_json::Value> {
+        ask_as(&self.eval, work)
+            .or_else(|| ask_as(&self.clean, work))
+            .or_else(|| ask_as(&self.transfer, work))
+            .or_else(|| ask_as(&self.masking, work))
+            .or_else(|| ask_as(&self.accuracy, work))
+            .or_else(|| ask_as(&self.examples, work))
+            .or_else(|| ask_as(&self.gates, work))
+            .or_else(|| ask_as(&self.gradients, work))
+            .or_else(|| ask_as(&self.toy, work))
+            .or_else(|| ask_as(&self.tsne, work))
+            .flatten()
     }
 }
 
