@@ -28,6 +28,8 @@ mod data;
 mod interop;
 mod output;
 mod reproduce;
+#[cfg(test)]
+mod tidy;
 mod train;
 
 use clap::{Parser, Subcommand};

@@ -1,6 +1,7 @@
 //! `fig4.11`: the ℓ1 distortion (mean absolute pixel change, eq. 2.31) of
 //! white-box FGSM examples against ε per model (Fig. 4.11, §4.5). It reads
 //! the distortion `fig4.3`'s evaluations record: no computation of its own.
+//! The thesis states no number for it (the figure, and §4.5's reading of it).
 
 use std::fmt::Write;
 

@@ -1,6 +1,7 @@
 //! `fig4.12`: t-SNE of the clean test images and of FGSM (ε 0.3) examples
 //! crafted on SGBN and on BNN with PGD (Fig. 4.12, §4.5), with how well each
 //! embedding keeps the digits apart (5-nearest-neighbour label agreement).
+//! The thesis states no number for it (the figure, and §4.5's reading of it).
 
 use std::fmt::Write;
 

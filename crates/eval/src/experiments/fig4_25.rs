@@ -1,6 +1,7 @@
 //! `fig4.25`: the toy regression set: 300 points of `y = |x|` on
 //! `linspace(−1, 1)`, split at random into 210 training and 90 test points
 //! (Fig. 4.25, §4.6.5). Drawn from the data itself; nothing to compute.
+//! The thesis states no number for it beyond the split's sizes.
 
 use std::fmt::Write;
 

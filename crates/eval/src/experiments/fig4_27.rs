@@ -1,5 +1,6 @@
 //! `fig4.27`: the toy networks' predictions on the test inputs, best run of
 //! each (Fig. 4.27, §4.6.5), with every run's test error.
+//! The thesis states no number for it (the figure, and §4.6.5's reading of it).
 
 use std::fmt::Write;
 

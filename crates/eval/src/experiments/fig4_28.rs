@@ -1,5 +1,6 @@
 //! `fig4.28`: the toy networks' learning curves, mean training error over
-//! runs against iteration (Fig. 4.28, §4.6.5).
+//! runs against iteration (Fig. 4.28, §4.6.5). The thesis states no number
+//! for it (the figure, and §4.6.5's reading of it).
 
 use std::fmt::Write;
 

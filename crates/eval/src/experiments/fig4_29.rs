@@ -1,6 +1,7 @@
 //! `fig4.29`: histograms of the toy gates' σ(a) on the training inputs at
 //! 0, 1/5, 3/5 and all of training, GM_ST against GMWOW_ST, every run pooled
-//! (Fig. 4.29, §4.6.5).
+//! (Fig. 4.29, §4.6.5). The thesis states no number for it (the figure, and
+//! §4.6.5's reading of it).
 
 use std::fmt::Write;
 
