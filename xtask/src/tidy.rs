@@ -206,14 +206,6 @@ fn the_randomness_check_sees_a_call_and_ignores_a_comment() {
 /// white-box number of a report comes from `sgbn_eval::evaluate`).
 const ATTACK_BUILDERS: [&str; 2] = ["crates/eval/src/attack_spec.rs", "bench/src/lib.rs"];
 
-/// Where a report's number is still computed by an attack built by hand,
-/// not through `evaluate` (issue 34 moves them; a new one fails the test):
-/// the transfer set's FGSM (`TransferJob::run`) and the masking check.
-const ATTACK_BUILDERS_TO_MOVE: [&str; 2] = [
-    "crates/eval/src/jobs.rs",
-    "crates/eval/src/masking_check.rs",
-];
-
 #[test]
 fn white_box_attacks_are_built_in_one_place() {
     let root = root();
@@ -229,7 +221,6 @@ fn white_box_attacks_are_built_in_one_place() {
             || rel == "xtask/src/tidy.rs"
             || shown_to_users
             || ATTACK_BUILDERS.contains(&rel.as_str())
-            || ATTACK_BUILDERS_TO_MOVE.contains(&rel.as_str())
         {
             continue;
         }
@@ -245,14 +236,6 @@ fn white_box_attacks_are_built_in_one_place() {
         "a GradientAttack built outside AttackSpec::build (invariant 11):\n{}",
         found.join("\n")
     );
-    // The list of what is left to move holds only files that still do it.
-    for rel in ATTACK_BUILDERS_TO_MOVE {
-        let text = std::fs::read_to_string(root.join(rel)).expect("source");
-        assert!(
-            code_lines(&text).any(|(_, l)| l.contains("GradientAttack::")),
-            "{rel} no longer builds a GradientAttack: take it off ATTACK_BUILDERS_TO_MOVE"
-        );
-    }
 }
 
 /// The file of an experiment id: `fig4.11` → `fig4_11.rs`,

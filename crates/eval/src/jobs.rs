@@ -9,7 +9,7 @@ use std::path::Path;
 use candle_core::Device;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{EvalClassifier, GradientAttack, Victim, attack_dataset, predict_dataset};
+use sgbn_attacks::{EvalClassifier, Victim, attack_dataset, predict_dataset};
 use sgbn_data::Dataset;
 use sgbn_defenses::{EarlyStopping, EpochLog, Quiet, TrainConfig, train};
 use sgbn_estimators::SeededRng;
@@ -511,9 +511,9 @@ impl TransferJob {
         let labels: Vec<u32> = test.labels().to_vec1()?;
         let (source, slope) = load(&self.source)?;
         let mut rng = SeededRng::seed_from_u64(0x7a5f ^ self.source.run as u64);
-        let attack = GradientAttack::fgsm(self.eps)?;
+        let attack = AttackSpec::fgsm(self.eps).build(self.source.run as u64)?;
         let crafted = attack_dataset(
-            &attack,
+            attack.as_ref(),
             &EvalClassifier::new(&source, slope),
             test.images(),
             test.labels(),

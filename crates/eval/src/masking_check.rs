@@ -5,12 +5,12 @@
 
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
-use sgbn_attacks::{EvalClassifier, GradientAttack, attack_dataset};
+use sgbn_attacks::{EvalClassifier, attack_dataset};
 use sgbn_estimators::SeededRng;
 use sgbn_metrics::{GradientSampling, GradientStats, SanityEvidence, SaturationStats};
 use sgbn_models::{Classifier, ForwardContext};
 
-use crate::Result;
+use crate::{AttackSpec, Result};
 
 /// The masking evidence at one ε (0: the clean images).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub fn masking_check(
             images.clone()
         } else {
             attack_dataset(
-                &GradientAttack::fgsm(e)?,
+                AttackSpec::fgsm(e).build(0)?.as_ref(),
                 &victim,
                 images,
                 labels,
