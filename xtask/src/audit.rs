@@ -471,11 +471,10 @@ fn audit_into(
     )?;
     bar.finish_and_clear();
     let figure = report.figure();
-    let svg =
-        crate::reproduce::svg::render(&figure).context("the audit's figure is a line plot")?;
+    let svg = sgbn_eval::draw::svg(&figure).context("the audit's figure is a line plot")?;
     write_atomic(&out.join("audit.svg"), svg.as_bytes())?;
     let mut figures = vec!["audit.svg".to_string()];
-    if let Some(png) = crate::reproduce::png_plot::render_plot(&figure)? {
+    if let Some(png) = sgbn_eval::draw::png_plot(&figure)? {
         write_atomic(&out.join("audit.png"), &png)?;
         figures.push("audit.png".into());
     }

@@ -45,6 +45,10 @@ pub enum EvalError {
         /// The known ids, comma-separated.
         known: String,
     },
+    /// A figure that cannot be drawn (an image whose pixels do not fill it,
+    /// a size the image format cannot hold, an encoder error).
+    #[error("drawing a figure: {0}")]
+    Draw(String),
     /// A configuration value that cannot work, named.
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),

@@ -68,6 +68,7 @@ mod attack_spec;
 pub mod audit;
 mod cached_result;
 mod clean_check;
+pub mod draw;
 mod error;
 mod evaluate;
 mod examples_job;

@@ -7,10 +7,8 @@
 mod archive;
 mod cache;
 mod claim;
-pub(crate) mod png;
-pub(crate) mod png_plot;
+
 mod report;
-pub(crate) mod svg;
 
 use std::{path::PathBuf, time::Instant};
 

@@ -11,7 +11,8 @@ use candle_core::Device;
 use sgbn_eval::{Experiment, Profile, RESULTS_VERSION, ReportContext, ThesisBudgetNotes, assemble};
 use sgbn_models::write_atomic;
 
-use super::{cache::Cache, png, svg};
+use super::cache::Cache;
+use sgbn_eval::draw;
 
 /// The committed notes of the thesis-budget measurements, from the
 /// repository root (docs/reproduction.md, "Report").
@@ -129,9 +130,9 @@ pub fn write(ctx: &ReportFiles<'_>) -> anyhow::Result<std::path::PathBuf> {
         }
     }
     for (name, figure) in &report.figures {
-        let bytes = match png::render(figure)? {
+        let bytes = match draw::png_images(figure)? {
             Some(png) => png,
-            None => svg::render(figure)
+            None => draw::svg(figure)
                 .map(String::into_bytes)
                 .ok_or_else(|| anyhow::anyhow!("figure {name}: neither a drawing nor images"))?,
         };

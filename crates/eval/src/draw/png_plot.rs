@@ -4,8 +4,8 @@
 
 use std::io::Cursor;
 
+use crate::{EvalError, Figure, Result, Series};
 use image::{ImageFormat, Rgb, RgbImage};
-use sgbn_eval::{Figure, Series};
 
 use super::svg::PALETTE;
 
@@ -88,7 +88,7 @@ fn colour(index: usize) -> Rgb<u8> {
 }
 
 /// The PNG bytes of a line plot; `None` for any other figure.
-pub fn render_plot(figure: &Figure) -> anyhow::Result<Option<Vec<u8>>> {
+pub fn render_plot(figure: &Figure) -> Result<Option<Vec<u8>>> {
     let Figure::Line {
         title,
         x_label,
@@ -153,7 +153,8 @@ pub fn render_plot(figure: &Figure) -> anyhow::Result<Option<Vec<u8>>> {
         c.text(W - RIGHT + 38, ly, &s.label, black);
     }
     let mut bytes = Vec::new();
-    c.0.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)?;
+    c.0.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
+        .map_err(|e| EvalError::Draw(e.to_string()))?;
     Ok(Some(bytes))
 }
 
@@ -172,7 +173,7 @@ fn draw_series(c: &mut Canvas, s: &Series, at: &dyn Fn(f64, f64) -> (i64, i64)) 
 
 #[cfg(test)]
 mod tests {
-    use sgbn_eval::{Figure, Series};
+    use crate::{Figure, Series};
 
     #[test]
     fn a_line_plot_is_a_png_with_its_series_colour_and_other_figures_are_not() {

@@ -6,8 +6,13 @@
 
 use std::io::Cursor;
 
+use crate::{EvalError, Figure, GrayImage, PixelScale, Result};
 use image::{ImageFormat, Rgb, RgbImage};
-use sgbn_eval::{Figure, GrayImage, PixelScale};
+
+/// A pixel coordinate or size, which the image crate counts in `u32`.
+fn px(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| EvalError::Draw(format!("an image {n} pixels wide or high")))
+}
 
 /// Scale of each pixel.
 const SCALE: usize = 4;
@@ -39,7 +44,7 @@ fn colour(img: &GrayImage, v: f32, max_abs: f32) -> Rgb<u8> {
 }
 
 /// The PNG bytes of an image figure; `None` for any other figure.
-pub fn render(figure: &Figure) -> anyhow::Result<Option<Vec<u8>>> {
+pub fn render(figure: &Figure) -> Result<Option<Vec<u8>>> {
     let Figure::Images { rows, .. } = figure else {
         return Ok(None);
     };
@@ -58,37 +63,32 @@ pub fn render(figure: &Figure) -> anyhow::Result<Option<Vec<u8>>> {
     let cols = rows.iter().map(|(_, r)| r.len()).max().unwrap_or(1).max(1);
     let width = GAP + cols * (cell_w + GAP);
     let height = GAP + rows.len().max(1) * (cell_h + GAP);
-    let mut canvas = RgbImage::from_pixel(
-        u32::try_from(width)?,
-        u32::try_from(height)?,
-        Rgb([255, 255, 255]),
-    );
+    let mut canvas = RgbImage::from_pixel(px(width)?, px(height)?, Rgb([255, 255, 255]));
     for (r, (_, images)) in rows.iter().enumerate() {
         for (c, img) in images.iter().enumerate() {
-            anyhow::ensure!(
-                img.pixels.len() == img.width * img.height,
-                "image {:?}: {} pixels for {}×{}",
-                img.caption,
-                img.pixels.len(),
-                img.width,
-                img.height
-            );
+            if img.pixels.len() != img.width * img.height {
+                return Err(EvalError::Draw(format!(
+                    "image {:?}: {} pixels for {}×{}",
+                    img.caption,
+                    img.pixels.len(),
+                    img.width,
+                    img.height
+                )));
+            }
             let max_abs = img.pixels.iter().fold(0f32, |m, v| m.max(v.abs()));
             let (ox, oy) = (GAP + c * (cell_w + GAP), GAP + r * (cell_h + GAP));
             for y in 0..img.height * SCALE {
                 for x in 0..img.width * SCALE {
                     let v = img.pixels[(y / SCALE) * img.width + x / SCALE];
-                    canvas.put_pixel(
-                        u32::try_from(ox + x)?,
-                        u32::try_from(oy + y)?,
-                        colour(img, v, max_abs),
-                    );
+                    canvas.put_pixel(px(ox + x)?, px(oy + y)?, colour(img, v, max_abs));
                 }
             }
         }
     }
     let mut bytes = Cursor::new(Vec::new());
-    canvas.write_to(&mut bytes, ImageFormat::Png)?;
+    canvas
+        .write_to(&mut bytes, ImageFormat::Png)
+        .map_err(|e| EvalError::Draw(e.to_string()))?;
     Ok(Some(bytes.into_inner()))
 }
 

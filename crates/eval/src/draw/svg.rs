@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use sgbn_eval::{BarPanel, Figure, ScatterPanel, Series};
+use crate::{BarPanel, Figure, ScatterPanel, Series};
 
 /// The colours of the series, by [`Series::color`] index.
 pub const PALETTE: [&str; 10] = [
