@@ -5,39 +5,14 @@ use std::{path::PathBuf, time::Instant};
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use sgbn_attacks::{ApgdLoss, EvalClassifier, LabelSource, SQUARE_CONFIRM_DRAWS, SuiteVersion};
+use sgbn_attacks::{ApgdLoss, EvalClassifier, LabelSource, SuiteVersion};
 use sgbn_defenses::trained_slope;
 use sgbn_eval::{
-    AttackCost, AttackSpec, CleanConfig, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, EvalConfig,
-    GradientOptions, THESIS_ITERATIVE_STEPS, clean_check, default_iterative_step, default_pgd_step,
-    evaluate_model, stage_rng,
+    AttackCost, AttackName, AttackOptions, AttackSpec, CleanConfig, EvalConfig, GradientOptions,
+    clean_check, evaluate_model, stage_rng,
 };
 use sgbn_metrics::{AttackAccuracy, RepeatedAccuracy, RunSummary, SanityFlags};
 use sgbn_models::{Bpda, Checkpoint, Classifier, write_atomic};
-
-/// The attacks the command knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AttackKind {
-    /// Fast gradient sign method (eq. 2.26).
-    Fgsm,
-    /// Basic iterative method (eq. 2.27), projected.
-    Bim,
-    /// Iterative least-likely class (eq. 2.28), projected.
-    Ill,
-    /// Projected gradient descent with random start (Madry et al.).
-    Pgd,
-    /// Square attack: gradient-free, score-based.
-    Square,
-    /// APGD on the cross-entropy (Croce & Hein 2020).
-    ApgdCe,
-    /// APGD on the difference-of-logits-ratio loss.
-    ApgdDlr,
-    /// APGD on the targeted DLR loss, over `--targets` classes in turn.
-    ApgdT,
-    /// AutoAttack's suite (`--version`): the per-image worst case.
-    Autoattack,
-}
 
 /// `--version` of `--attack autoattack`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,7 +32,7 @@ pub struct AttackArgs {
     checkpoint: PathBuf,
     /// Attack(s), comma-separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "fgsm")]
-    attack: Vec<AttackKind>,
+    attack: Vec<AttackName>,
     /// ℓ∞ budgets ε, comma-separated, each in [0, 1].
     #[arg(
         long,
@@ -154,8 +129,10 @@ pub enum BpdaPart {
     All,
 }
 
-/// The gradient options the flags ask for.
-fn gradient_options(args: &AttackArgs) -> GradientOptions {
+/// The request's options as the flags give them: the one mapping from the
+/// command line to `sgbn_eval` (`AttackOptions::spec` makes the spec, with
+/// the library's defaults for what is left out).
+fn options(args: &AttackArgs) -> AttackOptions {
     let mut bpda = Bpda::default();
     for part in &args.bpda {
         match part {
@@ -165,20 +142,34 @@ fn gradient_options(args: &AttackArgs) -> GradientOptions {
             BpdaPart::All => bpda = Bpda::all(),
         }
     }
-    GradientOptions {
-        labels: match args.labels {
-            Labels::True => LabelSource::True,
-            Labels::Predicted => LabelSource::Predicted,
+    AttackOptions {
+        steps: args.steps,
+        step_size: args.step_size,
+        eot: args.eot,
+        queries: args.queries,
+        literal: args.literal,
+        restarts: args.restarts,
+        targets: args.targets,
+        autoattack_rule: args.apgd_autoattack_rule,
+        version: match args.version {
+            Version::Standard => SuiteVersion::Standard,
+            Version::Rand => SuiteVersion::Rand,
         },
-        bpda,
-        fixed_masks: args.fixed_masks,
+        gradient: GradientOptions {
+            labels: match args.labels {
+                Labels::True => LabelSource::True,
+                Labels::Predicted => LabelSource::Predicted,
+            },
+            bpda,
+            fixed_masks: args.fixed_masks,
+        },
     }
 }
 
 /// One (attack, ε) row of the result.
 #[derive(Debug, serde::Serialize)]
 struct Row {
-    attack: AttackKind,
+    attack: AttackName,
     name: String,
     spec: AttackSpec,
     eps: f64,
@@ -197,148 +188,27 @@ struct Row {
     correct_passes: Option<Vec<u16>>,
 }
 
-/// The settings of one attack at budget `eps`, with the defaults of
-/// `sgbn_eval` for what the user left out.
-fn attack_spec(kind: AttackKind, eps: f64, args: &AttackArgs) -> AttackSpec {
-    let options = gradient_options(args);
-    match kind {
-        AttackKind::Fgsm => AttackSpec::Fgsm {
-            eps,
-            eot: args.eot,
-            options,
-        },
-        AttackKind::Bim | AttackKind::Ill => {
-            let steps = args.steps.unwrap_or(THESIS_ITERATIVE_STEPS);
-            let step = args
-                .step_size
-                .unwrap_or_else(|| default_iterative_step(eps, steps));
-            AttackSpec::iterative(kind == AttackKind::Ill, eps, step, steps, options)
-                .with_eot_and_projection(args.eot, args.literal)
-        }
-        AttackKind::Pgd => {
-            let steps = args.steps.unwrap_or(DEFAULT_PGD_STEPS);
-            AttackSpec::Pgd {
-                eps,
-                step: args
-                    .step_size
-                    .unwrap_or_else(|| default_pgd_step(eps, steps)),
-                steps,
-                eot: args.eot,
-                options,
-            }
-        }
-        AttackKind::Square => AttackSpec::Square {
-            eps,
-            queries: args.queries.unwrap_or(DEFAULT_SQUARE_QUERIES),
-            eot: args.eot,
-            confirm: SQUARE_CONFIRM_DRAWS,
-        },
-        AttackKind::ApgdCe | AttackKind::ApgdDlr | AttackKind::ApgdT => AttackSpec::Apgd {
-            eps,
-            loss: match kind {
-                AttackKind::ApgdCe => ApgdLoss::Ce,
-                AttackKind::ApgdDlr => ApgdLoss::Dlr,
-                _ => ApgdLoss::TargetedDlr,
-            },
-            steps: args.steps.unwrap_or(DEFAULT_APGD_STEPS),
-            restarts: args.restarts,
-            targets: if kind == AttackKind::ApgdT {
-                args.targets
-            } else {
-                0
-            },
-            eot: args.eot,
-            autoattack_rule: args.apgd_autoattack_rule,
-        },
-        AttackKind::Autoattack => AttackSpec::AutoAttack {
-            eps,
-            version: match args.version {
-                Version::Standard => SuiteVersion::Standard,
-                Version::Rand => SuiteVersion::Rand,
-            },
-        },
-    }
-}
-
-/// `--queries` when it is not given.
-const DEFAULT_SQUARE_QUERIES: usize = 1000;
-
-/// Refuses option values that mean nothing whatever the attack (`--steps
-/// 0`, `--queries 0`, a step size outside (0, ε]), and warns about an
-/// option given for none of the chosen attacks, which would otherwise be
-/// ignored without a word (docs/robustness.md).
-fn check_options(args: &AttackArgs) -> anyhow::Result<()> {
-    use AttackKind as K;
-    if args.steps == Some(0) {
-        bail!("--steps must be ≥ 1 (got 0)");
-    }
-    if args.queries == Some(0) {
-        bail!("--queries must be ≥ 1 (got 0)");
-    }
-    if args.eot == 0 {
-        bail!("--eot must be ≥ 1 (got 0)");
-    }
-    if let Some(step) = args.step_size {
-        for &eps in &args.eps {
-            anyhow::ensure!(
-                step.is_finite() && step > 0.0 && step <= eps,
-                "--step-size must be in (0, ε] for every --eps (got {step} with --eps {eps})"
-            );
-        }
-    }
-    let uses = |kinds: &[AttackKind]| args.attack.iter().any(|k| kinds.contains(k));
-    let apgd = [K::ApgdCe, K::ApgdDlr, K::ApgdT];
-    let not_for = |option: &str, applies: &str| {
-        tracing::warn!(
-            "{option} is ignored: it applies to {applies}, and none of --attack {} is one",
-            args.attack
-                .iter()
-                .map(|k| format!("{k:?}").to_lowercase())
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-    };
-    if args.steps.is_some() && !uses(&[K::Bim, K::Ill, K::Pgd, K::ApgdCe, K::ApgdDlr, K::ApgdT]) {
-        not_for("--steps", "bim, ill, pgd and the apgd attacks");
-    }
-    if args.step_size.is_some() && !uses(&[K::Bim, K::Ill, K::Pgd]) {
-        not_for("--step-size", "bim, ill and pgd (APGD adapts its own step)");
-    }
-    if args.queries.is_some() && !uses(&[K::Square]) {
-        not_for(
-            "--queries",
-            "square (autoattack's standard suite runs 5,000)",
-        );
-    }
-    if args.literal && !uses(&[K::Bim, K::Ill]) {
-        not_for("--literal", "bim and ill");
-    }
-    if (args.restarts != 1 || args.apgd_autoattack_rule) && !uses(&apgd) {
-        not_for("--restarts / --apgd-autoattack-rule", "the apgd attacks");
-    }
-    if args.targets != 9 && !uses(&[K::ApgdT]) {
-        not_for("--targets", "apgd-t");
-    }
-    Ok(())
-}
-
 pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
     let start = Instant::now();
     if args.repeats == 0 || args.test_size == 0 || args.batch_size == 0 {
         bail!("--repeats, --test-size and --batch-size must be ≥ 1");
     }
-    check_options(args)?;
-    // Validate every attack before the expensive work.
+    let request = options(args);
+    for warning in request.check(&args.attack, &args.eps)? {
+        tracing::warn!("{warning}");
+    }
+    // Every attack built once before the expensive work (`evaluate` builds
+    // its own when it runs): a value it
+    // refuses stops the command here, and its name labels its row.
+    let mut attacks = Vec::new();
     for &kind in &args.attack {
         for &eps in &args.eps {
-            attack_spec(kind, eps, args)
+            let spec = request.spec(kind, eps);
+            let label = spec
                 .build(args.seed)
-                .with_context(|| {
-                    format!(
-                        "--attack {} at --eps {eps}",
-                        format!("{kind:?}").to_lowercase()
-                    )
-                })?;
+                .with_context(|| format!("--attack {} at --eps {eps}", kind.flag()))?
+                .name();
+            attacks.push((kind, eps, spec, label));
         }
     }
     let device = crate::compute_device()?;
@@ -358,16 +228,23 @@ pub fn run(args: &AttackArgs) -> anyhow::Result<()> {
             .join(&model.spec().name)
     });
     let created = crate::output::prepare_out_dir(&out_dir)?;
-    let result = attack_all(args, start, &model, slope, &victim, &out_dir, &device);
+    let result = attack_all(
+        args, &attacks, start, &model, slope, &victim, &out_dir, &device,
+    );
     if result.is_err() {
         crate::output::remove_created(&created);
     }
     result
 }
 
+/// An attack of the command: its name, budget, spec and label.
+type Planned = (AttackName, f64, AttackSpec, String);
+
 /// Everything after the checks: the attacks, the table, attack.json.
+#[allow(clippy::too_many_arguments)]
 fn attack_all(
     args: &AttackArgs,
+    attacks: &[Planned],
     start: Instant,
     model: &sgbn_models::ConvNet,
     slope: f64,
@@ -396,16 +273,15 @@ fn attack_all(
         &mut stage_rng(args.seed, "clean"),
     )?;
 
-    let total = (args.attack.len() * args.eps.len() * n) as u64;
+    let total = (attacks.len() * n) as u64;
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut rows = Vec::new();
-    for &kind in &args.attack {
-        for &eps in &args.eps {
-            let spec = attack_spec(kind, eps, args);
-            let label = spec.build(args.seed)?.name();
+    for (kind, eps, spec, label) in attacks {
+        let (kind, eps, spec, label) = (*kind, *eps, spec.clone(), label.clone());
+        {
             bar.set_prefix(label.clone());
             let done_before = bar.position();
             let config = EvalConfig {

@@ -13,8 +13,8 @@ use sgbn_data::{Dataset, load_cifar10_for, load_mnist, resolve_mnist_dir, sha256
 use sgbn_defenses::trained_slope;
 use sgbn_eval::audit::{AuditLine, AuditProgress, MarkdownOptions};
 use sgbn_eval::{
-    AttackSpec, AuditBudget, AuditCache, AuditData, AuditHooks, AuditIdentity, AuditTarget,
-    EvalError, audit_with, key_hash,
+    AuditBudget, AuditCache, AuditData, AuditHooks, AuditIdentity, AuditTarget, EvalError,
+    audit_with, key_hash,
 };
 use sgbn_models::{Checkpoint, Classifier, ConvNet, load_pytorch, read_regular_file, write_atomic};
 
@@ -190,66 +190,12 @@ fn attack_command(
     if let Some(dir) = &args.data_dir {
         c.push_str(&format!(" --data-dir {}", dir.display()));
     }
-    let eot = |c: &mut String, eot: usize| {
-        if eot != 1 {
-            c.push_str(&format!(" --eot {eot}"));
-        }
-    };
-    match &line.spec {
-        _ if line.role == sgbn_eval::audit::AuditRole::Transfer => return None,
-        AttackSpec::Fgsm { eps, eot: e, .. } => {
-            c.push_str(&format!(" --attack fgsm --eps {eps}"));
-            eot(&mut c, *e);
-        }
-        AttackSpec::Pgd {
-            eps,
-            step,
-            steps,
-            eot: e,
-            options,
-        } => {
-            c.push_str(&format!(
-                " --attack pgd --eps {eps} --steps {steps} --step-size {step}"
-            ));
-            eot(&mut c, *e);
-            if options.fixed_masks {
-                c.push_str(" --fixed-masks");
-            }
-            let b = options.bpda;
-            let mut parts = Vec::new();
-            if b.dense_unit {
-                parts.push("dense-unit");
-            }
-            if b.gate.sampling {
-                parts.push("gate-sampling");
-            }
-            if b.gate.activation {
-                parts.push("gate-activation");
-            }
-            if !parts.is_empty() {
-                c.push_str(&format!(" --bpda {}", parts.join(",")));
-            }
-        }
-        AttackSpec::Apgd {
-            eps,
-            loss,
-            steps,
-            eot: e,
-            ..
-        } => {
-            let name = match loss {
-                sgbn_attacks::ApgdLoss::Ce => "apgd-ce",
-                sgbn_attacks::ApgdLoss::Dlr => "apgd-dlr",
-                sgbn_attacks::ApgdLoss::TargetedDlr => return None,
-            };
-            c.push_str(&format!(" --attack {name} --eps {eps} --steps {steps}"));
-            eot(&mut c, *e);
-        }
-        AttackSpec::Square { eps, queries, .. } => {
-            c.push_str(&format!(" --attack square --eps {eps} --queries {queries}"));
-        }
-        _ => return None,
+    if line.role == sgbn_eval::audit::AuditRole::Transfer {
+        return None; // crafted on another model
     }
+    let (name, eps, options) = line.spec.request()?;
+    c.push(' ');
+    c.push_str(&options.flags(name, eps));
     Some(c)
 }
 

@@ -64,6 +64,7 @@
 #![deny(missing_docs)]
 
 mod accuracy_job;
+mod attack_request;
 mod attack_spec;
 pub mod audit;
 mod cached_result;
@@ -90,6 +91,7 @@ mod tsne_job;
 mod work;
 
 pub use accuracy_job::{AccuracyJob, AccuracyResult, Split};
+pub use attack_request::{AttackName, AttackOptions, DEFAULT_SQUARE_QUERIES};
 pub use attack_spec::{
     AttackSpec, DEFAULT_APGD_STEPS, DEFAULT_PGD_STEPS, GradientOptions, THESIS_ITERATIVE_STEP,
     THESIS_ITERATIVE_STEPS, default_iterative_step, default_pgd_step,
