@@ -813,6 +813,61 @@ mod tests {
     use super::{Unit, run_units};
 
     #[test]
+    fn the_time_table_sums_what_was_measured_and_estimates_the_rest_at_its_rate()
+    -> anyhow::Result<()> {
+        // (kind, model, GFLOP, seconds when cached)
+        let rows = [
+            ("eval", "cnn", 10.0, Some(5.0)),
+            ("eval", "cnn", 20.0, None),
+            ("eval", "sgbn", 10.0, Some(20.0)),
+            ("eval", "sgbn", 30.0, None),
+            ("train", "cnn", 100.0, None),
+        ];
+        let units: Vec<Unit<'_>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(kind, model, cost, seconds))| {
+                let mut u = Unit::new(
+                    kind,
+                    format!("{kind} {i}"),
+                    &i,
+                    cost,
+                    Vec::new(),
+                    move || seconds.is_some(),
+                    || Ok(()),
+                )?;
+                u.model = model.into();
+                u.seconds = seconds;
+                Ok(u)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let by_model = super::time_table("model", &units, |u| u.model.clone());
+        let line = |name: &str| {
+            by_model
+                .lines()
+                .find(|l| l.starts_with(name))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>())
+                .expect("row")
+        };
+        // cnn: 5 s measured; its eval left at its own rate (0.5 s/GFLOP)
+        // = 10 s, its training at no measured rate = "?".
+        assert_eq!(line("cnn")[1..], ["3", "1", "130", "5", "10?"]);
+        // sgbn: 20 s measured, 30 GFLOP left at 2 s/GFLOP = 60 s.
+        assert_eq!(line("sgbn")[1..], ["2", "1", "40", "20", "60"]);
+        let by_stage = super::time_table("stage", &units, |u| u.kind.to_string());
+        let eval = by_stage
+            .lines()
+            .find(|l| l.starts_with("eval"))
+            .expect("eval row");
+        // The stage's own rate: 25 s over 20 GFLOP, so 50 GFLOP left = 62.5 s.
+        assert_eq!(
+            eval.split_whitespace().collect::<Vec<_>>()[1..],
+            ["4", "2", "70", "25", "62"]
+        );
+        Ok(())
+    }
+
+    #[test]
     fn ready_evaluations_run_before_trainings_and_each_unit_once() -> anyhow::Result<()> {
         let tmp = tempfile::tempdir()?;
         let cache = super::Cache::open(tmp.path(), candle_core::Device::Cpu)?;
