@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use sgbn_bench::{
-    Iteration, PairedRound, adam_step, fgsm, gate_dense, masked_conv, matmul, paired_rounds,
-    train_step,
+    Iteration, PairedRound, adam_step, fgsm, gate_dense, masked_conv, matmul, memory_axpy,
+    paired_rounds, train_step,
 };
 
 #[global_allocator]
@@ -146,6 +146,10 @@ fn benches(c: &mut Criterion, budget: Budget) -> Vec<(String, Vec<PairedRound>)>
     next(c);
     run(c, budget, &mut paired, "kernel", "adam_26m", || {
         adam_step(26_214_400)
+    });
+    next(c);
+    run(c, budget, &mut paired, "kernel", "axpy_26m", || {
+        memory_axpy(26_214_400)
     });
     next(c);
     paired

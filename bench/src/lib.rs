@@ -178,3 +178,35 @@ pub fn adam_step(n: usize) -> Result<Iteration, Error> {
         Ok(())
     }))
 }
+
+/// Bytes an Adam step moves per parameter in f32: the weight, its gradient
+/// and both moments read, the weight and both moments written (7 × 4).
+pub const ADAM_BYTES_PER_PARAMETER: u64 = 28;
+
+/// Bytes the in-place `a += 3·b` moves per element in f32 (`a` and `b`
+/// read, `a` written: 3 × 4, as STREAM counts its kernels).
+pub const AXPY_BYTES_PER_ELEMENT: u64 = 12;
+
+/// `a[i] += 3·b[i]` over `n` f32 elements, in parts of 64 Ki elements over
+/// rayon's pool (the threads Adam's kernel runs on): the memory rate of an
+/// elementwise kernel that updates its arrays in place, as Adam does. (An
+/// out-of-place kernel such as STREAM's triad also reads each line it
+/// writes before writing it, which in-place kernels do not pay for; it is
+/// no bound for Adam: docs/performance.md.)
+pub fn memory_axpy(n: usize) -> Result<Iteration, Error> {
+    use rayon::prelude::*;
+    const PART: usize = 1 << 16;
+    let mut a = uniform(&[n], -1.0, 1.0, 14)?.to_vec1::<f32>()?;
+    let b = uniform(&[n], -1.0, 1.0, 15)?.to_vec1::<f32>()?;
+    Ok(Box::new(move || {
+        a.par_chunks_mut(PART)
+            .zip(b.par_chunks(PART))
+            .for_each(|(a, b)| {
+                for (a, b) in a.iter_mut().zip(b) {
+                    *a += 3.0 * b;
+                }
+            });
+        std::hint::black_box(&a);
+        Ok(())
+    }))
+}

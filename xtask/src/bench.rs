@@ -108,6 +108,12 @@ fn entries() -> anyhow::Result<Vec<Entry>> {
         what: "Adam step, 26.2 M parameters".into(),
         flops: None,
     });
+    v.push(Entry {
+        group: "kernel",
+        id: "axpy_26m",
+        what: "memory: a += 3b in place, 26.2 M f32".into(),
+        flops: None,
+    });
     Ok(v)
 }
 
@@ -312,6 +318,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "paired_ratio_median": paired_median,
         }));
     }
+    // Adam against the machine's memory rate: both move memory, and
+    // neither is bound by arithmetic.
+    let adam_s = median_seconds("kernel", "adam_26m")?;
+    let axpy_s = median_seconds("kernel", "axpy_26m")?;
+    let adam_gbs = (sgbn_bench::ADAM_BYTES_PER_PARAMETER * 26_214_400) as f64 / adam_s / 1e9;
+    let axpy_gbs = (sgbn_bench::AXPY_BYTES_PER_ELEMENT * 26_214_400) as f64 / axpy_s / 1e9;
+    println!(
+        "memory: Adam moves {adam_gbs:.1} GB/s ({} B a parameter), the in-place a += 3b {axpy_gbs:.1} GB/s ({} B an element): Adam at {:.0} % of the machine's memory rate",
+        sgbn_bench::ADAM_BYTES_PER_PARAMETER,
+        sgbn_bench::AXPY_BYTES_PER_ELEMENT,
+        100.0 * adam_gbs / axpy_gbs
+    );
     let shown: Vec<String> = matmul_rates
         .iter()
         .map(|r| format!("{:.0}", r / 1e9))
@@ -339,6 +357,11 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let json = serde_json::json!({
             "matmul_gflop_per_s": matmul_rates.iter().map(|r| r / 1e9).collect::<Vec<_>>(),
             "best_matmul_gflop_per_s": best_rate / 1e9,
+            "memory": {
+                "adam_gb_per_s": adam_gbs,
+                "axpy_gb_per_s": axpy_gbs,
+                "adam_share_of_axpy": adam_gbs / axpy_gbs,
+            },
             "rows": rows,
             "sgbn_training_peak_rss_bytes": peak,
             "threads": std::thread::available_parallelism().map(|n| n.get()).ok(),
