@@ -3,7 +3,7 @@
 
 use candle_core::Tensor;
 use sgbn_estimators::SeededRng;
-use sgbn_models::{Bpda, Classifier, ForwardContext};
+use sgbn_models::{Bpda, Classifier, ForwardContext, Gated};
 
 use crate::Result;
 
@@ -91,6 +91,7 @@ impl<'a> EvalClassifier<'a> {
 /// A gated model whose masks were drawn once ([`Victim::fixed_at`]).
 struct FixedMasks<'a> {
     model: &'a dyn Classifier,
+    gates: &'a dyn Gated,
     ctx: ForwardContext,
     masks: Vec<Option<Tensor>>,
 }
@@ -98,7 +99,7 @@ struct FixedMasks<'a> {
 impl Victim for FixedMasks<'_> {
     fn logits(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Tensor> {
         Ok(self
-            .model
+            .gates
             .forward_with_gate_masks(x, self.ctx, &self.masks, rng)?)
     }
 
@@ -127,18 +128,18 @@ impl Victim for EvalClassifier<'_> {
     /// For a gated model: one forward pass on `x` draws the masks, which the
     /// returned victim then uses for every input of the same batch size.
     fn fixed_at(&self, x: &Tensor, rng: &mut SeededRng) -> Result<Option<Box<dyn Victim + '_>>> {
-        if !self.model.spec().convs.iter().any(|c| c.gate.is_some()) {
+        let Some(gates) = self.model.as_gated() else {
             return Ok(None);
-        }
+        };
         self.model.forward(&x.detach(), self.ctx, rng)?;
-        let masks: Vec<Option<Tensor>> = self
-            .model
+        let masks: Vec<Option<Tensor>> = gates
             .gate_traces()
             .into_iter()
             .map(|t| t.map(|t| t.masks))
             .collect();
         Ok(Some(Box::new(FixedMasks {
             model: self.model,
+            gates,
             ctx: self.ctx,
             masks,
         })))

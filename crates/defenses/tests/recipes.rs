@@ -153,8 +153,8 @@ impl Classifier for Frozen {
     ) -> sgbn_models::Result<Tensor> {
         self.0.forward(x, ctx, rng)
     }
-    fn gate_traces(&self) -> Vec<Option<sgbn_layers::GateTrace>> {
-        self.0.gate_traces()
+    fn as_gated(&self) -> Option<&dyn sgbn_models::Gated> {
+        self.0.as_gated()
     }
     fn take_reinforce_sample(&self) -> Option<sgbn_estimators::ReinforceSample> {
         self.0.take_reinforce_sample()

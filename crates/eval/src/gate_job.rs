@@ -104,7 +104,13 @@ impl GateJob {
             let len = JOB_BATCH.min(n - start);
             let x = data.images().narrow(0, start, len)?;
             model.forward(&x, ForwardContext::eval(slope), &mut rng)?;
-            let traces: Vec<_> = model.gate_traces().into_iter().flatten().collect();
+            let traces: Vec<_> = model
+                .as_gated()
+                .map(|g| g.gate_traces())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect();
             if traces.is_empty() {
                 return Err(EvalError::InvalidConfig(format!(
                     "{} has no gates",
@@ -147,8 +153,10 @@ impl GateJob {
         if !self.examples.is_empty() {
             model.forward(chosen.images(), ForwardContext::eval(slope), &mut rng)?;
             let first = model
-                .gate_traces()
+                .as_gated()
+                .map(|g| g.gate_traces())
                 .into_iter()
+                .flatten()
                 .flatten()
                 .next()
                 .ok_or_else(|| EvalError::InvalidConfig("no gate traced".into()))?;

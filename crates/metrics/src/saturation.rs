@@ -95,7 +95,8 @@ impl SaturationStats {
                 let p = candle_nn::ops::sigmoid(&ma.to_dtype(DType::F32)?)?;
                 dense.add(&at_zero_or_one(&p)?, Some(&ma))?;
             }
-            for trace in model.gate_traces().into_iter().flatten() {
+            let traces = model.as_gated().map(|g| g.gate_traces());
+            for trace in traces.into_iter().flatten().flatten() {
                 let slopes = trace.activation_slopes()?;
                 state.add(&slopes.le(SATURATED_SLOPE)?.to_dtype(DType::F32)?, None)?;
                 prob.add(&at_zero_or_one(&trace.probabilities)?, None)?;

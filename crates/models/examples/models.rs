@@ -34,13 +34,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // …unless the masks of the first are held fixed and the dense unit's
     // draws repeat (same generator).
-    let masks: Vec<Option<Tensor>> = model
+    // The gates are a capability of the model: `as_gated` is `None` for a
+    // model without them.
+    let gates = model.as_gated().expect("SGBN has gates");
+    let masks: Vec<Option<Tensor>> = gates
         .gate_traces()
         .into_iter()
         .map(|t| t.map(|t| t.masks))
         .collect();
-    let c = model.forward_with_gate_masks(&x, ctx, &masks, &mut seeded_rng(3))?;
-    let d = model.forward_with_gate_masks(&x, ctx, &masks, &mut seeded_rng(3))?;
+    let c = gates.forward_with_gate_masks(&x, ctx, &masks, &mut seeded_rng(3))?;
+    let d = gates.forward_with_gate_masks(&x, ctx, &masks, &mut seeded_rng(3))?;
     assert_eq!(max_abs(&c, &d)?, 0.0);
     println!("with the masks held fixed and the same generator: identical");
     Ok(())

@@ -28,26 +28,11 @@ pub trait Classifier {
         self.spec().is_stochastic()
     }
 
-    /// What each gate did in the last forward pass (`None` for ungated
-    /// layers), in layer order.
-    fn gate_traces(&self) -> Vec<Option<GateTrace>>;
-
-    /// [`Classifier::forward`] with the gates' masks given instead of drawn
-    /// (`masks[i]` for conv layer `i`, `(B, C_out, C_in, k, k)`; `None` for an
-    /// ungated layer): for attacks that hold the masks drawn on the clean
-    /// input fixed while crafting. Models without gates refuse.
-    fn forward_with_gate_masks(
-        &self,
-        x: &Tensor,
-        ctx: ForwardContext,
-        masks: &[Option<Tensor>],
-        rng: &mut SeededRng,
-    ) -> Result<Tensor> {
-        let _ = (x, ctx, masks, rng);
-        Err(crate::ModelError::InvalidSpec(format!(
-            "{} has no gate masks to fix",
-            self.spec().name
-        )))
+    /// The model's input-dependent gates (SGBN and its variants), for the
+    /// attacks and measurements that need them: `None` for a model without
+    /// gates.
+    fn as_gated(&self) -> Option<&dyn Gated> {
+        None
     }
 
     /// `m·a`, the pre-activation of the hidden dense layer's binary unit
@@ -63,4 +48,25 @@ pub trait Classifier {
     /// Every tensor of the model's state (parameters and buffers such as
     /// batch-norm running statistics), sorted by name: what a checkpoint holds.
     fn state(&self) -> Vec<(String, Var)>;
+}
+
+/// What a model with input-dependent gates offers beyond [`Classifier`]
+/// (SGBN's gate modules, eq. 3.1): what the gates drew, and a forward pass
+/// with masks given. Asked for with [`Classifier::as_gated`].
+pub trait Gated {
+    /// What each gate did in the last forward pass (`None` for ungated
+    /// layers), in layer order.
+    fn gate_traces(&self) -> Vec<Option<GateTrace>>;
+
+    /// [`Classifier::forward`] with the gates' masks given instead of drawn
+    /// (`masks[i]` for conv layer `i`, `(B, C_out, C_in, k, k)`; `None` for
+    /// an ungated layer): for attacks that hold the masks drawn on the clean
+    /// input fixed while crafting.
+    fn forward_with_gate_masks(
+        &self,
+        x: &Tensor,
+        ctx: ForwardContext,
+        masks: &[Option<Tensor>],
+        rng: &mut SeededRng,
+    ) -> Result<Tensor>;
 }

@@ -14,7 +14,7 @@ use sgbn_layers::{
     gate_module, masked_conv2d, relu, scaled_relu, stochastic_activation_pruning,
 };
 
-use crate::{Classifier, DenseUnit, ForwardContext, ModelError, ModelSpec, Result};
+use crate::{Classifier, DenseUnit, ForwardContext, Gated, ModelError, ModelSpec, Result};
 
 /// The convolution of a block: full precision (optionally masked) or BNN.
 #[derive(Debug)]
@@ -302,6 +302,49 @@ impl Classifier for ConvNet {
         self.forward_impl(x, ctx, None, rng)
     }
 
+    fn as_gated(&self) -> Option<&dyn Gated> {
+        self.blocks
+            .iter()
+            .any(|b| b.gate.is_some())
+            .then_some(self as &dyn Gated)
+    }
+
+    fn dense_unit_input(&self) -> Option<Tensor> {
+        self.dense_unit_input
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn take_reinforce_sample(&self) -> Option<ReinforceSample> {
+        self.reinforce
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    fn trainable(&self) -> Vec<(String, Var)> {
+        let probe = self.spec.probe.is_some();
+        self.vars
+            .vars()
+            .into_iter()
+            .filter(|(name, _)| !is_buffer(name) && (!probe || name.starts_with("probe.")))
+            .collect()
+    }
+
+    fn state(&self) -> Vec<(String, Var)> {
+        self.vars.vars()
+    }
+}
+
+impl Gated for ConvNet {
+    fn gate_traces(&self) -> Vec<Option<GateTrace>> {
+        self.blocks
+            .iter()
+            .map(|b| b.gate.as_ref().and_then(GateModule::last_trace))
+            .collect()
+    }
+
     fn forward_with_gate_masks(
         &self,
         x: &Tensor,
@@ -329,40 +372,6 @@ impl Classifier for ConvNet {
             )));
         }
         self.forward_impl(x, ctx, Some(masks), rng)
-    }
-
-    fn dense_unit_input(&self) -> Option<Tensor> {
-        self.dense_unit_input
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    fn take_reinforce_sample(&self) -> Option<ReinforceSample> {
-        self.reinforce
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-    }
-
-    fn gate_traces(&self) -> Vec<Option<GateTrace>> {
-        self.blocks
-            .iter()
-            .map(|b| b.gate.as_ref().and_then(GateModule::last_trace))
-            .collect()
-    }
-
-    fn trainable(&self) -> Vec<(String, Var)> {
-        let probe = self.spec.probe.is_some();
-        self.vars
-            .vars()
-            .into_iter()
-            .filter(|(name, _)| !is_buffer(name) && (!probe || name.starts_with("probe.")))
-            .collect()
-    }
-
-    fn state(&self) -> Vec<(String, Var)> {
-        self.vars.vars()
     }
 }
 

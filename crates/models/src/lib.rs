@@ -56,7 +56,7 @@ pub use checkpoint::{
     Checkpoint, EVAL_SLOPE_KEY, FORMAT, FORMAT_KEY, SPEC_KEY, TRAINING_STATE_PREFIXES,
     save_checkpoint, save_checkpoint_with,
 };
-pub use classifier::Classifier;
+pub use classifier::{Classifier, Gated};
 pub use conv_net::{ConvNet, derangement, is_buffer};
 pub use error::{ModelError, Result};
 pub use evaluate::{Accuracy, accuracy, count_correct};

@@ -25,7 +25,7 @@ use std::{
 use candle_core::{DType, Device, Tensor};
 use sgbn_layers::GateOutput;
 
-use crate::{Classifier, ConvNet, DenseUnit, ModelError, ModelSpec, Result};
+use crate::{Classifier, ConvNet, DenseUnit, Gated, ModelError, ModelSpec, Result};
 
 /// The format tag of an exported file.
 pub const PYTORCH_FORMAT: &str = "sgbn-pytorch-1";

@@ -6,7 +6,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use rand::SeedableRng;
 use sgbn_estimators::{SeededRng, SlopeSchedule, uniform_like};
 use sgbn_layers::{BiasInit, GateActivation, GateBpda, GateDropoutSites, GateOrder};
-use sgbn_models::{Bpda, Classifier, ConvNet, DenseUnit, ForwardContext, ModelSpec};
+use sgbn_models::{Bpda, Classifier, ConvNet, DenseUnit, ForwardContext, Gated, ModelSpec};
 
 fn images(b: usize, seed: u64) -> Tensor {
     let zeros = Tensor::zeros((b, 1, 28, 28), DType::F32, &Device::Cpu).expect("zeros");
@@ -293,4 +293,5 @@ fn fixed_gate_masks_reproduce_the_pass_that_drew_them_and_cut_the_gate_path() {
             .forward_with_gate_masks(&x, ctx, &[None, None], &mut SeededRng::seed_from_u64(0))
             .is_err()
     );
+    assert!(build("cnn").as_gated().is_none() && m.as_gated().is_some());
 }

@@ -7,7 +7,7 @@ use sgbn_estimators::{
     GradientCoverage, ReinforceBaseline, ReinforceBaselineConfig, SeededRng, uniform_like,
 };
 use sgbn_models::{
-    Classifier, ConvNet, DenseUnit, ForwardContext, MODEL_NAMES, ModelError, ModelSpec,
+    Classifier, ConvNet, DenseUnit, ForwardContext, Gated, MODEL_NAMES, ModelError, ModelSpec,
 };
 
 fn images(b: usize, seed: u64) -> Tensor {
