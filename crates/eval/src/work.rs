@@ -14,7 +14,7 @@ use serde_json::Value;
 use sgbn_data::Dataset;
 use sgbn_models::{ConvNet, ModelSpec};
 
-use crate::{Result, TrainJob, check_cached_result, key_hash};
+use crate::{Result, TrainJob, TrainedModel, check_cached_result, key_hash};
 
 /// Where a unit of work reads its images.
 pub trait DataSource {
@@ -200,8 +200,6 @@ pub trait Results {
     /// The stored output of `work` (key `key`) as written, unchecked.
     fn stored(&self, work: &dyn AnyWork, key: &str) -> Option<Value>;
 }
-
-use crate::TrainedModel;
 
 impl dyn Results + '_ {
     /// The finished output of `job`: `None` when it is not stored, or when
