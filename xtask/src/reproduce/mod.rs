@@ -1,8 +1,9 @@
-//! `cargo xtask reproduce` and `cargo xtask report`: the command line,
-//! the run over the plan with its progress bar, the cache on disk
-//! ([`cache`]), and the files of the report ([`mod@report`], [`svg`]). The
-//! experiments, profiles and the evaluation protocol are `sgbn-eval`'s.
-//! See docs/reproduction.md.
+//! `cargo xtask reproduce`, `cargo xtask report` and `cargo xtask
+//! archive`: the command line, the run over the plan with its progress bar,
+//! the cache on disk ([`cache`]), the files of the report ([`mod@report`];
+//! the figures are drawn by `sgbn_eval::draw`), and the archive of finished
+//! results ([`mod@archive`]). The experiments, profiles and the evaluation
+//! protocol are `sgbn-eval`'s. See docs/reproduction.md.
 
 mod archive;
 mod cache;
