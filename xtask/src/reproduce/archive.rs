@@ -108,6 +108,20 @@ fn check(rel: &Path, text: &[u8]) -> anyhow::Result<()> {
 
 pub fn archive(args: &ArchiveArgs) -> anyhow::Result<()> {
     let cache_root = args.out.join("cache");
+    // A mistyped folder would otherwise save or restore nothing, silently.
+    let from = match args.direction {
+        Direction::Save => &cache_root,
+        Direction::Restore => &args.archive,
+    };
+    anyhow::ensure!(
+        from.is_dir(),
+        "{} is not a folder: nothing to {} (check --out / --archive)",
+        from.display(),
+        match args.direction {
+            Direction::Save => "save",
+            Direction::Restore => "restore",
+        }
+    );
     match args.direction {
         Direction::Save => {
             let archive = Cache::open(&args.archive, candle_core::Device::Cpu)?;
@@ -218,6 +232,10 @@ mod tests {
             !c.join("models/cnn-run0-00aa/checkpoint.safetensors")
                 .exists()
         );
+
+        // A folder that is not there is named, not taken for an empty one.
+        let err = run(Direction::Save, &tmp.path().join("no-such-run")).expect_err("no cache");
+        assert!(format!("{err:#}").contains("no-such-run"), "{err:#}");
 
         // A result stored under another key's name is refused, naming it.
         let bad = arch.join("evals/cnn-run0-33dd.json.gz");
